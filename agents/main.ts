@@ -1,0 +1,53 @@
+/**
+ * The multi-call entry of the single executable: it serves every agent (and the mfs-crm
+ * generator) by the name it was called by, so that one binary with a link per name is
+ * installed. Each program is loaded only when called: a monitor must not pay for the rest.
+ *
+ *   /usr/lib/ocf/resource.d/mfs/mfsmaster monitor     (a link to the binary)
+ *   mfs-ocf mfsmaster monitor                         (the binary itself)
+ */
+import { basename } from 'node:path';
+import type { AgentDefinition } from '../lib/ocf/agent.js';
+import type { ParameterSpecs } from '../lib/ocf/parameters.js';
+
+type Program = () => Promise<(args: string[]) => Promise<number>>;
+
+const agent =
+  (load: () => Promise<{ default: AgentDefinition<ParameterSpecs> }>): Program =>
+  async () => {
+    const [{ default: definition }, { runAgent }] = await Promise.all([load(), import('../lib/ocf/agent.js')]);
+    return (args) => runAgent(definition, args, process.env);
+  };
+
+export const PROGRAMS: Record<string, Program> = {
+  mfsmaster: agent(() => import('./mfsmaster/agent.js') as Promise<{ default: AgentDefinition<ParameterSpecs> }>),
+};
+
+export const MULTI_CALL_NAME = 'mfs-ocf';
+
+async function main(): Promise<number> {
+  // In a single executable argv[1] is the path it was called by; under node, the script.
+  const calledAs = basename(process.argv[1] ?? '').replace(/\.(c?js|ts)$/, '');
+  let name = calledAs;
+  let args = process.argv.slice(2);
+  if (!PROGRAMS[name]) {
+    name = args[0] ?? '';
+    args = args.slice(1);
+  }
+  const program = PROGRAMS[name];
+  if (!program) {
+    process.stderr.write(`usage: ${MULTI_CALL_NAME} {${Object.keys(PROGRAMS).join('|')}} ARGS..., or call it by one of those names\n`);
+    return 2;
+  }
+  return (await program())(args);
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`ocf-exit-reason:unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

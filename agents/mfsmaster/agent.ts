@@ -1,0 +1,115 @@
+/**
+ * ocf:mfs:mfsmaster: the MooseFS metadata master as a Pacemaker resource. A declaration over
+ * lib/: what the master does lives in lib/moosefs, what OCF requires in lib/ocf.
+ */
+import { defineAgent, type ActionContext } from '../../lib/ocf/agent.js';
+import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
+import { param } from '../../lib/ocf/parameters.js';
+import { readMasterConfig, type MasterConfig } from '../../lib/moosefs/config.js';
+import { MasterProgram } from '../../lib/moosefs/master-program.js';
+import {
+  checkMaster,
+  startMaster,
+  stopMaster,
+  stopMastersByConfigFile,
+  validateMasterEnvironment,
+} from '../../lib/moosefs/master-service.js';
+import { PACKAGE_VERSION } from '../../lib/version.js';
+
+const parameters = {
+  config: param.path({
+    shortdesc: 'mfsmaster.cfg',
+    longdesc:
+      'Path of the master configuration file. DATA_PATH, the listen ports, WORKING_USER and WORKING_GROUP are read from it ' +
+      "(the program's defaults apply where it is silent), so they are configured in one place.",
+    default: '/etc/mfs/mfsmaster.cfg',
+    unique: true,
+  }),
+  binary: param.path({
+    shortdesc: 'mfsmaster program',
+    longdesc: 'Path of the mfsmaster program (MooseFS 1.6 to 4.x; recovery uses "mfsmaster -a" from 2.0 on, mfsmetarestore before).',
+    default: '/usr/sbin/mfsmaster',
+  }),
+  allow_empty_init: param.boolean({
+    shortdesc: 'Allow creating a new, empty file system',
+    longdesc:
+      'When DATA_PATH holds no metadata at all, start normally refuses: an empty master would tell the chunkservers to delete ' +
+      'every chunk (typically because the metadata store did not mount). Set to true only to create a new file system; ' +
+      'set it back to false afterwards.',
+    default: false,
+  }),
+};
+
+type Context = ActionContext<typeof parameters>;
+
+function masterConfig(ctx: Context): MasterConfig {
+  const config = readMasterConfig(ctx.params.config);
+  ctx.log.addSecrets(config.secrets);
+  return config;
+}
+
+export default defineAgent({
+  name: 'mfsmaster',
+  version: PACKAGE_VERSION,
+  shortdesc: 'MooseFS metadata master',
+  longdesc:
+    'Manages the MooseFS metadata master (mfsmaster). Start recovers metadata after an unclean stop with the program\'s own ' +
+    'recovery and refuses to create an empty file system unless allow_empty_init is set; stop lets the master write its ' +
+    'metadata image and escalates to SIGKILL only at the end of the stop timeout. Monitor depth (OCF_CHECK_LEVEL): 0 checks ' +
+    'the process holding the lock in DATA_PATH, 10 also that the client port accepts connections, 20 also that the master ' +
+    'answers a protocol request.',
+  parameters,
+  async validate(ctx) {
+    await MasterProgram.detect(ctx.params.binary, ctx.params.config, ctx.deadline);
+    await validateMasterEnvironment(masterConfig(ctx));
+  },
+  actions: {
+    start: {
+      timeout: '120s',
+      async run(ctx) {
+        const program = await MasterProgram.detect(ctx.params.binary, ctx.params.config, ctx.deadline);
+        await startMaster({ program, config: masterConfig(ctx), allowEmptyInit: ctx.params.allow_empty_init, deadline: ctx.deadline, log: ctx.log });
+        return OCF.SUCCESS;
+      },
+    },
+    stop: {
+      timeout: '120s',
+      async run(ctx) {
+        let config: MasterConfig;
+        try {
+          config = masterConfig(ctx);
+        } catch (error) {
+          if (!(error instanceof OcfError)) throw error;
+          ctx.log.warn(error.message);
+          await stopMastersByConfigFile(ctx.params.config, ctx.params.binary, ctx.deadline, ctx.log);
+          return OCF.SUCCESS;
+        }
+        await stopMaster({ config, deadline: ctx.deadline, log: ctx.log });
+        return OCF.SUCCESS;
+      },
+    },
+    monitor: {
+      timeout: '20s',
+      advertise: [{ timeout: '20s', interval: '10s', depth: 0 }],
+      async run(ctx) {
+        const health = await checkMaster(masterConfig(ctx), ctx.checkLevel, ctx.deadline);
+        if (!health) return OCF.NOT_RUNNING;
+        if (health.info) ctx.log.debug(`mfsmaster ${health.info.programVersion} (pid ${health.pid}) at metadata version ${health.info.metadataVersion}`);
+        return OCF.SUCCESS;
+      },
+    },
+    reload: {
+      timeout: '30s',
+      async run(ctx) {
+        const config = masterConfig(ctx);
+        const health = await checkMaster(config, 0, ctx.deadline);
+        if (!health) throw new OcfError(OCF.NOT_RUNNING, 'mfsmaster is not running: nothing to reload');
+        const program = await MasterProgram.detect(ctx.params.binary, ctx.params.config, ctx.deadline);
+        const result = await program.reload(ctx.deadline);
+        if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `reload failed: ${result.stderr || result.stdout}`);
+        ctx.log.info('mfsmaster re-reads its configuration, exports and topology');
+        return OCF.SUCCESS;
+      },
+    },
+  },
+});

@@ -1,0 +1,89 @@
+/**
+ * The one module that runs child processes. Argument arrays only, never a shell string:
+ * parameters are untrusted input. Every run is bounded by a timeout (from the action's
+ * deadline), and a child that outlives it is ended TERM-then-KILL by execa.
+ *
+ * execa is loaded lazily: the monitor path of an agent runs no child at all and must not
+ * pay for loading it.
+ */
+import type { Deadline } from '../ocf/deadline.js';
+
+export interface RunOptions {
+  /** Upper bound for this child; also bounded by `deadline` when given. */
+  timeoutMs?: number;
+  deadline?: Deadline;
+  /** Time kept back from the deadline for the caller to report. */
+  marginMs?: number;
+  env?: Record<string, string | undefined>;
+  /** Replace the environment instead of extending it. */
+  extendEnv?: boolean;
+  input?: string;
+  cwd?: string;
+  /** Merge stderr into the reported output (for logging a tool's complaint). */
+  all?: boolean;
+}
+
+export interface RunResult {
+  command: string;
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  /** The executable was not found or could not be executed. */
+  notFound: boolean;
+  timedOut: boolean;
+  signal: string | undefined;
+  ok: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** A printable form of a command, for logs only (never executed). */
+export function describeCommand(file: string, args: readonly string[]): string {
+  return [file, ...args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : JSON.stringify(part))).join(' ');
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { execa } = await import('execa');
+  const fromDeadline = options.deadline ? options.deadline.remainingMs(options.marginMs ?? 0) : Infinity;
+  const timeout = Math.max(1, Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, fromDeadline));
+  const command = describeCommand(file, args);
+  const result = await execa(file, [...args], {
+    reject: false,
+    timeout,
+    forceKillAfterDelay: Math.min(2000, Math.max(100, timeout / 10)),
+    // The C locale, as ocf-shellfuncs sets it: the agents parse other programs' output.
+    env: { LC_ALL: 'C', LANG: 'C', ...options.env },
+    extendEnv: options.extendEnv ?? true,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    cwd: options.cwd,
+    all: options.all ?? false,
+    stripFinalNewline: true,
+    windowsHide: true,
+  });
+  const notFound = result.exitCode === undefined && /ENOENT|EACCES/.test(String(result.code ?? result.message));
+  return {
+    command,
+    exitCode: result.exitCode,
+    stdout: String(result.stdout ?? ''),
+    stderr: String((options.all ? result.all : result.stderr) ?? ''),
+    notFound,
+    timedOut: result.timedOut,
+    signal: result.signal ?? undefined,
+    ok: result.exitCode === 0,
+  };
+}
+
+/** One line about how a run ended, for logs and exit reasons. */
+export function describeOutcome(result: RunResult): string {
+  if (result.notFound) return `${result.command}: not found or not executable`;
+  if (result.timedOut) return `${result.command}: timed out`;
+  if (result.signal) return `${result.command}: killed by ${result.signal}`;
+  const said = lastLine(result.stderr) || lastLine(result.stdout);
+  return `${result.command}: exit code ${result.exitCode}${said ? ` (${said})` : ''}`;
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.at(-1) ?? '';
+}
