@@ -10,17 +10,26 @@ import { basename } from 'node:path';
 import type { AgentDefinition } from '../lib/ocf/agent.js';
 import type { ParameterSpecs } from '../lib/ocf/parameters.js';
 
-type Program = () => Promise<(args: string[]) => Promise<number>>;
+interface Program {
+  /** `agent`: installed as /usr/lib/ocf/resource.d/mfs/<name>; `tool`: on PATH. */
+  kind: 'agent' | 'tool';
+  load(): Promise<(args: string[]) => Promise<number>>;
+}
 
-const agent =
-  (load: () => Promise<{ default: AgentDefinition<ParameterSpecs> }>): Program =>
-  async () => {
-    const [{ default: definition }, { runAgent }] = await Promise.all([load(), import('../lib/ocf/agent.js')]);
+type AgentModule = Promise<{ default: unknown }>;
+
+const agent = (load: () => AgentModule): Program => ({
+  kind: 'agent',
+  async load() {
+    const [module, { runAgent }] = await Promise.all([load(), import('../lib/ocf/agent.js')]);
+    const definition = module.default as AgentDefinition<ParameterSpecs>;
     return (args) => runAgent(definition, args, process.env);
-  };
+  },
+});
 
+/** Every program of the binary: the one list the build and the packages take their links from. */
 export const PROGRAMS: Record<string, Program> = {
-  mfsmaster: agent(() => import('./mfsmaster/agent.js') as Promise<{ default: AgentDefinition<ParameterSpecs> }>),
+  mfsmaster: agent(() => import('./mfsmaster/agent.js')),
 };
 
 export const MULTI_CALL_NAME = 'mfs-ocf';
@@ -34,12 +43,17 @@ async function main(): Promise<number> {
     name = args[0] ?? '';
     args = args.slice(1);
   }
+  if (name === '--programs') {
+    // For the build and the packages: which links to make.
+    process.stdout.write(`${JSON.stringify(Object.entries(PROGRAMS).map(([program, { kind }]) => ({ name: program, kind })))}\n`);
+    return 0;
+  }
   const program = PROGRAMS[name];
   if (!program) {
     process.stderr.write(`usage: ${MULTI_CALL_NAME} {${Object.keys(PROGRAMS).join('|')}} ARGS..., or call it by one of those names\n`);
     return 2;
   }
-  return (await program())(args);
+  return (await program.load())(args);
 }
 
 main().then(

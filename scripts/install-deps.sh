@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything mfs-ocf needs on a fresh Debian 12 machine (as root), idempotently:
+# the Debian packages (apt-get update once, only when something is missing), then npm ci.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Cluster stack, MooseFS, DRBD tools, packaging and checking tools. fuse3 for mfsmount,
+# kmod because ocf:heartbeat:Filesystem insists on modprobe, psmisc for fuser.
+PACKAGES=(
+  pacemaker pacemaker-cli-utils corosync crmsh resource-agents
+  moosefs-master moosefs-metalogger moosefs-chunkserver moosefs-client moosefs-cli
+  drbd-utils rpm rpmlint lintian libxml2-utils fuse3 kmod psmisc iproute2 util-linux
+  binutils procps
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+fi
+
+npm ci --no-audit --no-fund

@@ -1,0 +1,116 @@
+/**
+ * Real MooseFS daemons for tests: a master configuration in a temporary directory, on free
+ * loopback ports, and FUSE clients. Everything a fixture starts is ended by PID in cleanup().
+ */
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Deadline } from '../../lib/ocf/deadline.js';
+import { createLogger } from '../../lib/ocf/log.js';
+import { DATA_WRITER_LOCK_FILE, lockOwner, MASTER_LOCK_FILE, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
+import { findProcesses, terminate } from '../../lib/process/proc.js';
+import { run } from '../../lib/process/run.js';
+import { lookupUser } from '../../lib/system/accounts.js';
+import { freePorts } from './ports.js';
+
+export const QUIET_LOG = () => createLogger({ agent: 'test', env: {}, write: () => {} });
+
+export interface MasterFixture {
+  dir: string;
+  dataPath: string;
+  configFile: string;
+  ports: { metalogger: number; chunkserver: number; client: number };
+  /** OCF parameters for ocf:mfs:mfsmaster. */
+  params: Record<string, string>;
+  masterPid(): number | undefined;
+  /** Ends every daemon and client this fixture started, by PID; removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+export interface MasterFixtureOptions {
+  /** 'new': a metadata.mfs for a new file system; 'none': an empty DATA_PATH. */
+  metadata?: 'new' | 'none';
+  /** Extra mfsmaster.cfg lines. */
+  config?: Record<string, string | number>;
+  /** Leave out WORKING_USER etc. and write these instead. */
+  workingUser?: string;
+}
+
+const MFS_USER = 'mfs';
+
+export async function chownToMfs(path: string): Promise<void> {
+  const user = await lookupUser(MFS_USER);
+  if (!user) throw new Error('user mfs missing: is moosefs-master installed?');
+  chownSync(path, user.id, user.gid ?? user.id);
+}
+
+export async function createMasterFixture(options: MasterFixtureOptions = {}): Promise<MasterFixture> {
+  const dir = mkdtempSync('/tmp/mfs-ocf-test-');
+  chmodSync(dir, 0o755);
+  const dataPath = join(dir, 'data');
+  mkdirSync(dataPath);
+  await chownToMfs(dataPath);
+  const [metalogger, chunkserver, client] = (await freePorts(3)) as [number, number, number];
+  const exportsFile = join(dir, 'mfsexports.cfg');
+  const topologyFile = join(dir, 'mfstopology.cfg');
+  writeFileSync(exportsFile, '127.0.0.1 / rw,alldirs,maproot=0\n');
+  writeFileSync(topologyFile, '');
+  const lines: Record<string, string | number> = {
+    WORKING_USER: options.workingUser ?? MFS_USER,
+    DATA_PATH: dataPath,
+    EXPORTS_FILENAME: exportsFile,
+    TOPOLOGY_FILENAME: topologyFile,
+    MATOML_LISTEN_HOST: '127.0.0.1',
+    MATOML_LISTEN_PORT: metalogger,
+    MATOCS_LISTEN_HOST: '127.0.0.1',
+    MATOCS_LISTEN_PORT: chunkserver,
+    MATOCL_LISTEN_HOST: '127.0.0.1',
+    MATOCL_LISTEN_PORT: client,
+    // Tests need no memory locking and no raised priority.
+    LOCK_MEMORY: 0,
+    NICE_LEVEL: 0,
+    ...options.config,
+  };
+  const configFile = join(dir, 'mfsmaster.cfg');
+  writeFileSync(configFile, Object.entries(lines).map(([k, v]) => `${k} = ${v}\n`).join(''));
+  if ((options.metadata ?? 'new') === 'new') {
+    const metadata = join(dataPath, 'metadata.mfs');
+    writeFileSync(metadata, NEW_FILESYSTEM_HEADER);
+    await chownToMfs(metadata);
+  }
+  const mounts: string[] = [];
+  const fixture: MasterFixture & { mounts: string[] } = {
+    dir,
+    dataPath,
+    configFile,
+    ports: { metalogger, chunkserver, client },
+    params: { config: configFile },
+    mounts,
+    masterPid: () => lockOwner(dataPath, MASTER_LOCK_FILE),
+    async cleanup() {
+      for (const mountpoint of mounts) await unmountClient(mountpoint);
+      const pids = [lockOwner(dataPath, MASTER_LOCK_FILE), lockOwner(dataPath, DATA_WRITER_LOCK_FILE)].filter((p): p is number => p !== undefined);
+      await terminate(pids, { deadline: new Deadline(10_000), log: QUIET_LOG(), what: 'test mfsmaster', afterKill: 'test cleanup' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return fixture;
+}
+
+/** Mounts the fixture's file system with mfsmount; cleanup() unmounts it. */
+export async function mountClient(fixture: MasterFixture, name = 'mnt'): Promise<string> {
+  const mountpoint = join(fixture.dir, name);
+  mkdirSync(mountpoint, { recursive: true });
+  const result = await run('mfsmount', [mountpoint, '-H', '127.0.0.1', '-P', String(fixture.ports.client), '-o', 'mfsioretries=5'], {
+    timeoutMs: 20_000,
+    all: true,
+  });
+  if (!result.ok) throw new Error(`mfsmount failed: ${result.stderr}`);
+  (fixture as MasterFixture & { mounts: string[] }).mounts.push(mountpoint);
+  return mountpoint;
+}
+
+export async function unmountClient(mountpoint: string): Promise<void> {
+  await run('umount', ['-l', mountpoint], { timeoutMs: 10_000 });
+  const clients = findProcesses((p) => p.comm === 'mfsmount' && p.argv.includes(mountpoint)).map((p) => p.pid);
+  await terminate(clients, { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'mfsmount', afterKill: 'test cleanup' });
+}
