@@ -42,7 +42,8 @@ export async function buildMetadataXml(source: MetadataSource): Promise<string> 
   const { Builder } = await import('xml2js');
   const builder = new Builder({
     rootName: 'resource-agent',
-    xmldec: { version: '1.0', encoding: 'UTF-8' },
+    // No encoding in the declaration: crmsh hands the text to lxml as a str, which refuses one.
+    xmldec: { version: '1.0' },
     doctype: { sysID: 'ra-api-1.dtd' },
     renderOpts: { pretty: true, indent: '  ', newline: '\n' },
     headless: false,
