@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, type RunResult } from '../../lib/process/run.js';
 
-export const ROOT = join(import.meta.dirname, '..', '..');
+// Scripts bundled by scripts/run-ts.mjs live elsewhere: it tells us the root.
+export const ROOT = process.env.MFS_OCF_ROOT ?? join(import.meta.dirname, '..', '..');
 export const DIST = join(ROOT, 'dist');
 export const AGENT_DIR = join(DIST, 'ocf', 'mfs');
 export const BINARY = join(DIST, 'bin', 'mfs-ocf');
