@@ -23,4 +23,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PACKAGES[@]}"
 fi
 
-npm ci --no-audit --no-fund
+# npm ci, unless node_modules was installed from this very package-lock.json (npm ci would
+# delete and rewrite it, under the feet of anything running from it).
+stamp=node_modules/.mfs-ocf-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ -d node_modules ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "npm dependencies: up to date with package-lock.json"
+else
+  npm ci --no-audit --no-fund
+  echo "$want" > "$stamp"
+fi
