@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Deadline } from '../ocf/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
-import { findProcesses, terminate } from '../process/proc.js';
+import { findProcesses, signalProcess, terminate, waitForExit } from '../process/proc.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 import { connectAddress, type Listener, type MasterConfig } from './config.js';
 import {
@@ -21,6 +21,8 @@ import {
   type DataPathInventory,
 } from './data-path.js';
 import type { MasterProgram } from './master-program.js';
+import { changelogFiles, inspectChangelog, newestCompleteVersion, repairTornChangelog } from './changelog.js';
+import { judgeDurability, type Durability } from './durability.js';
 import { queryMasterInfo, tcpAccepts, type MasterInfo } from './protocol.js';
 
 /** Monitor depths (OCF_CHECK_LEVEL). */
@@ -123,8 +125,61 @@ export interface StartOptions {
   program: MasterProgram;
   config: MasterConfig;
   allowEmptyInit: boolean;
+  durability: Durability;
   deadline: Deadline;
   log: Logger;
+}
+
+/** Refuses a configuration below the required durability (OCF_ERR_CONFIGURED, naming the setting). */
+export function requireDurability(config: MasterConfig, durability: Durability): string | undefined {
+  const verdict = judgeDurability(config.file, config.changelogSaveMode, durability);
+  if (verdict.refusal) throw new OcfError(OCF.ERR_CONFIGURED, verdict.refusal);
+  return verdict.warning;
+}
+
+/**
+ * Before recovery: cuts partial last lines off the changelogs the recovery will read (the
+ * originals kept aside), and returns the newest version their complete lines hold.
+ */
+function prepareChangelogs(dataPath: string, log: Logger): { newest: bigint | undefined; files: string[] } {
+  for (const path of changelogFiles(dataPath)) {
+    const repair = repairTornChangelog(path);
+    if (!repair) continue;
+    log.warn(
+      `${repair.path}: its last line was partial (the writer died mid-line), which would make the recovery skip the whole file: ` +
+        `cut ${repair.bytesCut} byte(s), original kept as ${repair.original}; last complete change: version ${repair.lastCompleteVersion ?? 'none'}`,
+    );
+  }
+  const files = changelogFiles(dataPath);
+  return { newest: newestCompleteVersion(files.map(inspectChangelog)), files };
+}
+
+/**
+ * After recovery the master must have applied every complete change it was given: its
+ * metadata version is the next one to write, so it must exceed the newest changelog line.
+ * If it does not, it is killed (a graceful stop would write an image at the older version
+ * that the next start would take for clean) and the start fails, naming the files.
+ */
+async function verifyRecoveredVersion(config: MasterConfig, pid: number, expected: { newest: bigint | undefined; files: string[] }, deadline: Deadline, log: Logger): Promise<void> {
+  if (expected.newest === undefined) return;
+  const client = config.clientListener;
+  const info = await queryMasterInfo(connectAddress(client), client.port, Math.max(200, Math.min(5000, deadline.remainingMs(500))));
+  if (info.metadataVersion === undefined) {
+    log.warn(`mfsmaster ${info.programVersion} does not report its metadata version: cannot check the recovery reached version ${expected.newest}`);
+    return;
+  }
+  if (info.metadataVersion > expected.newest) {
+    log.info(`recovery reached metadata version ${info.metadataVersion} (newest complete changelog line: ${expected.newest})`);
+    return;
+  }
+  signalProcess(pid, 'SIGKILL');
+  await waitForExit([pid], deadline);
+  const names = expected.files.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(', ');
+  throw new OcfError(
+    OCF.ERR_GENERIC,
+    `recovered metadata version ${info.metadataVersion} does not reach version ${expected.newest} of the newest complete changelog line ` +
+      `(${names} in ${config.dataPath}): refusing to serve older metadata; the master was killed and every file left in place`,
+  );
 }
 
 export interface StartOutcome {
@@ -134,7 +189,8 @@ export interface StartOutcome {
 }
 
 /** Starts the master and returns once its client port accepts connections. */
-export async function startMaster({ program, config, allowEmptyInit, deadline, log }: StartOptions): Promise<StartOutcome> {
+export async function startMaster({ program, config, allowEmptyInit, durability, deadline, log }: StartOptions): Promise<StartOutcome> {
+  const durabilityWarning = requireDurability(config, durability);
   const running = masterPid(config);
   if (running !== undefined) {
     log.info(`mfsmaster already running (pid ${running})`);
@@ -153,8 +209,10 @@ export async function startMaster({ program, config, allowEmptyInit, deadline, l
     await createEmptyFileSystem(config, log);
   }
   await ensurePortsFree(config);
+  if (durabilityWarning) log.warn(durabilityWarning);
 
   const recover = state === 'needs-recovery';
+  const expected = recover ? prepareChangelogs(config.dataPath, log) : undefined;
   if (recover) {
     log.warn(`unclean stop: no ${METADATA_FILE} in ${config.dataPath}; recovering from ${describeInventory(inventory)}`);
     if (!program.recoversItself) {
@@ -169,6 +227,7 @@ export async function startMaster({ program, config, allowEmptyInit, deadline, l
     throw new OcfError(OCF.ERR_GENERIC, `${result.command} failed: ${why}`);
   }
   const pid = await waitUntilServing(config, deadline);
+  if (expected) await verifyRecoveredVersion(config, pid, expected, deadline, log);
   if (recover) log.info(`mfsmaster recovered metadata and runs (pid ${pid})`);
   else log.info(`mfsmaster started (pid ${pid})`);
   return { pid, recovered: recover, alreadyRunning: false };

@@ -145,16 +145,17 @@ export const param = {
     return spec<boolean, O>('boolean', o, parseBoolean);
   },
   /** One of a fixed list of words (a string in the meta-data, the list in its description). */
-  select<const V extends string, O extends CommonOptions & { options: readonly V[]; default?: NoInfer<V> }>(o: O) {
-    return spec<V, O>(
+  select<const O extends CommonOptions & { options: readonly string[]; default?: string }>(o: O) {
+    type Word = O['options'][number];
+    return spec<Word, O>(
       'string',
       o,
       (raw) => {
         const word = raw.trim();
-        if (!(o.options as readonly string[]).includes(word)) {
+        if (!o.options.includes(word)) {
           throw new ParameterValueError(`must be one of ${o.options.join(', ')}, got ${showValue(raw)}`);
         }
-        return word as V;
+        return word as Word;
       },
       { options: o.options },
     );

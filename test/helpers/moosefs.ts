@@ -65,6 +65,8 @@ export async function createMasterFixture(options: MasterFixtureOptions = {}): P
     MATOCS_LISTEN_PORT: chunkserver,
     MATOCL_LISTEN_HOST: '127.0.0.1',
     MATOCL_LISTEN_PORT: client,
+    // The agent's default durability (process) needs mode 1 or more.
+    CHANGELOG_SAVE_MODE: 1,
     // Tests need no memory locking and no raised priority.
     LOCK_MEMORY: 0,
     NICE_LEVEL: 0,

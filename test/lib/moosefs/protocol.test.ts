@@ -39,7 +39,7 @@ describe('against a real master', () => {
     const config = readMasterConfig(fixture.configFile);
     const deadline = new Deadline(30_000);
     const program = await MasterProgram.detect('/usr/sbin/mfsmaster', fixture.configFile, deadline);
-    await startMaster({ program, config, allowEmptyInit: false, deadline, log: QUIET_LOG() });
+    await startMaster({ program, config, allowEmptyInit: false, durability: 'process', deadline, log: QUIET_LOG() });
   });
   afterAll(() => fixture.cleanup());
 
