@@ -42,25 +42,57 @@ export function describeCommand(file: string, args: readonly string[]): string {
   return [file, ...args].map((part) => (/^[\w@%+=:,./-]+$/.test(part) ? part : JSON.stringify(part))).join(' ');
 }
 
-export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export interface BackgroundProcess {
+  pid: number;
+  command: string;
+  /** Settles when the process ends (never rejects). */
+  result: Promise<RunResult>;
+}
+
+/**
+ * Starts a long-running child and returns at once with its PID; the caller ends it by PID.
+ * Its output is kept in memory (use redirection by argument, e.g. a log file option, for chatty ones).
+ */
+export async function startBackground(file: string, args: readonly string[], options: RunOptions = {}): Promise<BackgroundProcess> {
   const { execa } = await import('execa');
-  const fromDeadline = options.deadline ? options.deadline.remainingMs(options.marginMs ?? 0) : Infinity;
-  const timeout = Math.max(1, Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, fromDeadline));
   const command = describeCommand(file, args);
-  const result = await execa(file, [...args], {
+  const child = execa(file, [...args], execaOptions(options, options.timeoutMs ?? Infinity));
+  if (child.pid === undefined) {
+    const failed = await child;
+    throw new Error(`${command}: could not start (${failed.message})`);
+  }
+  return { pid: child.pid, command, result: child.then((result) => toRunResult(command, result, options)) };
+}
+
+function execaOptions(options: RunOptions, timeout: number) {
+  return {
     reject: false,
-    timeout,
-    forceKillAfterDelay: Math.min(2000, Math.max(100, timeout / 10)),
+    timeout: Number.isFinite(timeout) ? timeout : undefined,
+    forceKillAfterDelay: Math.min(2000, Math.max(100, (Number.isFinite(timeout) ? timeout : 20_000) / 10)),
     // The C locale, as ocf-shellfuncs sets it: the agents parse other programs' output.
     env: { LC_ALL: 'C', LANG: 'C', ...options.env },
     extendEnv: options.extendEnv ?? true,
     input: options.input,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    stdin: options.input === undefined ? ('ignore' as const) : ('pipe' as const),
     cwd: options.cwd,
     all: options.all ?? false,
     stripFinalNewline: true,
     windowsHide: true,
-  });
+  };
+}
+
+interface ExecaOutcome {
+  exitCode?: number;
+  stdout?: unknown;
+  stderr?: unknown;
+  all?: unknown;
+  code?: string;
+  message?: string;
+  timedOut: boolean;
+  signal?: string;
+}
+
+function toRunResult(command: string, result: ExecaOutcome, options: RunOptions): RunResult {
   const notFound = result.exitCode === undefined && /ENOENT|EACCES/.test(String(result.code ?? result.message));
   return {
     command,
@@ -72,6 +104,14 @@ export async function run(file: string, args: readonly string[], options: RunOpt
     signal: result.signal ?? undefined,
     ok: result.exitCode === 0,
   };
+}
+
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { execa } = await import('execa');
+  const fromDeadline = options.deadline ? options.deadline.remainingMs(options.marginMs ?? 0) : Infinity;
+  const timeout = Math.max(1, Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, fromDeadline));
+  const command = describeCommand(file, args);
+  return toRunResult(command, await execa(file, [...args], execaOptions(options, timeout)), options);
 }
 
 /** One line about how a run ended, for logs and exit reasons. */

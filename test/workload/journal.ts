@@ -1,0 +1,44 @@
+/**
+ * The writer's journal: one JSON line per acknowledged operation, fsynced before the next
+ * operation starts, kept outside MooseFS. What is in it was acknowledged to the client; what
+ * the checker then misses in the file system was lost.
+ */
+import { readFileSync } from 'node:fs';
+
+export type Operation =
+  | { op: 'mkdir'; path: string }
+  | { op: 'create'; path: string; /** sha256 of the content written before close, when data is written */ sha256?: string; bytes?: number }
+  | { op: 'rename'; from: string; path: string };
+
+export type JournalEntry = Operation & {
+  seq: number;
+  /** When the operation was issued and acknowledged, ms since the epoch. */
+  startedAt: number;
+  ackedAt: number;
+  /** How many attempts it took (retries across a failover). */
+  attempts: number;
+};
+
+/** A line the writer writes when an attempt fails, for the unavailability window. */
+export interface FailureEntry {
+  failure: string;
+  seq: number;
+  at: number;
+}
+
+export function readJournal(path: string): { entries: JournalEntry[]; failures: FailureEntry[] } {
+  const entries: JournalEntry[] = [];
+  const failures: FailureEntry[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      continue; // a line torn by a killed writer was never acknowledged
+    }
+    if (record && typeof record === 'object' && 'failure' in record) failures.push(record as FailureEntry);
+    else entries.push(record as JournalEntry);
+  }
+  return { entries, failures };
+}
