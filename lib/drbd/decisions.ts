@@ -1,0 +1,194 @@
+/**
+ * The decisions of the DRBD store agent, as pure functions of the DRBD state (and of what this
+ * node remembers): may it promote, what does monitor report, is this a split brain and what
+ * does the policy make of it. No processes: the agent runs what these decide.
+ */
+import { OCF, type OcfExitCode } from '../ocf/exit-codes.js';
+import { allDisksUpToDate, type PeerState, type ResourceState } from './state.js';
+
+/** What this node remembers across actions, per peer (kept in a small file by history.ts). */
+export interface PeerHistory {
+  /**
+   * When this node was last seen Primary while this peer was not connected (ms since the
+   * epoch): from then on both sides may have written, and a StandAlone connection after it is
+   * a split brain. Cleared once the peer is connected and replicating again.
+   */
+  primaryWhileDisconnectedSince?: number;
+}
+
+export type History = Record<string, PeerHistory>;
+
+const REPLICATING = new Set(['Established', 'SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT', 'WFBitMapS', 'WFBitMapT', 'WFSyncUUID', 'VerifyS', 'VerifyT', 'Ahead', 'Behind']);
+
+/** The peer is connected and replicating every volume. */
+export function peerReplicating(peer: PeerState): boolean {
+  return peer.connection === 'Connected' && peer.volumes.length > 0 && peer.volumes.every((v) => REPLICATING.has(v.replication));
+}
+
+/** The history after seeing this state at time `now`. Returns a new object. */
+export function updateHistory(history: History, state: ResourceState | undefined, now: number): History {
+  const next: History = {};
+  for (const [name, entry] of Object.entries(history)) next[name] = { ...entry };
+  if (!state) return next;
+  for (const peer of state.peers) {
+    const entry = (next[peer.name] ??= {});
+    if (peerReplicating(peer)) delete entry.primaryWhileDisconnectedSince;
+    else if (state.role === 'Primary' && peer.connection !== 'Connected') entry.primaryWhileDisconnectedSince ??= now;
+    if (Object.keys(entry).length === 0) delete next[peer.name];
+  }
+  return next;
+}
+
+export interface SplitBrain {
+  peer: string;
+  /** Since when this node was Primary without that peer (ms since the epoch), when known. */
+  since: number | undefined;
+}
+
+/**
+ * Split brains visible from this node: a peer connection StandAlone (DRBD drops the connection
+ * to StandAlone when it finds both sides wrote while apart), after this node was Primary
+ * without that peer (a dual-primary history; a Primary that is StandAlone now counts too:
+ * with only one writer DRBD would have resynchronised instead).
+ */
+export function detectSplitBrain(state: ResourceState | undefined, history: History): SplitBrain[] {
+  if (!state) return [];
+  return state.peers
+    .filter((peer) => peer.connection === 'StandAlone')
+    .filter((peer) => state.role === 'Primary' || history[peer.name]?.primaryWhileDisconnectedSince !== undefined)
+    .map((peer) => ({ peer: peer.name, since: history[peer.name]?.primaryWhileDisconnectedSince }));
+}
+
+export const SPLIT_BRAIN_POLICIES = ['manual', 'discard-secondary'] as const;
+export type SplitBrainPolicy = (typeof SPLIT_BRAIN_POLICIES)[number];
+
+export type SplitBrainPlan =
+  | { kind: 'none' }
+  /** Report loudly, change nothing. */
+  | { kind: 'report'; splitBrains: SplitBrain[]; message: string }
+  /** The Secondary victim: disconnect, (secondary), connect --discard-my-data. */
+  | { kind: 'discard-local'; splitBrains: SplitBrain[]; message: string }
+  /** The Primary survivor: reconnect a StandAlone connection so that the victim can sync from it. */
+  | { kind: 'reconnect'; splitBrains: SplitBrain[]; message: string };
+
+function since(split: SplitBrain): string {
+  return split.since === undefined ? '' : ` since ${new Date(split.since).toISOString()}`;
+}
+
+/** What to do about the split brains seen from this node, under the policy. */
+export function splitBrainPlan(state: ResourceState | undefined, history: History, policy: SplitBrainPolicy, node: string): SplitBrainPlan {
+  const splitBrains = detectSplitBrain(state, history);
+  if (!state || splitBrains.length === 0) return { kind: 'none' };
+  const peers = splitBrains.map((s) => s.peer).join(', ');
+  const where = `DRBD resource ${state.name}`;
+  if (policy === 'manual') {
+    const advice =
+      state.role === 'Primary'
+        ? `this node (${node}) keeps serving as Primary; its data is NOT replicated. To resolve by hand, on the node whose changes are to be lost: ` +
+          `drbdadm disconnect ${state.name}; drbdadm secondary ${state.name}; drbdadm connect --discard-my-data ${state.name}; then here: drbdadm connect ${state.name}`
+        : `this node (${node}) holds changes made while Primary without ${peers}${since(splitBrains[0]!)}; nothing is discarded automatically ` +
+          `(split_brain_policy=manual). To discard them: drbdadm disconnect ${state.name}; drbdadm connect --discard-my-data ${state.name}`;
+    return { kind: 'report', splitBrains, message: `SPLIT BRAIN on ${where} with ${peers}: ${advice}` };
+  }
+  if (state.role === 'Primary') {
+    return {
+      kind: 'reconnect',
+      splitBrains,
+      message: `split brain on ${where} with ${peers}: this node (${node}) is Primary and keeps its data; reconnecting so that the Secondary resynchronises from it`,
+    };
+  }
+  const discarded = splitBrains.map((s) => `changes this node (${node}) made while Primary without ${s.peer}${since(s)}`).join('; ');
+  return {
+    kind: 'discard-local',
+    splitBrains,
+    message:
+      `split brain on ${where} with ${peers}: split_brain_policy=discard-secondary: DISCARDING on ${node} (Secondary) ` +
+      `every volume of ${state.name}: ${discarded}; reconnecting with --discard-my-data to resynchronise from the peer`,
+  };
+}
+
+export type PromoteCheck = { ok: true } | { ok: false; reason: string };
+
+/** Whether this node may become Primary: only on UpToDate data, and never beside a Primary peer. */
+export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
+  if (!state) return { ok: false, reason: 'the DRBD resource is down (not started on this node)' };
+  if (state.volumes.length === 0) return { ok: false, reason: `DRBD resource ${state.name} has no volume attached` };
+  if (!allDisksUpToDate(state)) {
+    const disks = [...new Set(state.volumes.map((v) => v.disk))].join('/');
+    return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: local data is ${disks}, not UpToDate` };
+  }
+  if (state.volumes.some((v) => !v.quorum)) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: no quorum` };
+  const primaryPeer = state.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary');
+  if (primaryPeer) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: peer ${primaryPeer.name} is Primary` };
+  return { ok: true };
+}
+
+/** What monitor found about the mounted store on a Primary. */
+export type MountHealth = 'ok' | 'not-mounted' | 'read-only' | 'unwritable' | 'no-data-directory' | 'wrong-device';
+
+export interface MonitorVerdict {
+  code: OcfExitCode;
+  reason: string;
+}
+
+/**
+ * OCF code of a monitor: 7 down, 0 Secondary, 8 Primary and mounted, 191 Primary but a peer
+ * is not connected, 9 Primary with the mount gone or unwritable, 190 Secondary that is in a
+ * split brain (not replicating, holding diverged data), 1 a Secondary without its disk.
+ */
+export function monitorVerdict(state: ResourceState | undefined, mount: MountHealth | undefined, splitBrains: readonly SplitBrain[]): MonitorVerdict {
+  if (!state) return { code: OCF.NOT_RUNNING, reason: 'DRBD resource is down' };
+  const unconnected = state.peers.filter((p) => p.connection !== 'Connected').map((p) => `${p.name} (${p.connection})`);
+  if (state.role === 'Primary') {
+    if (mount !== undefined && mount !== 'ok') {
+      const what: Record<Exclude<MountHealth, 'ok'>, string> = {
+        'not-mounted': 'its file system is not mounted',
+        'read-only': 'its file system is mounted read-only',
+        unwritable: 'its file system cannot be written',
+        'no-data-directory': 'the MooseFS data directory is missing',
+        'wrong-device': 'another device is mounted at the directory',
+      };
+      return { code: OCF.FAILED_PROMOTED, reason: `DRBD resource ${state.name} is Primary but ${what[mount]}` };
+    }
+    if (splitBrains.length > 0) {
+      return { code: OCF.DEGRADED_PROMOTED, reason: `Primary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+    }
+    if (!allDisksUpToDate(state)) {
+      return { code: OCF.DEGRADED_PROMOTED, reason: `Primary on ${state.volumes.map((v) => v.disk).join('/')} data (reads go to the peer)` };
+    }
+    if (unconnected.length > 0) return { code: OCF.DEGRADED_PROMOTED, reason: `Primary, peer not connected: ${unconnected.join(', ')}` };
+    return { code: OCF.RUNNING_PROMOTED, reason: 'Primary, mounted, replicating' };
+  }
+  if (state.volumes.length === 0 || state.volumes.some((v) => (v.disk === 'Diskless' && !v.client) || v.disk === 'Failed')) {
+    return { code: OCF.ERR_GENERIC, reason: `DRBD resource ${state.name} is ${state.role} without its disk (${state.volumes.map((v) => v.disk).join('/') || 'no volume'})` };
+  }
+  if (splitBrains.length > 0) {
+    return { code: OCF.DEGRADED, reason: `Secondary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+  }
+  if (unconnected.length > 0) return { code: OCF.SUCCESS, reason: `Secondary, peer not connected: ${unconnected.join(', ')}` };
+  return { code: OCF.SUCCESS, reason: 'Secondary, replicating' };
+}
+
+/** Why a DRBD command failed, from its exit code and text (drbdsetup's codes, DRBD-FACTS.md §3). */
+export type DrbdRefusal =
+  | 'need-uptodate-data'
+  | 'multiple-primaries'
+  | 'held-open'
+  | 'peer-not-outdated'
+  | 'no-quorum'
+  | 'discard-when-primary'
+  | 'has-net-config'
+  | 'no-such-resource'
+  | 'other';
+
+export function classifyRefusal(exitCode: number | undefined, text: string): DrbdRefusal {
+  if (exitCode === 17 || /\(-2\) Need access to UpToDate data/.test(text)) return 'need-uptodate-data';
+  if (/\(-1\) Multiple primaries not allowed/.test(text)) return 'multiple-primaries';
+  if (/\(-12\) Device is held open/.test(text)) return 'held-open';
+  if (/\(-7\) Refusing to be Primary while peer is not outdated/.test(text)) return 'peer-not-outdated';
+  if (/\(-25\) No quorum/.test(text)) return 'no-quorum';
+  if (/\(123\) --discard-my-data not allowed when primary/.test(text)) return 'discard-when-primary';
+  if (/\(125\) Device has a net-config/.test(text)) return 'has-net-config';
+  if (/No such resource|Unknown resource|not defined in your config/.test(text)) return 'no-such-resource';
+  return 'other';
+}

@@ -1,0 +1,133 @@
+/**
+ * Running drbdadm and drbdsetup (drbd-utils 9.22; DRBD 8.4 where the state commands differ).
+ * Argument arrays only; every run bounded by the action's deadline. What their output means
+ * is parsed in state.ts, what their refusals mean in decisions.ts.
+ */
+import type { Deadline } from '../ocf/deadline.js';
+import { OCF, OcfError } from '../ocf/exit-codes.js';
+import type { Logger } from '../ocf/log.js';
+import { describeOutcome, run, type RunResult } from '../process/run.js';
+import { classifyRefusal, type DrbdRefusal } from './decisions.js';
+import { isDrbd84, parse84, parseEvents2, parseVersion, type DrbdVersions, type ResourceState } from './state.js';
+
+/** Longest any single DRBD command may take (the action's deadline bounds it further). */
+const COMMAND_TIMEOUT_MS = 30_000;
+
+export interface DrbdCommandResult extends RunResult {
+  refusal: DrbdRefusal | undefined;
+  /** stdout and stderr, trimmed: what the tool said. */
+  said: string;
+}
+
+export interface DrbdOptions {
+  resource: string;
+  /** drbdadm's -c: the configuration file; drbdadm's own default when undefined. */
+  configFile: string | undefined;
+  log: Logger;
+  /** Extra environment for the tools (tests: the emulator's node). */
+  env?: Record<string, string | undefined>;
+}
+
+export class Drbd {
+  private versionsCache: DrbdVersions | undefined;
+
+  constructor(private readonly options: DrbdOptions) {}
+
+  get resource(): string {
+    return this.options.resource;
+  }
+
+  private adminArgs(args: readonly string[]): string[] {
+    return this.options.configFile ? ['-c', this.options.configFile, ...args] : [...args];
+  }
+
+  private async exec(file: 'drbdadm' | 'drbdsetup', args: readonly string[], deadline: Deadline, timeoutMs = COMMAND_TIMEOUT_MS): Promise<DrbdCommandResult> {
+    const fullArgs = file === 'drbdadm' ? this.adminArgs(args) : [...args];
+    const result = await run(file, fullArgs, { deadline, timeoutMs, marginMs: 500, env: this.options.env });
+    const said = [result.stdout, result.stderr].map((s) => s.trim()).filter(Boolean).join('\n');
+    if (result.notFound) throw new OcfError(OCF.ERR_INSTALLED, `${file} not found: is drbd-utils installed?`);
+    return { ...result, said, refusal: result.ok ? undefined : classifyRefusal(result.exitCode, said) };
+  }
+
+  /** A drbdadm command that must succeed; its failure becomes an OcfError with DRBD's words. */
+  private async must(args: readonly string[], deadline: Deadline): Promise<DrbdCommandResult> {
+    const result = await this.exec('drbdadm', args, deadline);
+    if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `${describeOutcome(result)}${result.said ? `: ${oneLine(result.said)}` : ''}`);
+    return result;
+  }
+
+  async versions(deadline: Deadline): Promise<DrbdVersions> {
+    if (this.versionsCache) return this.versionsCache;
+    const result = await this.exec('drbdadm', ['--version'], deadline, 10_000);
+    this.versionsCache = parseVersion(result.stdout);
+    return this.versionsCache;
+  }
+
+  /**
+   * The resource's devices (`drbdadm sh-dev RES`, one per volume). Throws ERR_INSTALLED when
+   * the resource is not defined for this node (a probe then reports not running).
+   */
+  async devices(deadline: Deadline): Promise<string[]> {
+    const result = await this.exec('drbdadm', ['sh-dev', this.resource], deadline, 10_000);
+    const devices = result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    if (!result.ok || devices.length === 0) {
+      throw new OcfError(
+        OCF.ERR_INSTALLED,
+        `DRBD resource '${this.resource}' is not configured on this node (drbdadm sh-dev: ${oneLine(result.said) || `exit code ${result.exitCode}`})`,
+      );
+    }
+    return devices;
+  }
+
+  /** The resource's state; undefined when it is down (the kernel does not know it). */
+  async state(deadline: Deadline): Promise<ResourceState | undefined> {
+    const versions = await this.versions(deadline);
+    if (isDrbd84(versions)) return this.state84(deadline);
+    const result = await this.exec('drbdsetup', ['events2', '--now', this.resource], deadline, 10_000);
+    if (!result.ok) {
+      if (result.refusal === 'no-such-resource' || result.exitCode === 10) return undefined;
+      throw new OcfError(OCF.ERR_GENERIC, `cannot read the state of DRBD resource ${this.resource}: ${describeOutcome(result)}`);
+    }
+    return parseEvents2(result.stdout, this.resource);
+  }
+
+  private async state84(deadline: Deadline): Promise<ResourceState | undefined> {
+    const [role, cstate, dstate] = await Promise.all(['role', 'cstate', 'dstate'].map((what) => this.exec('drbdadm', [what, this.resource], deadline, 10_000)));
+    if (!role!.ok) return undefined;
+    return parse84(this.resource, role!.stdout, cstate!.ok ? cstate!.stdout : 'StandAlone', dstate!.ok ? dstate!.stdout : 'Diskless/DUnknown');
+  }
+
+  /** `drbdadm up RES`: attach and connect (Secondary). */
+  up(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.must(['up', this.resource], deadline);
+  }
+
+  /** `drbdadm adjust RES`: re-attach a lost disk, re-create a lost connection. */
+  adjust(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.must(['adjust', this.resource], deadline);
+  }
+
+  primary(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.exec('drbdadm', ['primary', this.resource], deadline);
+  }
+
+  secondary(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.exec('drbdadm', ['secondary', this.resource], deadline);
+  }
+
+  down(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.exec('drbdadm', ['down', this.resource], deadline);
+  }
+
+  disconnect(deadline: Deadline): Promise<DrbdCommandResult> {
+    return this.exec('drbdadm', ['disconnect', this.resource], deadline);
+  }
+
+  connect(deadline: Deadline, { discardMyData = false }: { discardMyData?: boolean } = {}): Promise<DrbdCommandResult> {
+    return this.exec('drbdadm', discardMyData ? ['connect', '--discard-my-data', this.resource] : ['connect', this.resource], deadline);
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' | ').slice(0, 400);
+}

@@ -1,0 +1,265 @@
+/**
+ * Mounting a block device, checking it, and unmounting it even when processes hold it, the
+ * way ocf:heartbeat:Filesystem does: try `umount`; when busy, list the processes that hold
+ * the file system (in the log first), signal them, wait, try again; one signal after the
+ * other (TERM then KILL by default), the stop budget split between them.
+ *
+ * Holders are found in /proc like `fuser -m`: a process holds the mount when its cwd, root,
+ * executable, an open file or a mapped file lies on the mounted file system's device. Only
+ * those processes are signalled, never anything found by name.
+ */
+import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { sleep, type Deadline } from '../ocf/deadline.js';
+import type { Logger } from '../ocf/log.js';
+import { liveProcess, signalProcess, type ProcessInfo } from '../process/proc.js';
+import { describeOutcome, run } from '../process/run.js';
+
+export interface MountEntry {
+  mountpoint: string;
+  source: string;
+  fstype: string;
+  options: string[];
+  readOnly: boolean;
+  /** major:minor of the mounted device (decimal, as mountinfo prints it). */
+  majorMinor: string;
+}
+
+/** mountinfo escapes space, tab, newline and backslash as octal. */
+function unescape(text: string): string {
+  return text.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/** Parses /proc/self/mountinfo text. */
+export function parseMountinfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const l = left.split(' ');
+    const r = right.split(' ');
+    const options = (l[5] ?? '').split(',');
+    entries.push({
+      mountpoint: unescape(l[4] ?? ''),
+      majorMinor: l[2] ?? '',
+      fstype: r[0] ?? '',
+      source: unescape(r[1] ?? ''),
+      options: [...options, ...(r[2] ?? '').split(',')],
+      readOnly: options.includes('ro'),
+    });
+  }
+  return entries;
+}
+
+/** The topmost mount at exactly this directory, undefined when nothing is mounted there. */
+export function findMount(mountpoint: string, mountinfo?: string): MountEntry | undefined {
+  const text = mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8');
+  const wanted = mountpoint.replace(/\/+$/, '') || '/';
+  return parseMountinfo(text)
+    .filter((m) => m.mountpoint === wanted)
+    .at(-1);
+}
+
+/** Mounts that lie below the directory (to be unmounted first). */
+export function submounts(mountpoint: string, mountinfo?: string): MountEntry[] {
+  const text = mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8');
+  const prefix = `${mountpoint.replace(/\/+$/, '')}/`;
+  return parseMountinfo(text).filter((m) => m.mountpoint.startsWith(prefix));
+}
+
+/** The device numbers (major:minor) of a block device node, to compare with a mount. */
+export function blockDeviceNumbers(device: string): string | undefined {
+  try {
+    const stat = statSync(device);
+    if (!stat.isBlockDevice()) return undefined;
+    const rdev = stat.rdev;
+    const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+    const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+    return `${major}:${minor}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface MountOptions {
+  device: string;
+  directory: string;
+  fstype: string | undefined;
+  /** Text for `mount -o`, empty for none. */
+  options: string;
+  deadline: Deadline;
+}
+
+export async function mountDevice({ device, directory, fstype, options, deadline }: MountOptions): Promise<void> {
+  const args = [...(fstype ? ['-t', fstype] : []), ...(options ? ['-o', options] : []), device, directory];
+  const result = await run('mount', args, { deadline, timeoutMs: 120_000, marginMs: 1000 });
+  if (!result.ok) throw new Error(`cannot mount ${device} on ${directory}: ${describeOutcome(result)}`);
+}
+
+/** Runs `fsck -p` (automatic repair); 0 and 1 (errors corrected) are success. */
+export async function checkFilesystem(device: string, fstype: string | undefined, deadline: Deadline, log: Logger): Promise<void> {
+  const args = ['-p', ...(fstype ? ['-t', fstype] : []), device];
+  const result = await run('fsck', args, { deadline, timeoutMs: deadline.remainingMs(2000), marginMs: 2000, all: true });
+  if (result.exitCode === 0) return;
+  if (result.exitCode === 1) {
+    log.warn(`fsck corrected errors on ${device}: ${result.stderr.trim().split('\n').at(-1) ?? ''}`);
+    return;
+  }
+  throw new Error(`fsck ${device} failed: ${describeOutcome(result)}`);
+}
+
+/** Whether a file can be created and removed in the directory now. */
+export function probeWritable(directory: string, name: string): boolean {
+  const path = `${directory.replace(/\/+$/, '')}/${name}`;
+  try {
+    // Synchronous on purpose: a hung file system makes the monitor time out, which is the truth.
+    writeFileSync(path, `${process.pid}\n`);
+    unlinkSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface Holder extends ProcessInfo {
+  /** How it holds the mount: cwd, root, exe, fd N, mmap. */
+  how: string;
+}
+
+function onDevice(path: string, dev: number): boolean {
+  try {
+    return statSync(path).dev === dev;
+  } catch {
+    return false;
+  }
+}
+
+/** Processes that hold the file system mounted at `mountpoint` (as `fuser -m`), this one excepted. */
+export function mountHolders(mountpoint: string): Holder[] {
+  let dev: number;
+  let majorMinor: string | undefined;
+  try {
+    dev = statSync(mountpoint).dev;
+    majorMinor = findMount(mountpoint)?.majorMinor;
+  } catch {
+    return [];
+  }
+  const holders: Holder[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const base = `/proc/${entry}`;
+    let how: string | undefined;
+    for (const link of ['cwd', 'root', 'exe']) {
+      if (onDevice(`${base}/${link}`, dev)) {
+        how = link;
+        break;
+      }
+    }
+    if (!how) {
+      try {
+        for (const fd of readdirSync(`${base}/fd`)) {
+          if (onDevice(`${base}/fd/${fd}`, dev)) {
+            how = `fd ${fd}`;
+            break;
+          }
+        }
+      } catch {
+        /* gone, or a kernel thread */
+      }
+    }
+    if (!how && majorMinor) {
+      try {
+        const [major, minor] = majorMinor.split(':').map(Number) as [number, number];
+        const hex = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
+        if (readFileSync(`${base}/maps`, 'utf8').split('\n').some((line) => line.split(/\s+/)[3] === hex && line.split(/\s+/)[4] !== '0')) how = 'mmap';
+      } catch {
+        /* gone */
+      }
+    }
+    if (!how) continue;
+    const info = liveProcess(Number(entry));
+    if (info) holders.push({ ...info, how });
+  }
+  return holders;
+}
+
+export function describeHolder(holder: Holder): string {
+  const command = holder.argv.length > 0 ? holder.argv.join(' ') : holder.comm;
+  return `pid ${holder.pid} (${holder.comm}, ${holder.how}): ${command.slice(0, 200)}`;
+}
+
+export interface UnmountOptions {
+  directory: string;
+  /** Signals in order, e.g. ['SIGTERM', 'SIGKILL']. */
+  signals: readonly NodeJS.Signals[];
+  /** Wait after each signal; 0: split the remaining budget evenly between the signals. */
+  signalDelayMs: number;
+  deadline: Deadline;
+  /** Time kept back from the deadline for what follows the unmount (demoting DRBD). */
+  reserveMs: number;
+  log: Logger;
+}
+
+async function tryUnmount(directory: string, deadline: Deadline): Promise<{ ok: boolean; said: string }> {
+  if (!findMount(directory)) return { ok: true, said: '' };
+  const result = await run('umount', [directory], { deadline, timeoutMs: 30_000, marginMs: 500 });
+  if (!findMount(directory)) return { ok: true, said: '' };
+  return { ok: false, said: describeOutcome(result) };
+}
+
+/**
+ * Unmounts the directory (sub-mounts first). When busy, logs the holders, then signals them
+ * with each signal in turn, waiting between signals. Returns true when unmounted; false
+ * when it still is mounted once the budget (less the reserve) is spent.
+ */
+export async function unmountWithKill(options: UnmountOptions): Promise<boolean> {
+  const { directory, signals, deadline, reserveMs, log } = options;
+  for (const sub of submounts(directory).reverse()) {
+    const done = await unmountWithKill({ ...options, directory: sub.mountpoint });
+    if (!done) return false;
+  }
+  let attempt = await tryUnmount(directory, deadline);
+  if (attempt.ok) return true;
+  let holders = mountHolders(directory);
+  log.warn(
+    holders.length > 0
+      ? `cannot unmount ${directory} (${attempt.said}): held by ${holders.map(describeHolder).join('; ')}`
+      : `cannot unmount ${directory} (${attempt.said}): no process found holding it`,
+  );
+  for (const [index, signal] of signals.entries()) {
+    const share = options.signalDelayMs > 0 ? options.signalDelayMs : deadline.remainingMs(reserveMs) / (signals.length - index);
+    const stepDeadline = deadline.slice(1, share, reserveMs);
+    holders = mountHolders(directory);
+    for (const holder of holders) {
+      log.info(`sending ${signal} to ${describeHolder(holder)}`);
+      signalProcess(holder.pid, signal);
+    }
+    const unmounted = await stepDeadline.poll(
+      async () => {
+        if (mountHolders(directory).length > 0) return undefined;
+        attempt = await tryUnmount(directory, deadline);
+        return attempt.ok ? true : undefined;
+      },
+      { intervalMs: 100 },
+    );
+    if (unmounted) {
+      log.info(`unmounted ${directory} after ${signal}`);
+      return true;
+    }
+    if (deadline.expired(reserveMs)) break;
+  }
+  attempt = await tryUnmount(directory, deadline);
+  if (attempt.ok) return true;
+  const left = mountHolders(directory);
+  log.error(`${directory} is still mounted${left.length > 0 ? `, held by ${left.map(describeHolder).join('; ')}` : ''}`);
+  return false;
+}
+
+/** Waits briefly (bounded) until no mount of the directory is left; for callers that race. */
+export async function waitUnmounted(directory: string, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (findMount(directory)) {
+    if (Date.now() > end) return false;
+    await sleep(50);
+  }
+  return true;
+}

@@ -1,0 +1,225 @@
+/**
+ * The pure decisions: promotion scores (LINBIT's table), may promote, monitor codes,
+ * split-brain detection and what each policy does, refusals by DRBD's words.
+ */
+import { describe, expect, it } from 'vitest';
+import { OCF, exitCodeName } from '../../../lib/ocf/exit-codes.js';
+import { classifyRefusal, detectSplitBrain, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
+import { parseScoreTable, promotionScore } from '../../../lib/drbd/scores.js';
+import type { DiskState, ResourceState, Role } from '../../../lib/drbd/state.js';
+
+interface Shape {
+  role?: Role;
+  disk?: DiskState | DiskState[];
+  client?: boolean;
+  quorum?: boolean;
+  peers?: Array<{ name?: string; connection?: ResourceState['peers'][number]['connection']; role?: Role; disk?: DiskState; replication?: string }>;
+}
+
+function state({ role = 'Secondary', disk = 'UpToDate', client = false, quorum = true, peers = [{}] }: Shape = {}): ResourceState {
+  const disks = Array.isArray(disk) ? disk : [disk];
+  return {
+    name: 'r0',
+    role,
+    mayPromote: undefined,
+    kernelPromotionScore: undefined,
+    forceIoFailures: false,
+    suspended: false,
+    volumes: disks.map((d, volume) => ({ volume, minor: volume, disk: d, client, quorum })),
+    peers: peers.map((p, i) => {
+      const connection = p.connection ?? 'Connected';
+      const connected = connection === 'Connected';
+      return {
+        nodeId: i + 1,
+        name: p.name ?? `node${i + 2}`,
+        connection,
+        role: connected ? (p.role ?? 'Secondary') : 'Unknown',
+        volumes: disks.map((_, volume) => ({
+          volume,
+          replication: connected ? (p.replication ?? 'Established') : 'Off',
+          peerDisk: connected ? (p.disk ?? 'UpToDate') : 'DUnknown',
+          peerClient: false,
+          done: undefined,
+        })),
+      };
+    }),
+  };
+}
+
+const table = parseScoreTable('0 10 1000 10000');
+const disconnected = { connection: 'Connecting' as const };
+
+describe('promotion score table', () => {
+  it.each([
+    ['Secondary UpToDate, peer UpToDate', state(), 'set', 10000],
+    ['Primary UpToDate, peer connected', state({ role: 'Primary' }), 'set', 10000],
+    ['Primary UpToDate, peer unknown', state({ role: 'Primary', peers: [disconnected] }), 'set', 10000],
+    ['Secondary UpToDate, no peers', state({ peers: [] }), 'set', 10000],
+    ['Secondary UpToDate, peer unknown', state({ peers: [disconnected] }), 'set', 1000],
+    ['Secondary UpToDate, one of two peers unknown', state({ peers: [{}, disconnected] }), 'set', 1000],
+    ['Secondary UpToDate, peer Outdated (known)', state({ peers: [{ disk: 'Outdated' }] }), 'set', 10000],
+    ['only Consistent (score 0)', state({ disk: 'Consistent', peers: [disconnected] }), 'delete', undefined],
+    ['Outdated', state({ disk: 'Outdated' }), 'delete', undefined],
+    ['Inconsistent, peer UpToDate', state({ disk: 'Inconsistent', peers: [{ replication: 'SyncTarget' }] }), 'delete', undefined],
+    ['Diskless', state({ disk: 'Diskless' }), 'delete', undefined],
+    ['Diskless client', state({ disk: 'Diskless', client: true }), 'delete', undefined],
+    ['Failed', state({ disk: 'Failed' }), 'delete', undefined],
+    ['one volume Outdated of two', state({ disk: ['UpToDate', 'Outdated'] }), 'delete', undefined],
+    ['no quorum', state({ quorum: false }), 'delete', undefined],
+    ['down', undefined, 'delete', undefined],
+    ['Attaching', state({ disk: 'Attaching' }), 'keep', undefined],
+    ['Negotiating', state({ disk: 'Negotiating' }), 'keep', undefined],
+  ] as const)('%s', (_name, s, kind, score) => {
+    const decision = promotionScore(s, table);
+    expect(decision.kind).toBe(kind);
+    if (decision.kind === 'set') expect(decision.score).toBe(score);
+    expect(decision.reason.length).toBeGreaterThan(5);
+  });
+
+  it('uses the configured values, and a configured Consistent score', () => {
+    const custom = parseScoreTable('5 20 300 4000');
+    expect(promotionScore(state(), custom)).toMatchObject({ kind: 'set', score: 4000 });
+    expect(promotionScore(state({ peers: [disconnected] }), custom)).toMatchObject({ kind: 'set', score: 300 });
+    expect(promotionScore(state({ disk: 'Consistent' }), custom)).toMatchObject({ kind: 'set', score: 5 });
+  });
+
+  it('explains the lower score by the unknown peer', () => {
+    expect(promotionScore(state({ peers: [{ name: 'nodeB', connection: 'StandAlone' }] }), table).reason).toContain('peer nodeB is unknown');
+  });
+
+  it.each([
+    ['0 10 1000', 'four integers'],
+    ['0 10 1000 10000 5', 'four integers'],
+    ['0 10 x 10000', 'non-negative integers'],
+    ['0 -10 1000 10000', 'non-negative integers'],
+    ['0 1000 10 10000', 'must not decrease'],
+    ['0 10 1000 1000000', 'below 1000000'],
+  ])('refuses the table %j', (text, message) => {
+    expect(() => parseScoreTable(text)).toThrow(message);
+  });
+});
+
+describe('may promote', () => {
+  it.each([
+    ['Secondary UpToDate', state(), true, ''],
+    ['Secondary UpToDate, peer disconnected', state({ peers: [disconnected] }), true, ''],
+    ['Outdated', state({ disk: 'Outdated' }), false, 'local data is Outdated, not UpToDate'],
+    ['Inconsistent', state({ disk: 'Inconsistent' }), false, 'local data is Inconsistent, not UpToDate'],
+    ['Consistent', state({ disk: 'Consistent' }), false, 'local data is Consistent, not UpToDate'],
+    ['Diskless', state({ disk: 'Diskless' }), false, 'local data is Diskless'],
+    ['peer Primary', state({ peers: [{ name: 'node1', role: 'Primary' }] }), false, 'peer node1 is Primary'],
+    ['no quorum', state({ quorum: false }), false, 'no quorum'],
+    ['down', undefined, false, 'down'],
+  ] as const)('%s', (_name, s, ok, reason) => {
+    const check = promoteCheck(s);
+    expect(check.ok).toBe(ok);
+    if (!check.ok) expect(check.reason).toContain(reason);
+  });
+});
+
+describe('monitor codes', () => {
+  it.each([
+    ['down', undefined, undefined, 'OCF_NOT_RUNNING'],
+    ['Secondary connected', state(), undefined, 'OCF_SUCCESS'],
+    ['Secondary, peer disconnected', state({ peers: [disconnected] }), undefined, 'OCF_SUCCESS'],
+    ['Secondary Outdated', state({ disk: 'Outdated' }), undefined, 'OCF_SUCCESS'],
+    ['Secondary without its disk', state({ disk: 'Diskless' }), undefined, 'OCF_ERR_GENERIC'],
+    ['Secondary diskless client', state({ disk: 'Diskless', client: true }), undefined, 'OCF_SUCCESS'],
+    ['Primary mounted, peer connected', state({ role: 'Primary' }), 'ok', 'OCF_RUNNING_PROMOTED'],
+    ['Primary mounted, no peers', state({ role: 'Primary', peers: [] }), 'ok', 'OCF_RUNNING_PROMOTED'],
+    ['Primary mounted, peer disconnected', state({ role: 'Primary', peers: [disconnected] }), 'ok', 'OCF_DEGRADED_PROMOTED'],
+    ['Primary on Inconsistent data', state({ role: 'Primary', disk: 'Inconsistent', peers: [{ replication: 'SyncTarget' }] }), 'ok', 'OCF_DEGRADED_PROMOTED'],
+    ['Primary, mount gone', state({ role: 'Primary' }), 'not-mounted', 'OCF_FAILED_PROMOTED'],
+    ['Primary, read-only', state({ role: 'Primary' }), 'read-only', 'OCF_FAILED_PROMOTED'],
+    ['Primary, unwritable', state({ role: 'Primary' }), 'unwritable', 'OCF_FAILED_PROMOTED'],
+    ['Primary, data directory gone', state({ role: 'Primary' }), 'no-data-directory', 'OCF_FAILED_PROMOTED'],
+    ['Primary, another device mounted', state({ role: 'Primary' }), 'wrong-device', 'OCF_FAILED_PROMOTED'],
+  ] as const)('%s', (_name, s, mount, code) => {
+    expect(exitCodeName(monitorVerdict(s, mount, []).code)).toBe(code);
+  });
+
+  it('reports a split brain as degraded on both sides', () => {
+    const split = [{ peer: 'node2', since: 1 }];
+    expect(monitorVerdict(state({ role: 'Primary', peers: [{ connection: 'StandAlone' }] }), 'ok', split).code).toBe(OCF.DEGRADED_PROMOTED);
+    const secondary = monitorVerdict(state({ peers: [{ connection: 'StandAlone' }] }), undefined, split);
+    expect(secondary.code).toBe(OCF.DEGRADED);
+    expect(secondary.reason).toContain('SPLIT BRAIN with node2');
+  });
+});
+
+describe('split brain', () => {
+  const standAlone = { connection: 'StandAlone' as const };
+
+  it('remembers being Primary without a peer, and forgets it once replicating again', () => {
+    let history: History = {};
+    history = updateHistory(history, state({ role: 'Primary' }), 1000);
+    expect(history).toEqual({});
+    history = updateHistory(history, state({ role: 'Primary', peers: [disconnected] }), 2000);
+    expect(history).toEqual({ node2: { primaryWhileDisconnectedSince: 2000 } });
+    history = updateHistory(history, state({ role: 'Primary', peers: [disconnected] }), 3000);
+    expect(history.node2!.primaryWhileDisconnectedSince, 'the first sighting counts').toBe(2000);
+    history = updateHistory(history, state({ peers: [standAlone] }), 4000);
+    expect(history.node2!.primaryWhileDisconnectedSince, 'a Secondary keeps the mark').toBe(2000);
+    history = updateHistory(history, undefined, 5000);
+    expect(history.node2!.primaryWhileDisconnectedSince, 'down keeps the mark').toBe(2000);
+    history = updateHistory(history, state({ peers: [{ replication: 'SyncTarget', disk: 'UpToDate' }] }), 6000);
+    expect(history).toEqual({});
+  });
+
+  it.each([
+    ['Secondary StandAlone, never Primary apart', state({ peers: [standAlone] }), {}, []],
+    ['Secondary StandAlone after being Primary apart', state({ peers: [standAlone] }), { node2: { primaryWhileDisconnectedSince: 5 } }, ['node2']],
+    ['Primary StandAlone', state({ role: 'Primary', peers: [standAlone] }), {}, ['node2']],
+    ['Primary Connecting (peer just gone)', state({ role: 'Primary', peers: [disconnected] }), { node2: { primaryWhileDisconnectedSince: 5 } }, []],
+    ['connected', state(), { node2: { primaryWhileDisconnectedSince: 5 } }, []],
+    ['down', undefined, { node2: { primaryWhileDisconnectedSince: 5 } }, []],
+  ] as const)('detects: %s', (_name, s, history, peers) => {
+    expect(detectSplitBrain(s, history as History).map((b) => b.peer)).toEqual(peers);
+  });
+
+  const victim = state({ peers: [standAlone] });
+  const survivor = state({ role: 'Primary', peers: [standAlone] });
+  const marked: History = { node2: { primaryWhileDisconnectedSince: Date.UTC(2026, 0, 2, 3, 4, 5) } };
+
+  it('manual: reports loudly on both sides, discards nothing, tells how to resolve', () => {
+    const onVictim = splitBrainPlan(victim, marked, 'manual', 'node1');
+    expect(onVictim.kind).toBe('report');
+    if (onVictim.kind === 'report') {
+      expect(onVictim.message).toContain('SPLIT BRAIN on DRBD resource r0 with node2');
+      expect(onVictim.message).toContain('nothing is discarded automatically');
+      expect(onVictim.message).toContain('since 2026-01-02T03:04:05.000Z');
+    }
+    const onSurvivor = splitBrainPlan(survivor, {}, 'manual', 'node2');
+    expect(onSurvivor.kind).toBe('report');
+    if (onSurvivor.kind === 'report') expect(onSurvivor.message).toContain('keeps serving as Primary');
+  });
+
+  it('discard-secondary: the Secondary discards its changes (named), the Primary reconnects', () => {
+    const onVictim = splitBrainPlan(victim, marked, 'discard-secondary', 'node1');
+    expect(onVictim.kind).toBe('discard-local');
+    if (onVictim.kind === 'discard-local') {
+      expect(onVictim.message).toContain('DISCARDING on node1 (Secondary) every volume of r0');
+      expect(onVictim.message).toContain('changes this node (node1) made while Primary without node2 since 2026-01-02T03:04:05.000Z');
+    }
+    expect(splitBrainPlan(survivor, {}, 'discard-secondary', 'node2').kind).toBe('reconnect');
+    expect(splitBrainPlan(state({ peers: [standAlone] }), {}, 'discard-secondary', 'node1').kind, 'no proof of divergence: nothing discarded').toBe('none');
+    expect(splitBrainPlan(state(), marked, 'discard-secondary', 'node1').kind).toBe('none');
+  });
+});
+
+describe("DRBD's refusals", () => {
+  it.each([
+    [17, 'r0: State change failed: (-2) Need access to UpToDate data', 'need-uptodate-data'],
+    [11, 'r0: State change failed: (-1) Multiple primaries not allowed by config', 'multiple-primaries'],
+    [11, 'r0: State change failed: (-12) Device is held open by someone\nadditional info from kernel:\n/dev/drbd0 opened by mount (pid 4242)', 'held-open'],
+    [11, 'r0: State change failed: (-7) Refusing to be Primary while peer is not outdated', 'peer-not-outdated'],
+    [11, 'r0: State change failed: (-25) No quorum\nadditional info from kernel:\n1 of 3 nodes visible, need 2 for quorum', 'no-quorum'],
+    [10, 'r0: Failure: (123) --discard-my-data not allowed when primary.', 'discard-when-primary'],
+    [10, 'r0: Failure: (125) Device has a net-config (use disconnect first)', 'has-net-config'],
+    [10, 'r0: No such resource', 'no-such-resource'],
+    [1, "'x' not defined in your config (for this host).", 'no-such-resource'],
+    [20, 'Failed to modprobe drbd (No such file or directory)', 'other'],
+  ] as const)('%i %s', (code, text, refusal) => {
+    expect(classifyRefusal(code, text)).toBe(refusal);
+  });
+});
