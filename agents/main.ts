@@ -30,6 +30,8 @@ const agent = (load: () => AgentModule): Program => ({
 /** Every program of the binary: the one list the build and the packages take their links from. */
 export const PROGRAMS: Record<string, Program> = {
   mfsmaster: agent(() => import('./mfsmaster/agent.js')),
+  'mfs-drbd-store': agent(() => import('./mfs-drbd-store/agent.js')),
+  'mfs-crm': { kind: 'tool', load: async () => (await import('../crm-snippets/cli.js')).main },
 };
 
 export const MULTI_CALL_NAME = 'mfs-ocf';

@@ -1,0 +1,191 @@
+/**
+ * mfs-crm: the command line of the configuration generator (yargs lives here only).
+ *
+ *   mfs-crm drbd --node a --node b --ip 192.0.2.10 --drbd-resource mfs --device /dev/drbd0 \
+ *       --directory /var/lib/mfs --fstype ext4 [--format crmsh|pcs|xml] [--fence-agent ...|--no-fencing]
+ *
+ * The configuration goes to stdout, warnings and errors to stderr. Everything is checked and
+ * generated before anything is written: bad input writes nothing and exits 2.
+ *
+ * Agent knowledge: our own agents' declarations are imported (the same objects their meta-data
+ * comes from); third-party agents' meta-data is read from the installed agents with
+ * `crm_resource --show-metadata`, because the timeouts that matter are those of the version
+ * that will run, and crmsh/pcs need those agents installed anyway to load the result.
+ */
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import type { AgentDefinition } from '../lib/ocf/agent.js';
+import type { ParameterSpecs } from '../lib/ocf/parameters.js';
+import { describeOutcome, run } from '../lib/process/run.js';
+import { PACKAGE_VERSION } from '../lib/version.js';
+import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
+import { generate } from './generate.js';
+import { InputError, parseInput, TOPOLOGY_NAMES, type RawOptions, type TopologyName } from './options.js';
+import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
+
+/** This project's agents, loaded only when a topology needs them. */
+const OWN_AGENTS: Record<string, () => Promise<{ default: unknown }>> = {
+  [AGENT.mfsmaster]: () => import('../agents/mfsmaster/agent.js'),
+};
+
+const METADATA_TIMEOUT_MS = 15_000;
+
+async function installedAgentInfo(type: string): Promise<AgentInfo> {
+  const result = await run('crm_resource', ['--show-metadata', type], { timeoutMs: METADATA_TIMEOUT_MS });
+  if (!result.ok) {
+    throw new Error(
+      `cannot read the meta-data of ${type} (${describeOutcome(result)}): mfs-crm takes its operation timeouts from the installed agent; ` +
+        'run it on a cluster node with pacemaker-cli-utils, resource-agents and drbd-utils installed',
+    );
+  }
+  return agentInfoFromMetadata(type, result.stdout);
+}
+
+async function loadAgents(types: readonly string[]): Promise<AgentSet> {
+  const entries = await Promise.all(
+    types.map(async (type): Promise<[string, AgentInfo]> => {
+      const own = OWN_AGENTS[type];
+      if (own) return [type, agentInfoFromDefinition(type, (await own()).default as AgentDefinition<ParameterSpecs>)];
+      return [type, await installedAgentInfo(type)];
+    }),
+  );
+  return new Map(entries);
+}
+
+function writeAtomically(path: string, text: string): void {
+  const temporary = `${dirname(path)}/.${path.slice(dirname(path).length + 1)}.mfs-crm-${process.pid}`;
+  writeFileSync(temporary, text, { mode: 0o644, flag: 'wx' });
+  try {
+    renameSync(temporary, path);
+  } catch (error) {
+    unlinkSync(temporary);
+    throw error;
+  }
+}
+
+const list = (value: unknown): string[] | undefined =>
+  value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(String);
+const text = (value: unknown): string | undefined => (value === undefined ? undefined : Array.isArray(value) ? String(value.at(-1)) : String(value));
+
+function rawOptions(argv: Record<string, unknown>): RawOptions {
+  const raw: RawOptions = {};
+  const set = <K extends keyof RawOptions>(key: K, value: RawOptions[K] | undefined) => {
+    if (value !== undefined) raw[key] = value;
+  };
+  set('name', text(argv.name));
+  set('node', list(argv.node));
+  set('ip', text(argv.ip));
+  set('cidrNetmask', text(argv['cidr-netmask']));
+  set('nic', text(argv.nic));
+  set('format', text(argv.format));
+  set('noFencing', argv['no-fencing'] === true);
+  set('fenceAgent', text(argv['fence-agent']));
+  set('fenceParam', list(argv['fence-param']));
+  set('fenceNodeParam', list(argv['fence-node-param']));
+  set('drbdResource', text(argv['drbd-resource']));
+  set('device', text(argv.device));
+  set('directory', text(argv.directory));
+  set('fstype', text(argv.fstype));
+  set('mountOptions', text(argv['mount-options']));
+  set('config', text(argv.config));
+  set('metaloggerConfig', text(argv['metalogger-config']));
+  set('monitorInterval', list(argv['monitor-interval']));
+  set('stickiness', text(argv.stickiness));
+  set('migrationThreshold', text(argv['migration-threshold']));
+  set('drbdResFile', text(argv['drbd-res-file']));
+  set('drbdDisk', text(argv['drbd-disk']));
+  set('drbdAddress', list(argv['drbd-address']));
+  return raw;
+}
+
+function storeOptions(y: Argv): Argv {
+  return y
+    .option('drbd-resource', { type: 'string', describe: 'DRBD resource name (drbd_resource)', group: 'Store:' })
+    .option('device', { type: 'string', describe: 'DRBD device to mount, e.g. /dev/drbd0', group: 'Store:' })
+    .option('directory', { type: 'string', describe: "mount point: the master's DATA_PATH, e.g. /var/lib/mfs", group: 'Store:' })
+    .option('fstype', { type: 'string', describe: 'file system type, e.g. ext4 or xfs', group: 'Store:' })
+    .option('mount-options', { type: 'string', describe: 'mount options, comma-separated', group: 'Store:' })
+    .option('drbd-res-file', { type: 'string', describe: 'also write the DRBD resource file here (e.g. /etc/drbd.d/mfs.res)', group: 'DRBD resource file:' })
+    .option('drbd-disk', { type: 'string', describe: 'backing disk of the DRBD device, same path on both nodes', group: 'DRBD resource file:' })
+    .option('drbd-address', { type: 'string', describe: 'replication address, NODE=IP[:PORT] (port 7789), once per node', group: 'DRBD resource file:' });
+}
+
+function parser(args: string[]): Argv {
+  const y = yargs(args)
+    .scriptName('mfs-crm')
+    .usage('$0 <topology> --node NAME --node NAME --ip ADDRESS [options]\n\nWrites the Pacemaker configuration of a highly available MooseFS master.')
+    .parserConfiguration({ 'boolean-negation': false, 'duplicate-arguments-array': true })
+    .option('node', { type: 'string', describe: 'a cluster node name (give exactly two)', group: 'Cluster:' })
+    .option('ip', { type: 'string', describe: 'virtual IP address of the master (IPv4 or IPv6)', group: 'Cluster:' })
+    .option('cidr-netmask', { type: 'string', describe: 'netmask of the virtual IP, in bits', group: 'Cluster:' })
+    .option('nic', { type: 'string', describe: 'network interface of the virtual IP', group: 'Cluster:' })
+    .option('config', { type: 'string', describe: 'mfsmaster.cfg path (the agent default otherwise)', group: 'MooseFS:' })
+    .option('name', { type: 'string', describe: 'prefix of resource and constraint ids', default: 'mfs', group: 'Cluster:' })
+    .option('monitor-interval', { type: 'string', describe: 'KEY=INTERVAL, e.g. master=10s, drbd-promoted=9s (repeatable)', group: 'Cluster:' })
+    .option('stickiness', { type: 'string', describe: 'resource-stickiness of the service group', group: 'Cluster:' })
+    .option('migration-threshold', { type: 'string', describe: 'failures on a node before the service moves', group: 'Cluster:' })
+    .option('format', { type: 'string', choices: ['crmsh', 'pcs', 'xml'], default: 'crmsh', describe: 'output format' })
+    .option('fence-agent', { type: 'string', describe: 'fence agent, e.g. fence_ipmilan or stonith:fence_ipmilan', group: 'Fencing:' })
+    .option('fence-param', { type: 'string', describe: 'KEY=VALUE for every fence device (repeatable)', group: 'Fencing:' })
+    .option('fence-node-param', { type: 'string', describe: 'NODE:KEY=VALUE: one fence device per node (repeatable)', group: 'Fencing:' })
+    .option('no-fencing', { type: 'boolean', describe: 'stonith-enabled=false: test clusters only', group: 'Fencing:' })
+    .command('drbd', 'ocf:linbit:drbd + Filesystem + mfsmaster + IPaddr2', storeOptions)
+    .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2 (not in this version yet)', storeOptions)
+    .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2 (not in this version yet)', (c) =>
+      c.option('metalogger-config', { type: 'string', describe: 'mfsmetalogger.cfg path', group: 'MooseFS:' }),
+    )
+    .demandCommand(1, 1, `choose one topology: ${TOPOLOGY_NAMES.join(', ')}`)
+    .strict()
+    .version(PACKAGE_VERSION)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .exitProcess(false);
+  return y;
+}
+
+export async function main(args: string[]): Promise<number> {
+  let failure: string | undefined;
+  let printed = false;
+  const y = parser(args).fail((message, error) => {
+    failure = message || error?.message || 'bad arguments';
+  });
+  let argv: Record<string, unknown>;
+  try {
+    argv = (await y.parseAsync(args, {}, (_error, _argv, output) => {
+      if (output) {
+        printed = true;
+        if (!failure) process.stdout.write(`${output}\n`);
+      }
+    })) as Record<string, unknown>;
+  } catch (error) {
+    failure ??= error instanceof Error ? error.message : String(error);
+    argv = {};
+  }
+  if (failure) {
+    process.stderr.write(`mfs-crm: ${failure}\nmfs-crm: see mfs-crm --help\n`);
+    return 2;
+  }
+  if (printed || argv.help || argv.version) return 0;
+  const topologyName = String((argv._ as unknown[])[0]) as TopologyName;
+  try {
+    const topology = TOPOLOGIES[topologyName];
+    if (!topology) {
+      process.stderr.write(`mfs-crm: the ${topologyName} topology is not available in this version\n`);
+      return 2;
+    }
+    const input = parseInput(topologyName, rawOptions(argv), topology.takes);
+    const output = await generate(input, await loadAgents(topology.agents));
+    if (output.drbdResFile) writeAtomically(output.drbdResFile.path, output.drbdResFile.text);
+    for (const warning of output.warnings) process.stderr.write(`mfs-crm: warning: ${warning}\n`);
+    process.stdout.write(output.text);
+    return 0;
+  } catch (error) {
+    if (error instanceof InputError) {
+      process.stderr.write(`mfs-crm: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`mfs-crm: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,346 @@
+/**
+ * The generator's input, checked: raw option values (as the command line gives them) in, a
+ * validated GeneratorInput out, or an InputError that names the option at fault. Pure: the
+ * CLI writes nothing until this has passed.
+ */
+import { isIP } from 'node:net';
+import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/ocf/parameters.js';
+import { parseOcfTime } from '../lib/ocf/deadline.js';
+import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';
+import type { NameValue } from './model.js';
+
+export class InputError extends Error {
+  constructor(
+    readonly option: string,
+    problem: string,
+  ) {
+    super(`--${option}: ${problem}`);
+  }
+}
+
+export const TOPOLOGY_NAMES = ['drbd', 'drbd-store', 'metalogger'] as const;
+export type TopologyName = (typeof TOPOLOGY_NAMES)[number];
+
+export const FORMATS = ['crmsh', 'pcs', 'xml'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** Option values as the command line gives them (strings, repeated options as arrays). */
+export interface RawOptions {
+  name?: string;
+  node?: string[];
+  ip?: string;
+  cidrNetmask?: string | number;
+  nic?: string;
+  format?: string;
+  noFencing?: boolean;
+  fenceAgent?: string;
+  fenceParam?: string[];
+  fenceNodeParam?: string[];
+  drbdResource?: string;
+  device?: string;
+  directory?: string;
+  fstype?: string;
+  mountOptions?: string;
+  config?: string;
+  metaloggerConfig?: string;
+  monitorInterval?: string[];
+  stickiness?: string | number;
+  migrationThreshold?: string | number;
+  drbdResFile?: string;
+  drbdDisk?: string;
+  drbdAddress?: string[];
+}
+
+export interface IpInput {
+  address: string;
+  cidrNetmask?: number;
+  nic?: string;
+}
+
+/** The replicated store's settings: the DRBD resource and where its device is mounted. */
+export interface StoreInput {
+  drbdResource: string;
+  device: string;
+  directory: string;
+  fstype: string;
+  mountOptions?: string;
+}
+
+export type FencingInput =
+  | { mode: 'devices'; agent: AgentType; params: NameValue[]; nodeParams: Map<string, NameValue[]> }
+  | { mode: 'disabled' }
+  | { mode: 'unconfigured' };
+
+export interface DrbdResFileInput {
+  path: string;
+  disk: string;
+  /** Replication address per node, `IP:PORT` (IPv6 in brackets). */
+  addresses: Map<string, { ip: string; port: number }>;
+  minor: number;
+}
+
+export interface GeneratorInput {
+  topology: TopologyName;
+  format: Format;
+  /** Prefix of every resource and constraint id. */
+  name: string;
+  nodes: [string, string];
+  ip: IpInput;
+  store?: StoreInput;
+  /** mfsmaster.cfg; undefined: the agent's own default. */
+  config?: string;
+  metaloggerConfig?: string;
+  /** Overrides of monitor intervals, by key (e.g. `master`, `drbd-promoted`). */
+  monitorIntervals: Map<string, string>;
+  fencing: FencingInput;
+  stickiness: number;
+  migrationThreshold: number;
+  drbdResFile?: DrbdResFileInput;
+}
+
+/** Which option groups a topology takes. */
+export interface TopologyOptions {
+  /** Takes --drbd-resource --device --directory --fstype [--mount-options]. */
+  store: boolean;
+  /** Takes --metalogger-config. */
+  metalogger: boolean;
+  /** Keys --monitor-interval accepts. */
+  monitorKeys: readonly string[];
+}
+
+const DEFAULT_NAME = 'mfs';
+export const DEFAULT_STICKINESS = 100;
+export const DEFAULT_MIGRATION_THRESHOLD = 3;
+export const DEFAULT_DRBD_PORT = 7789;
+
+/** Characters a parameter value may hold: printable, no quotes or backslashes (they are quoted in crmsh and shell). */
+const SAFE_VALUE = /^[^\x00-\x1f\x7f"'\\`$]*$/;
+const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const NIC = /^[A-Za-z0-9_.:@-]{1,15}$/;
+const FSTYPE = /^[a-z0-9_.]{1,32}$/;
+const MOUNT_OPTIONS = /^[A-Za-z0-9_=,.:\/@+-]{1,512}$/;
+const DRBD_DEVICE = /^\/dev\/drbd(\d{1,6})$/;
+
+function fromValueError<T>(option: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ParameterValueError) throw new InputError(option, error.message);
+    throw error;
+  }
+}
+
+function required(option: string, value: string | undefined): string {
+  if (value === undefined || value === '') throw new InputError(option, 'is required');
+  return value;
+}
+
+function absolutePath(option: string, value: string): string {
+  return fromValueError(option, () => parseAbsolutePath(value));
+}
+
+function integer(option: string, value: string | number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const text = String(value).trim();
+  if (!/^-?\d+$/.test(text)) throw new InputError(option, `must be an integer, got ${showValue(text)}`);
+  const number = Number(text);
+  if (number < min || number > max) throw new InputError(option, `must be between ${min} and ${max}, got ${number}`);
+  return number;
+}
+
+function splitPair(option: string, text: string, separator: string, shape: string): [string, string] {
+  const at = text.indexOf(separator);
+  if (at <= 0) throw new InputError(option, `must be ${shape}, got ${showValue(text)}`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+function paramPair(option: string, text: string): NameValue {
+  const [name, value] = splitPair(option, text, '=', 'KEY=VALUE');
+  if (!PARAM_KEY.test(name)) throw new InputError(option, `parameter name must be letters, digits, _ and -, got ${showValue(name)}`);
+  if (!SAFE_VALUE.test(value)) {
+    throw new InputError(option, `value of ${name} must not contain quotes, backslashes, $, \` or control characters, got ${showValue(value)}`);
+  }
+  return { name, value };
+}
+
+function parseNodes(values: string[] | undefined): [string, string] {
+  const nodes = values ?? [];
+  for (const node of nodes) {
+    const problem = nodeNameProblem(node);
+    if (problem) throw new InputError('node', `${showValue(node)} ${problem}`);
+  }
+  const seen = new Set<string>();
+  for (const node of nodes) {
+    if (seen.has(node)) throw new InputError('node', `${showValue(node)} is given twice: the two nodes must differ`);
+    seen.add(node);
+  }
+  if (nodes.length !== 2) throw new InputError('node', `give exactly two nodes (--node NAME --node NAME), got ${nodes.length}`);
+  return [nodes[0]!, nodes[1]!];
+}
+
+function parseIp(raw: RawOptions): IpInput {
+  const address = required('ip', raw.ip);
+  const family = isIP(address);
+  if (family === 0) throw new InputError('ip', `must be an IPv4 or IPv6 address, got ${showValue(address)}`);
+  const ip: IpInput = { address };
+  if (raw.cidrNetmask !== undefined && raw.cidrNetmask !== '') {
+    ip.cidrNetmask = integer('cidr-netmask', raw.cidrNetmask, 0, 1, family === 4 ? 32 : 128);
+  }
+  if (raw.nic !== undefined && raw.nic !== '') {
+    if (!NIC.test(raw.nic)) throw new InputError('nic', `must be a network interface name (up to 15 of letters, digits, _ . : @ -), got ${showValue(raw.nic)}`);
+    ip.nic = raw.nic;
+  }
+  return ip;
+}
+
+function parseStore(raw: RawOptions): StoreInput {
+  const drbdResource = fromValueError('drbd-resource', () => parseName(required('drbd-resource', raw.drbdResource)));
+  const device = absolutePath('device', required('device', raw.device));
+  const directory = absolutePath('directory', required('directory', raw.directory));
+  if (directory === '/') throw new InputError('directory', 'must not be /');
+  const fstype = required('fstype', raw.fstype);
+  if (!FSTYPE.test(fstype)) throw new InputError('fstype', `must be a file system type like ext4 or xfs, got ${showValue(fstype)}`);
+  const store: StoreInput = { drbdResource, device, directory, fstype };
+  if (raw.mountOptions !== undefined && raw.mountOptions !== '') {
+    if (!MOUNT_OPTIONS.test(raw.mountOptions)) {
+      throw new InputError('mount-options', `must be comma-separated mount options without spaces or quotes, got ${showValue(raw.mountOptions)}`);
+    }
+    store.mountOptions = raw.mountOptions;
+  }
+  return store;
+}
+
+function parseFencing(raw: RawOptions, nodes: readonly string[]): FencingInput {
+  const params = raw.fenceParam ?? [];
+  const nodeParams = raw.fenceNodeParam ?? [];
+  if (raw.noFencing) {
+    if (raw.fenceAgent || params.length > 0 || nodeParams.length > 0) {
+      throw new InputError('no-fencing', 'contradicts --fence-agent/--fence-param/--fence-node-param: choose one');
+    }
+    return { mode: 'disabled' };
+  }
+  if (!raw.fenceAgent) {
+    if (params.length > 0) throw new InputError('fence-param', 'needs --fence-agent');
+    if (nodeParams.length > 0) throw new InputError('fence-node-param', 'needs --fence-agent');
+    return { mode: 'unconfigured' };
+  }
+  const agentText = raw.fenceAgent.includes(':') ? raw.fenceAgent : `stonith:${raw.fenceAgent}`;
+  let agent: AgentType;
+  try {
+    agent = parseAgentType(agentText);
+  } catch {
+    throw new InputError('fence-agent', `must be a fence agent like fence_ipmilan or stonith:fence_ipmilan, got ${showValue(raw.fenceAgent)}`);
+  }
+  if (agent.class !== 'stonith' || !/^[A-Za-z0-9_.\/-]+$/.test(agent.type)) {
+    throw new InputError('fence-agent', `must be a fence agent like fence_ipmilan or stonith:fence_ipmilan, got ${showValue(raw.fenceAgent)}`);
+  }
+  const common = params.map((text) => paramPair('fence-param', text));
+  const perNode = new Map<string, NameValue[]>();
+  for (const text of nodeParams) {
+    const [node, pair] = splitPair('fence-node-param', text, ':', 'NODE:KEY=VALUE');
+    if (!nodes.includes(node)) throw new InputError('fence-node-param', `${showValue(node)} is not one of the --node names (${nodes.join(', ')})`);
+    perNode.set(node, [...(perNode.get(node) ?? []), paramPair('fence-node-param', pair)]);
+  }
+  if (perNode.size > 0 && perNode.size !== nodes.length) {
+    const missing = nodes.filter((node) => !perNode.has(node));
+    throw new InputError('fence-node-param', `one fence device per node needs parameters for every node; none for ${missing.join(', ')}`);
+  }
+  for (const list of [common, ...perNode.values()]) {
+    const names = new Set<string>();
+    for (const { name } of list) {
+      if (names.has(name)) throw new InputError(list === common ? 'fence-param' : 'fence-node-param', `parameter ${name} is given twice`);
+      names.add(name);
+    }
+  }
+  for (const list of perNode.values()) {
+    const clash = list.find(({ name }) => common.some((c) => c.name === name));
+    if (clash) throw new InputError('fence-node-param', `parameter ${clash.name} is also given by --fence-param`);
+  }
+  return { mode: 'devices', agent, params: common, nodeParams: perNode };
+}
+
+function parseMonitorIntervals(values: string[] | undefined, keys: readonly string[]): Map<string, string> {
+  const intervals = new Map<string, string>();
+  for (const text of values ?? []) {
+    const [key, interval] = splitPair('monitor-interval', text, '=', 'KEY=INTERVAL (e.g. master=10s)');
+    if (!keys.includes(key)) throw new InputError('monitor-interval', `unknown key ${showValue(key)}; this topology has ${keys.join(', ')}`);
+    let ms: number;
+    try {
+      ms = parseOcfTime(interval);
+    } catch {
+      throw new InputError('monitor-interval', `${key}: not a time (like 10s, 2min), got ${showValue(interval)}`);
+    }
+    if (ms < 1000) throw new InputError('monitor-interval', `${key}: must be at least 1s, got ${showValue(interval)}`);
+    if (intervals.has(key)) throw new InputError('monitor-interval', `${key} is given twice`);
+    intervals.set(key, interval.trim());
+  }
+  return intervals;
+}
+
+function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: StoreInput | undefined): DrbdResFileInput | undefined {
+  if (raw.drbdResFile === undefined || raw.drbdResFile === '') {
+    if (raw.drbdDisk) throw new InputError('drbd-disk', 'needs --drbd-res-file');
+    if ((raw.drbdAddress ?? []).length > 0) throw new InputError('drbd-address', 'needs --drbd-res-file');
+    return undefined;
+  }
+  if (!store) throw new InputError('drbd-res-file', 'this topology has no DRBD store');
+  const path = absolutePath('drbd-res-file', raw.drbdResFile);
+  const disk = absolutePath('drbd-disk', required('drbd-disk', raw.drbdDisk));
+  const minor = DRBD_DEVICE.exec(store.device);
+  if (!minor) throw new InputError('device', `must be /dev/drbdN to write the DRBD resource file, got ${showValue(store.device)}`);
+  const addresses = new Map<string, { ip: string; port: number }>();
+  for (const text of raw.drbdAddress ?? []) {
+    const [node, address] = splitPair('drbd-address', text, '=', 'NODE=IP[:PORT]');
+    if (!nodes.includes(node)) throw new InputError('drbd-address', `${showValue(node)} is not one of the --node names (${nodes.join(', ')})`);
+    if (addresses.has(node)) throw new InputError('drbd-address', `${node} is given twice`);
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(address);
+    const ip = match?.[1] ?? match?.[2];
+    if (!match || !ip || isIP(ip) === 0) throw new InputError('drbd-address', `${node}: must be IPv4[:PORT] or [IPv6][:PORT], got ${showValue(address)}`);
+    const port = match[3] === undefined ? DEFAULT_DRBD_PORT : integer('drbd-address', match[3], DEFAULT_DRBD_PORT, 1, 65535);
+    addresses.set(node, { ip, port });
+  }
+  const missing = nodes.filter((node) => !addresses.has(node));
+  if (missing.length > 0) throw new InputError('drbd-address', `the replication address of ${missing.join(', ')} is missing (--drbd-address NODE=IP[:PORT])`);
+  return { path, disk, addresses, minor: Number(minor[1]) };
+}
+
+/** Checks every option; throws an InputError naming the first one at fault. */
+export function parseInput(topology: TopologyName, raw: RawOptions, takes: TopologyOptions): GeneratorInput {
+  const name = raw.name ?? DEFAULT_NAME;
+  const nameProblem = cibIdProblem(name);
+  if (nameProblem) throw new InputError('name', `${showValue(name)} ${nameProblem}`);
+  const format = (raw.format ?? 'crmsh') as Format;
+  if (!FORMATS.includes(format)) throw new InputError('format', `must be one of ${FORMATS.join(', ')}, got ${showValue(String(raw.format))}`);
+  const nodes = parseNodes(raw.node);
+  const ip = parseIp(raw);
+  if (!takes.store) {
+    for (const [option, value] of [
+      ['drbd-resource', raw.drbdResource],
+      ['device', raw.device],
+      ['directory', raw.directory],
+      ['fstype', raw.fstype],
+      ['mount-options', raw.mountOptions],
+    ] as const) {
+      if (value !== undefined) throw new InputError(option, `the ${topology} topology has no DRBD store`);
+    }
+  }
+  if (!takes.metalogger && raw.metaloggerConfig !== undefined) throw new InputError('metalogger-config', `the ${topology} topology has no metalogger`);
+  const store = takes.store ? parseStore(raw) : undefined;
+  const input: GeneratorInput = {
+    topology,
+    format,
+    name,
+    nodes,
+    ip,
+    ...(store ? { store } : {}),
+    monitorIntervals: parseMonitorIntervals(raw.monitorInterval, takes.monitorKeys),
+    fencing: parseFencing(raw, nodes),
+    stickiness: integer('stickiness', raw.stickiness, DEFAULT_STICKINESS, 0, 999_999),
+    migrationThreshold: integer('migration-threshold', raw.migrationThreshold, DEFAULT_MIGRATION_THRESHOLD, 1, 999_999),
+  };
+  if (raw.config !== undefined) input.config = absolutePath('config', raw.config);
+  if (takes.metalogger && raw.metaloggerConfig !== undefined) input.metaloggerConfig = absolutePath('metalogger-config', raw.metaloggerConfig);
+  const resFile = parseDrbdResFile(raw, nodes, store);
+  if (resFile) input.drbdResFile = resFile;
+  return input;
+}

@@ -1,0 +1,67 @@
+/**
+ * crmsh configuration text, ready for `crm configure load update -`. Pure.
+ * Promotable clones are written as `clone ... meta promotable=true` (the `ms` keyword is
+ * deprecated), roles as Promoted/Unpromoted.
+ */
+import { formatAgentType, INFINITY, MINUS_INFINITY } from '../lib/pacemaker/cib.js';
+import type { ClusterConfiguration, Constraint, NameValue, Operation, Primitive, Resource } from './model.js';
+
+/** A value as crmsh reads it: bare when it is one word, otherwise in double quotes (values never hold quotes). */
+function quote(value: string): string {
+  return /^[A-Za-z0-9_.\/:@%+,=-]+$/.test(value) ? value : `"${value}"`;
+}
+
+const pairs = (list: NameValue[]) => list.map(({ name, value }) => `${name}=${quote(value)}`).join(' ');
+
+function operation(op: Operation): string {
+  const attributes = [`interval=${op.interval}`, ...(op.timeout ? [`timeout=${op.timeout}`] : []), ...(op.role ? [`role=${op.role}`] : [])];
+  return `op ${op.name} ${attributes.join(' ')}`;
+}
+
+function lines(head: string, rest: string[]): string {
+  return [head, ...rest].join(' \\\n\t');
+}
+
+function primitive(p: Primitive): string {
+  const rest: string[] = [];
+  if (p.params.length > 0) rest.push(`params ${pairs(p.params)}`);
+  if (p.meta.length > 0) rest.push(`meta ${pairs(p.meta)}`);
+  rest.push(...p.ops.map(operation));
+  return lines(`primitive ${p.id} ${formatAgentType(p.agent)}`, rest);
+}
+
+function resource(r: Resource): string[] {
+  switch (r.kind) {
+    case 'primitive':
+      return [primitive(r)];
+    case 'group':
+      return [...r.members.map(primitive), lines(`group ${r.id} ${r.members.map((m) => m.id).join(' ')}`, r.meta.length ? [`meta ${pairs(r.meta)}`] : [])];
+    case 'clone':
+      return [primitive(r.child), lines(`clone ${r.id} ${r.child.id}`, r.meta.length ? [`meta ${pairs(r.meta)}`] : [])];
+  }
+}
+
+function score(value: string): string {
+  if (value === INFINITY) return 'inf';
+  if (value === MINUS_INFINITY) return '-inf';
+  return value;
+}
+
+function constraint(c: Constraint): string {
+  switch (c.kind) {
+    case 'location':
+      return `location ${c.id} ${c.rsc} ${score(c.score)}: ${c.node}`;
+    case 'colocation':
+      return `colocation ${c.id} ${score(c.score)}: ${c.rsc} ${c.withRsc}${c.withRscRole ? `:${c.withRscRole}` : ''}`;
+    case 'order':
+      return `order ${c.id} Mandatory: ${c.first}:${c.firstAction} ${c.then}:${c.thenAction}`;
+  }
+}
+
+export function renderCrmsh(configuration: ClusterConfiguration): string {
+  const out: string[] = [...configuration.comments.map((line) => `# ${line}`), '#', '# Apply: crm configure load update FILE (or - for stdin)', ''];
+  for (const r of configuration.resources) out.push(...resource(r));
+  for (const c of configuration.constraints) out.push(constraint(c));
+  if (configuration.properties.length > 0) out.push(`property cib-bootstrap-options: ${pairs(configuration.properties)}`);
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,261 @@
+/**
+ * The topologies mfs-crm supports, each a function from checked options and agent knowledge
+ * to one ClusterConfiguration. Pure.
+ *
+ * Shape shared by all: a promotable clone at the bottom (the replicated store, or the
+ * metadata follower), and on top of its Promoted instance a group of what must run together
+ * on the active node, in start order (filesystem, mfsmaster, virtual IP). A group rather than
+ * separate constraints because it says exactly that in one object: its members start in order
+ * and stop in reverse, run on one node, and a member that fails past migration-threshold moves
+ * the whole group (each member is critical to the ones before it); crmsh, pcs and crm_mon show
+ * it as one service. One colocation ties the group to the Promoted role, one order starts it
+ * after the promote (and, being symmetrical, stops it before the demote).
+ *
+ * A new topology (the metalogger one, with ocf:mfs:mfs-metarestore as the promotable base and
+ * mfsmaster + IP on top) is one more entry in TOPOLOGIES: a base primitive, its monitor keys,
+ * and the group members; fencing, the group, the constraints and the renderers are shared.
+ */
+import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
+import type { AgentInfo } from './agent-info.js';
+import type { ClusterConfiguration, Clone, Constraint, Group, NameValue, Primitive, Resource } from './model.js';
+import { operationsFor, type MonitorPlan } from './operations.js';
+import type { GeneratorInput, TopologyName, TopologyOptions } from './options.js';
+
+/** The agents the topologies use, by full type. */
+export const AGENT = {
+  drbd: 'ocf:linbit:drbd',
+  filesystem: 'ocf:heartbeat:Filesystem',
+  ipaddr2: 'ocf:heartbeat:IPaddr2',
+  mfsmaster: 'ocf:mfs:mfsmaster',
+  drbdStore: 'ocf:mfs:mfs-drbd-store',
+  metarestore: 'ocf:mfs:mfs-metarestore',
+} as const;
+
+export type AgentSet = ReadonlyMap<string, AgentInfo>;
+
+export interface Topology {
+  name: TopologyName;
+  summary: string;
+  takes: TopologyOptions;
+  /** Every agent type build() needs in its AgentSet. */
+  agents: readonly string[];
+  build(input: GeneratorInput, agents: AgentSet): ClusterConfiguration;
+}
+
+function agentInfo(agents: AgentSet, type: string): AgentInfo {
+  const info = agents.get(type);
+  if (!info) throw new Error(`no meta-data for ${type}`);
+  return info;
+}
+
+/** A primitive whose parameters are checked against what its agent declares. */
+function primitive(info: AgentInfo, id: string, params: NameValue[], ops: Primitive['ops']): Primitive {
+  const type = formatAgentType(info.agent);
+  for (const { name } of params) {
+    if (!info.parameters[name]) throw new Error(`${type} declares no parameter ${name}: its meta-data is not what mfs-crm expects`);
+  }
+  const missing = Object.entries(info.parameters).filter(([name, p]) => p.required && !params.some((given) => given.name === name));
+  if (missing.length > 0) throw new Error(`${type} requires ${missing.map(([name]) => name).join(', ')}, which mfs-crm does not set`);
+  return { kind: 'primitive', id, agent: info.agent, params, meta: [], ops };
+}
+
+const nv = (name: string, value: string | number): NameValue => ({ name, value: String(value) });
+
+/** Monitor keys of a promotable base: `<short>-promoted` and `<short>-unpromoted`. */
+function promotableMonitors(short: string): MonitorPlan[] {
+  return [
+    { key: `${short}-promoted`, role: ROLE.promoted },
+    { key: `${short}-unpromoted`, role: ROLE.unpromoted },
+  ];
+}
+
+/** The promotable clone at the bottom: one Promoted instance, on one of exactly two nodes, with notifications. */
+function promotableClone(input: GeneratorInput, info: AgentInfo, short: string, params: NameValue[]): Clone {
+  const ops = operationsFor(info, { actions: ['start', 'stop', 'promote', 'demote', 'notify'], monitors: promotableMonitors(short) }, input.monitorIntervals);
+  const child = primitive(info, cibId(input.name, short), params, ops);
+  return {
+    kind: 'clone',
+    id: cibId(input.name, short, 'clone'),
+    child,
+    meta: [
+      nv(META.promotable, 'true'),
+      nv(META.notify, 'true'),
+      nv(META.promotedMax, 1),
+      nv(META.promotedNodeMax, 1),
+      nv(META.cloneMax, 2),
+      nv(META.cloneNodeMax, 1),
+    ],
+  };
+}
+
+function simple(input: GeneratorInput, info: AgentInfo, short: string, params: NameValue[]): Primitive {
+  const ops = operationsFor(info, { actions: ['start', 'stop'], monitors: [{ key: short }] }, input.monitorIntervals);
+  return primitive(info, cibId(input.name, short), params, ops);
+}
+
+function filesystem(input: GeneratorInput, agents: AgentSet): Primitive {
+  const store = input.store!;
+  return simple(input, agentInfo(agents, AGENT.filesystem), 'fs', [
+    nv('device', store.device),
+    nv('directory', store.directory),
+    nv('fstype', store.fstype),
+    ...(store.mountOptions ? [nv('options', store.mountOptions)] : []),
+  ]);
+}
+
+function master(input: GeneratorInput, agents: AgentSet): Primitive {
+  const info = agentInfo(agents, AGENT.mfsmaster);
+  const config = input.config ?? info.parameters.config?.default;
+  if (!config) throw new Error(`${AGENT.mfsmaster} declares no default for config`);
+  return simple(input, info, 'master', [nv('config', config)]);
+}
+
+function virtualIp(input: GeneratorInput, agents: AgentSet): Primitive {
+  return simple(input, agentInfo(agents, AGENT.ipaddr2), 'ip', [
+    nv('ip', input.ip.address),
+    ...(input.ip.cidrNetmask !== undefined ? [nv('cidr_netmask', input.ip.cidrNetmask)] : []),
+    ...(input.ip.nic ? [nv('nic', input.ip.nic)] : []),
+  ]);
+}
+
+/** The group on top of the Promoted instance, and the two constraints that put it there. */
+function onPromoted(input: GeneratorInput, base: Clone, short: string, members: Primitive[]): { group: Group; constraints: Constraint[] } {
+  const group: Group = {
+    kind: 'group',
+    id: cibId(input.name, 'group'),
+    members,
+    meta: [nv(META.resourceStickiness, input.stickiness), nv(META.migrationThreshold, input.migrationThreshold)],
+  };
+  return {
+    group,
+    constraints: [
+      { kind: 'colocation', id: cibId(input.name, 'group', 'with', short, 'promoted'), score: INFINITY, rsc: group.id, withRsc: base.id, withRscRole: ROLE.promoted },
+      { kind: 'order', id: cibId(input.name, short, 'promote', 'then', 'group'), first: base.id, firstAction: 'promote', then: group.id, thenAction: 'start' },
+    ],
+  };
+}
+
+export interface FencingPart {
+  resources: Resource[];
+  constraints: Constraint[];
+  properties: NameValue[];
+  comments: string[];
+  /** For stderr. */
+  warnings: string[];
+}
+
+/**
+ * Fencing is never switched off silently: fence devices and stonith-enabled=true; or, without
+ * any fence option, a comment and a warning and no stonith-enabled at all (Pacemaker's default,
+ * true, then refuses to start resources until a device exists); stonith-enabled=false only
+ * with --no-fencing.
+ */
+export function fencing(input: GeneratorInput): FencingPart {
+  const f = input.fencing;
+  if (f.mode === 'disabled') {
+    return {
+      resources: [],
+      constraints: [],
+      properties: [nv(PROPERTY.stonithEnabled, 'false')],
+      comments: [
+        'FENCING DISABLED (--no-fencing): for a test cluster only. Without fencing a node that stops',
+        'answering is assumed dead: both nodes can end up Primary and run a master each (split brain).',
+      ],
+      warnings: ['fencing is disabled (--no-fencing): use this configuration on a test cluster only'],
+    };
+  }
+  if (f.mode === 'unconfigured') {
+    return {
+      resources: [],
+      constraints: [],
+      properties: [],
+      comments: [
+        'FENCING IS NOT CONFIGURED: Pacemaker (stonith-enabled defaults to true) will start no resource',
+        'until a fence device exists. Add one (mfs-crm ... --fence-agent fence_ipmilan --fence-param ...),',
+        'or pass --no-fencing for a test cluster.',
+      ],
+      warnings: [
+        'no fence device given (--fence-agent): Pacemaker will start nothing until one is configured; ' +
+          'add --fence-agent/--fence-param/--fence-node-param, or --no-fencing for a test cluster',
+      ],
+    };
+  }
+  const resources: Resource[] = [];
+  const constraints: Constraint[] = [];
+  const ops = [{ name: 'monitor', interval: input.monitorIntervals.get('fence') ?? '60s' }];
+  const agentName = formatAgentType(f.agent);
+  if (f.nodeParams.size === 0) {
+    const params = [...f.params];
+    if (!params.some(({ name }) => name === PCMK_HOST_LIST || name === 'pcmk_host_map')) params.push(nv(PCMK_HOST_LIST, input.nodes.join(' ')));
+    resources.push({ kind: 'primitive', id: cibId(input.name, 'fence'), agent: f.agent, params, meta: [], ops });
+  } else {
+    for (const node of input.nodes) {
+      const id = cibId(input.name, 'fence', node);
+      const params = [...f.params, ...(f.nodeParams.get(node) ?? [])];
+      if (!params.some(({ name }) => name === PCMK_HOST_LIST || name === 'pcmk_host_map')) params.push(nv(PCMK_HOST_LIST, node));
+      resources.push({ kind: 'primitive', id, agent: f.agent, params, meta: [], ops });
+      // A device never runs on the node it fences: that node may be the one that hangs.
+      constraints.push({ kind: 'location', id: cibId(id, 'not', 'on', node), rsc: id, node, score: MINUS_INFINITY });
+    }
+  }
+  return {
+    resources,
+    constraints,
+    properties: [nv(PROPERTY.stonithEnabled, 'true')],
+    comments: [`Fencing: ${agentName}, ${resources.length === 1 ? 'one device for both nodes' : 'one device per node, never run on the node it fences'}.`],
+    warnings: [],
+  };
+}
+
+/** What CHANGELOG_SAVE_MODE a topology needs (measured; ../shared/MOOSEFS.md). */
+const CHANGELOG_REPLICATED_STORE = [
+  'mfsmaster.cfg: CHANGELOG_SAVE_MODE = 2 (changelog fsynced before each reply) with DRBD protocol C:',
+  'no acknowledged operation is lost on power loss. CHANGELOG_SAVE_MODE = 1 at least: survives a',
+  'master process crash, not a power loss. 0 (the default) can lose operations acknowledged just',
+  'before a crash, and all of those acknowledged while the background writer stalls.',
+];
+export const CHANGELOG_METALOGGER = [
+  'mfsmaster.cfg: replication to the metaloggers is asynchronous whatever CHANGELOG_SAVE_MODE says:',
+  'a failover loses the operations within the metalogger lag (measured: 1 ms to 0.65 s).',
+];
+
+function assemble(input: GeneratorInput, headline: string, changelog: string[], base: Clone, short: string, members: Primitive[]): ClusterConfiguration {
+  const fence = fencing(input);
+  const service = onPromoted(input, base, short, members);
+  return {
+    comments: [headline, ...changelog, ...fence.comments],
+    properties: fence.properties,
+    resources: [...fence.resources, base, service.group],
+    constraints: [...fence.constraints, ...service.constraints],
+  };
+}
+
+const DRBD_MONITORS = ['drbd-promoted', 'drbd-unpromoted', 'fs', 'master', 'ip', 'fence'] as const;
+
+export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
+  drbd: {
+    name: 'drbd',
+    summary: 'DRBD (ocf:linbit:drbd, promotable) + Filesystem + mfsmaster + IPaddr2 on the Promoted node',
+    takes: { store: true, metalogger: false, monitorKeys: DRBD_MONITORS },
+    agents: [AGENT.drbd, AGENT.filesystem, AGENT.mfsmaster, AGENT.ipaddr2],
+    build(input, agents) {
+      const base = promotableClone(input, agentInfo(agents, AGENT.drbd), 'drbd', [nv('drbd_resource', input.store!.drbdResource)]);
+      return assemble(
+        input,
+        `mfs-crm drbd: MooseFS master on DRBD resource ${input.store!.drbdResource}, nodes ${input.nodes.join(' and ')}.`,
+        CHANGELOG_REPLICATED_STORE,
+        base,
+        'drbd',
+        [filesystem(input, agents), master(input, agents), virtualIp(input, agents)],
+      );
+    },
+  },
+  'drbd-store': undefined,
+  metalogger: undefined,
+};
+
+export function topology(name: TopologyName): Topology {
+  const found = TOPOLOGIES[name];
+  if (!found) throw new Error(`the ${name} topology is not available in this version`);
+  return found;
+}
