@@ -5,12 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Cluster stack, MooseFS, DRBD tools, packaging and checking tools. fuse3 for mfsmount,
-# kmod because ocf:heartbeat:Filesystem insists on modprobe, psmisc for fuser.
+# kmod because ocf:heartbeat:Filesystem insists on modprobe, psmisc for fuser. pcs and
+# fence-agents: mfs-crm's tests load its pcs output and its fence devices (fence_ipmilan).
 PACKAGES=(
   pacemaker pacemaker-cli-utils corosync crmsh resource-agents
   moosefs-master moosefs-metalogger moosefs-chunkserver moosefs-client moosefs-cli
   drbd-utils rpm rpmlint lintian libxml2-utils fuse3 kmod psmisc iproute2 util-linux
-  binutils procps
+  binutils procps pcs fence-agents
 )
 
 missing=()
