@@ -49,6 +49,9 @@ async function bundle() {
 
 async function testTools() {
   const built = [];
+  // The bundles are CommonJS without an extension: under our "type": "module" they need this.
+  mkdirSync(join(dist, 'test-tools'), { recursive: true });
+  writeFileSync(join(dist, 'test-tools', 'package.json'), '{ "type": "commonjs" }\n');
   for (const double of readdirSync(join(root, 'test'))) {
     const bin = join(root, 'test', double, 'bin');
     if (!existsSync(bin)) continue;

@@ -1,0 +1,100 @@
+/**
+ * One crash run (issue 9): a real master started through our agent, a FUSE client writing
+ * through mfsmount with the journaling writer, SIGKILL of the master at a random moment
+ * (optionally after stalling its background "data writer" with SIGSTOP, as a slow disk would),
+ * recovery through our agent, then the checker counts acknowledged operations lost.
+ */
+import { join } from 'node:path';
+import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { DATA_WRITER_LOCK_FILE, lockOwner } from '../../lib/moosefs/data-path.js';
+import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
+import { startBackground } from '../../lib/process/run.js';
+import { DIST, ocfEnv, runAgent } from '../helpers/built.js';
+import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { check, mountInspector } from '../workload/checker.js';
+import { readJournal } from '../workload/journal.js';
+
+export const WRITER = join(DIST, 'test-tools', 'workload', 'mfs-writer');
+
+export interface CrashOptions {
+  changelogSaveMode: 0 | 1 | 2;
+  /** The kill comes at a random moment between these (ms after the writer starts). */
+  killAfterMs: [number, number];
+  /** SIGSTOP the data writer this long before the kill (a stalled disk). */
+  stallDataWriterMs?: number;
+  random?: () => number;
+}
+
+export interface CrashResult {
+  changelogSaveMode: number;
+  acknowledged: number;
+  lost: number;
+  /** Acknowledged operations in the last 1 s before the kill, and how many of those were lost. */
+  lastSecond: { acknowledged: number; lost: number };
+  /** Writing time before the kill. */
+  windowMs: number;
+  opsPerSecond: number;
+  lostSeqs: number[];
+}
+
+async function agent(fixture: MasterFixture, action: string): Promise<void> {
+  const result = await runAgent('mfsmaster', action, ocfEnv({ ...fixture.params, durability: 'none' }, { OCF_RESKEY_CRM_meta_timeout: '60000' }));
+  if (result.code !== 0) throw new Error(`mfsmaster ${action} returned ${result.code}: ${result.stderr}`);
+}
+
+export async function crashRun(options: CrashOptions): Promise<CrashResult> {
+  const random = options.random ?? Math.random;
+  const fixture = await createMasterFixture({ config: { CHANGELOG_SAVE_MODE: options.changelogSaveMode } });
+  let writerPid: number | undefined;
+  try {
+    await agent(fixture, 'start');
+    const mount = await mountClient(fixture);
+    const journal = join(fixture.dir, 'journal.jsonl');
+    const writer = await startBackground(WRITER, ['--mount', mount, '--journal', journal, '--prefix', 'c'], { timeoutMs: 120_000 });
+    writerPid = writer.pid;
+    const [low, high] = options.killAfterMs;
+    const startedAt = Date.now();
+    await sleep(low + random() * (high - low) - (options.stallDataWriterMs ?? 0));
+    const master = fixture.masterPid();
+    const dataWriter = lockOwner(fixture.dataPath, DATA_WRITER_LOCK_FILE);
+    if (master === undefined) throw new Error('the master died before the kill');
+    if (options.stallDataWriterMs) {
+      if (dataWriter === undefined) throw new Error('no data writer process to stall (CHANGELOG_SAVE_MODE 0 needs one)');
+      signalProcess(dataWriter, 'SIGSTOP');
+      await sleep(options.stallDataWriterMs);
+    }
+    signalProcess(master, 'SIGKILL');
+    const killedAt = Date.now();
+    if (dataWriter !== undefined) signalProcess(dataWriter, 'SIGKILL');
+    await waitForExit([master, ...(dataWriter ? [dataWriter] : [])], new Deadline(5000));
+    // The writer is now blocked in the file system: its journal is fsynced, so killing it loses nothing acknowledged.
+    signalProcess(writer.pid, 'SIGKILL');
+    await writer.result;
+    writerPid = undefined;
+    await unmountClient(mount);
+
+    await agent(fixture, 'start'); // recovery through our agent
+    const after = await mountClient(fixture, 'mnt-check');
+    const { entries } = readJournal(journal);
+    const result = check(entries, mountInspector(after));
+    await unmountClient(after);
+    await agent(fixture, 'stop');
+
+    const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);
+    const lastSecond = entries.filter((e) => e.ackedAt >= killedAt - 1000);
+    const lastSecondLost = lastSecond.filter((e) => lostSeqs.includes(e.seq)).length;
+    const windowMs = killedAt - startedAt;
+    return {
+      changelogSaveMode: options.changelogSaveMode,
+      acknowledged: result.acknowledged,
+      lost: result.lost.length,
+      lastSecond: { acknowledged: lastSecond.length, lost: lastSecondLost },
+      windowMs,
+      opsPerSecond: Math.round((entries.length / windowMs) * 1000),
+      lostSeqs,
+    };
+  } finally {
+    if (writerPid !== undefined) await terminate([writerPid], { deadline: new Deadline(3000), log: QUIET_LOG(), what: 'writer', afterKill: '' });
+    await fixture.cleanup();
+  }
+}
