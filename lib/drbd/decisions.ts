@@ -179,6 +179,7 @@ export type DrbdRefusal =
   | 'discard-when-primary'
   | 'has-net-config'
   | 'no-such-resource'
+  | 'no-module'
   | 'other';
 
 export function classifyRefusal(exitCode: number | undefined, text: string): DrbdRefusal {
@@ -190,5 +191,6 @@ export function classifyRefusal(exitCode: number | undefined, text: string): Drb
   if (/\(123\) --discard-my-data not allowed when primary/.test(text)) return 'discard-when-primary';
   if (/\(125\) Device has a net-config/.test(text)) return 'has-net-config';
   if (/No such resource|Unknown resource|not defined in your config/.test(text)) return 'no-such-resource';
+  if (/Failed to modprobe drbd|Module drbd not found/.test(text)) return 'no-module';
   return 'other';
 }

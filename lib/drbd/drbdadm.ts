@@ -85,7 +85,8 @@ export class Drbd {
     if (isDrbd84(versions)) return this.state84(deadline);
     const result = await this.exec('drbdsetup', ['events2', '--now', this.resource], deadline, 10_000);
     if (!result.ok) {
-      if (result.refusal === 'no-such-resource' || result.exitCode === 10) return undefined;
+      // Unknown to the kernel, or no kernel module at all: nothing of it can be up.
+      if (result.refusal === 'no-such-resource' || result.refusal === 'no-module' || result.exitCode === 10) return undefined;
       throw new OcfError(OCF.ERR_GENERIC, `cannot read the state of DRBD resource ${this.resource}: ${describeOutcome(result)}`);
     }
     return parseEvents2(result.stdout, this.resource);

@@ -218,7 +218,8 @@ describe("DRBD's refusals", () => {
     [10, 'r0: Failure: (125) Device has a net-config (use disconnect first)', 'has-net-config'],
     [10, 'r0: No such resource', 'no-such-resource'],
     [1, "'x' not defined in your config (for this host).", 'no-such-resource'],
-    [20, 'Failed to modprobe drbd (No such file or directory)', 'other'],
+    [20, 'Failed to modprobe drbd (No such file or directory)', 'no-module'],
+    [20, 'USAGE: drbdsetup events2', 'other'],
   ] as const)('%i %s', (code, text, refusal) => {
     expect(classifyRefusal(code, text)).toBe(refusal);
   });
