@@ -1,0 +1,140 @@
+/**
+ * The built mfs-crm as a user runs it: what goes to stdout and stderr, exit codes, bad input
+ * that writes nothing, fencing never switched off silently, the DRBD resource file parsed by
+ * the real drbdadm.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../lib/process/run.js';
+import { cibadminModify, crmVerify, emptyCib, succeeded } from '../helpers/pacemaker.js';
+import { MFS_CRM, runCrm } from './mfs-crm.js';
+
+const BASE = [
+  'drbd', '--node', 'node1', '--node', 'node2', '--ip', '10.20.0.100', '--cidr-netmask', '24',
+  '--drbd-resource', 'mfs', '--device', '/dev/drbd0', '--directory', '/var/lib/mfs', '--fstype', 'xfs',
+];
+const FENCED = [...BASE, '--fence-agent', 'fence_ipmilan', '--fence-param', 'username=admin', '--fence-param', 'password=pw',
+  '--fence-node-param', 'node1:ip=10.30.0.1', '--fence-node-param', 'node2:ip=10.30.0.2'];
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mfs-crm-cli-'));
+});
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mfs-crm on bad input', () => {
+  it.each<[string, string[], string]>([
+    ['a node twice', ['drbd', '--node', 'a', '--node', 'a', '--ip', '10.0.0.1'], '--node'],
+    ['an IP that is not an address', [...BASE.filter((_, i) => i < 5), '--ip', '10.0.0', ...BASE.slice(7)], '--ip'],
+    ['a netmask out of range', [...BASE, '--cidr-netmask', '40'], '--cidr-netmask'],
+    ['a relative path', [...BASE, '--config', 'etc/mfs/mfsmaster.cfg'], '--config'],
+    ['a name Pacemaker refuses', [...BASE, '--name', 'mfs ha'], '--name'],
+    ['a monitor interval shared by both roles', [...BASE, '--monitor-interval', 'drbd-promoted=20s'], '--monitor-interval'],
+    ['an unknown option', [...BASE, '--colour', 'blue'], 'colour'],
+    ['no topology', ['--node', 'a'], 'topology'],
+    ['an unknown topology', ['nfs', '--node', 'a'], 'nfs'],
+  ])('%s: exit 2, an error naming it, nothing written', async (_case, args, named) => {
+    const resFile = join(dir, `bad-${Math.random().toString(36).slice(2)}.res`);
+    const resArgs = ['--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2'];
+    const result = await runCrm(args[0] === 'drbd' ? [...args, ...resArgs] : args);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(named);
+    expect(existsSync(resFile)).toBe(false);
+  });
+
+  it('an unreadable third-party meta-data: exit 1, says which agent and why, writes nothing', async () => {
+    const result = await run(MFS_CRM, BASE, { env: { PATH: '/nonexistent' }, timeoutMs: 60_000 });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/cannot read the meta-data of ocf:linbit:drbd/);
+  });
+
+  it('--help answers on stdout with exit 0', async () => {
+    const result = await runCrm(['--help']);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/mfs-crm drbd/);
+  });
+});
+
+describe('mfs-crm fencing', () => {
+  it('without fence options: a comment, a warning, no stonith-enabled, and Pacemaker refuses to start anything', async () => {
+    const result = await runCrm([...BASE, '--format', 'xml']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: no fence device given/);
+    expect(result.stdout).toMatch(/FENCING IS NOT CONFIGURED/);
+    expect(result.stdout).not.toMatch(/name="stonith-enabled"/);
+    const cib = await emptyCib(join(dir, 'unfenced.xml'));
+    succeeded(await cibadminModify(cib, result.stdout, dir));
+    const verify = await crmVerify(cib);
+    expect(verify.exitCode).not.toBe(0);
+    expect(verify.stderr).toMatch(/no STONITH resources have been defined/);
+  });
+
+  it('--no-fencing: stonith-enabled=false, said in the output and on stderr', async () => {
+    const result = await runCrm([...BASE, '--no-fencing']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^property cib-bootstrap-options: stonith-enabled=false$/m);
+    expect(result.stdout).toMatch(/^# FENCING DISABLED/m);
+    expect(result.stderr).toMatch(/warning: fencing is disabled/);
+  });
+
+  it('one device for both nodes: pcmk_host_list names them, stonith-enabled=true, no warning about fencing', async () => {
+    const result = await runCrm([...BASE, '--fence-agent', 'fence_ipmilan', '--fence-param', 'ip=10.30.0.9']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^primitive mfs-fence stonith:fence_ipmilan \\\n\tparams ip=10.30.0.9 pcmk_host_list="node1 node2"/m);
+    expect(result.stdout).toMatch(/stonith-enabled=true/);
+    expect(result.stderr).not.toMatch(/fenc/);
+  });
+
+  it('is the same text every time (stable names and order)', async () => {
+    const [a, b] = await Promise.all([runCrm(FENCED), runCrm(FENCED)]);
+    expect(a.stdout).toBe(b.stdout);
+    expect(a.stdout.length).toBeGreaterThan(500);
+  });
+});
+
+describe('mfs-crm --drbd-res-file', () => {
+  it('writes a DRBD 9 resource file with Pacemaker fence-peer handlers that the real drbdadm parses', async () => {
+    const resFile = join(dir, 'mfs.res');
+    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/vg0/mfs', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2:7790']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^primitive mfs-drbd ocf:linbit:drbd/m);
+    const dump = await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 });
+    expect(dump.exitCode, dump.stderr).toBe(0);
+    const text = dump.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('resource mfs {');
+    expect(text).toContain('protocol C;');
+    expect(text).toContain('fencing resource-only;');
+    expect(text).toContain('fence-peer /usr/lib/drbd/crm-fence-peer.9.sh;');
+    expect(text).toContain('unfence-peer /usr/lib/drbd/crm-unfence-peer.9.sh;');
+    expect(text).toMatch(/on node1 \{ node-id 0; volume 0 \{ device \/dev\/drbd0 minor 0; disk \/dev\/vg0\/mfs; meta-disk internal; \} address ipv4 10.1.0.1:7789; \}/);
+    expect(text).toContain('address ipv4 10.1.0.2:7790;');
+    expect(text).toContain('connection-mesh { hosts node1 node2; }');
+    // the handlers exist where the file says (installed by drbd-utils)
+    for (const handler of ['crm-fence-peer.9.sh', 'crm-unfence-peer.9.sh']) expect(existsSync(`/usr/lib/drbd/${handler}`)).toBe(true);
+  });
+
+  it('an IPv6 replication address is written as DRBD wants it', async () => {
+    const resFile = join(dir, 'mfs6.res');
+    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb1', '--drbd-address', 'node1=[fd00::1]', '--drbd-address', 'node2=[fd00::2]']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const dump = await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 });
+    expect(dump.exitCode, dump.stderr).toBe(0);
+    expect(dump.stdout).toMatch(/address\s+ipv6 \[fd00::1\]:7789;/);
+  });
+
+  it('replaces an existing file whole, and the DRBD file drbdadm rejects is one we would notice', async () => {
+    const resFile = join(dir, 'replace.res');
+    writeFileSync(resFile, 'garbage {');
+    expect((await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 })).exitCode).not.toBe(0);
+    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb1', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(resFile, 'utf8')).not.toContain('garbage');
+    expect((await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 })).exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * The pure core: agent knowledge (from our declarations and from installed meta-data), the
+ * operations it yields, the configuration object of the drbd topology and its renderings.
+ */
+import { describe, expect, it } from 'vitest';
+import mfsmaster from '../../agents/mfsmaster/agent.js';
+import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '../../crm-snippets/agent-info.js';
+import { generate } from '../../crm-snippets/generate.js';
+import { primitives } from '../../crm-snippets/model.js';
+import { operationsFor, withUnit } from '../../crm-snippets/operations.js';
+import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
+import { AGENT, topology, type AgentSet } from '../../crm-snippets/topologies.js';
+import { advertisedActions } from '../../lib/ocf/agent.js';
+import { run } from '../../lib/process/run.js';
+
+async function installed(type: string): Promise<AgentInfo> {
+  const result = await run('crm_resource', ['--show-metadata', type], { timeoutMs: 30_000 });
+  if (!result.ok) throw new Error(`${type}: ${result.stderr}`);
+  return agentInfoFromMetadata(type, result.stdout);
+}
+
+async function drbdAgents(): Promise<AgentSet> {
+  return new Map([
+    [AGENT.drbd, await installed(AGENT.drbd)],
+    [AGENT.filesystem, await installed(AGENT.filesystem)],
+    [AGENT.ipaddr2, await installed(AGENT.ipaddr2)],
+    [AGENT.mfsmaster, agentInfoFromDefinition(AGENT.mfsmaster, mfsmaster)],
+  ]);
+}
+
+const RAW: RawOptions = {
+  node: ['n1', 'n2'],
+  ip: '192.0.2.1',
+  drbdResource: 'r0',
+  device: '/dev/drbd1',
+  directory: '/srv/mfs',
+  fstype: 'ext4',
+  fenceAgent: 'fence_ipmilan',
+  fenceParam: ['ip=192.0.2.200'],
+};
+
+describe('agent knowledge', () => {
+  it("reads LINBIT's drbd meta-data: legacy roles become Promoted/Unpromoted, bare timeouts are seconds", async () => {
+    const drbd = await installed(AGENT.drbd);
+    expect(drbd.parameters.drbd_resource).toEqual({ required: true });
+    const monitors = drbd.actions.filter((a) => a.name === 'monitor').map((a) => [a.role, a.interval]);
+    expect(monitors).toEqual(expect.arrayContaining([['Promoted', '10'], ['Unpromoted', '20']]));
+    expect(withUnit(drbd.actions.find((a) => a.name === 'start')!.timeout)).toMatch(/^\d+s$/);
+  });
+
+  it('takes our own agents from their declarations: the same timeouts their meta-data advertises', () => {
+    const info = agentInfoFromDefinition(AGENT.mfsmaster, mfsmaster);
+    expect(info.actions).toEqual(advertisedActions(mfsmaster));
+    expect(info.parameters.config?.default).toBe(mfsmaster.parameters.config.default);
+  });
+});
+
+describe('operationsFor', () => {
+  const agent: AgentInfo = {
+    agent: { class: 'ocf', provider: 'x', type: 'y' },
+    parameters: {},
+    actions: [
+      { name: 'start', timeout: '240' },
+      { name: 'stop', timeout: '100s' },
+      { name: 'monitor', timeout: '20', interval: '20', role: 'Unpromoted' },
+      { name: 'monitor', timeout: '30s', interval: '10s', role: 'Promoted' },
+      { name: 'monitor', timeout: '60s', interval: '60s', role: 'Promoted', depth: 10 },
+    ],
+  };
+  const plan = { actions: ['start', 'stop'], monitors: [{ key: 'p', role: 'Promoted' as const }, { key: 'u', role: 'Unpromoted' as const }] };
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ['advertised values, units made explicit, the shallowest monitor per role', {}, ['monitor 10s 30s Promoted', 'monitor 20s 20s Unpromoted', 'start 0s 240s -', 'stop 0s 100s -']],
+    ['an interval override keeps the advertised timeout', { p: '15s' }, ['monitor 15s 30s Promoted', 'monitor 20s 20s Unpromoted', 'start 0s 240s -', 'stop 0s 100s -']],
+  ])('%s', (_case, overrides, expected) => {
+    const ops = operationsFor(agent, plan, new Map(Object.entries(overrides)));
+    expect(ops.map((op) => `${op.name} ${op.interval} ${op.timeout} ${op.role ?? '-'}`)).toEqual(expected);
+  });
+
+  it.each([['p', '20s'], ['u', '10s'], ['p', '20']])('refuses the same interval for both roles (%s=%s)', (key, interval) => {
+    expect(() => operationsFor(agent, plan, new Map([[key, interval]]))).toThrow(InputError);
+    expect(() => operationsFor(agent, plan, new Map([[key, interval]]))).toThrow(/--monitor-interval: .*distinct interval per role/);
+  });
+
+  it('refuses an agent that does not advertise an action the topology needs', () => {
+    expect(() => operationsFor(agent, { actions: ['promote'], monitors: [] }, new Map())).toThrow(/advertises no timeout for its promote action/);
+  });
+});
+
+describe('the drbd topology', () => {
+  it('builds the fence device, the promotable DRBD clone and the group on top, tied by one colocation and one order', async () => {
+    const input = parseInput('drbd', RAW, topology('drbd').takes);
+    const { configuration, warnings } = await generate(input, await drbdAgents());
+    expect(configuration.resources.map((r) => `${r.kind} ${r.id}`)).toEqual(['primitive mfs-fence', 'clone mfs-drbd-clone', 'group mfs-group']);
+    const group = configuration.resources[2]!;
+    expect(group.kind === 'group' && group.members.map((m) => m.id)).toEqual(['mfs-fs', 'mfs-master', 'mfs-ip']);
+    expect(configuration.constraints).toEqual([
+      { kind: 'colocation', id: 'mfs-group-with-drbd-promoted', score: 'INFINITY', rsc: 'mfs-group', withRsc: 'mfs-drbd-clone', withRscRole: 'Promoted' },
+      { kind: 'order', id: 'mfs-drbd-promote-then-group', first: 'mfs-drbd-clone', firstAction: 'promote', then: 'mfs-group', thenAction: 'start' },
+    ]);
+    expect(configuration.properties).toEqual([{ name: 'stonith-enabled', value: 'true' }]);
+    // every timeout of our own agent is the one its declaration advertises
+    const master = primitives(configuration).find((p) => p.id === 'mfs-master')!;
+    for (const op of master.ops) {
+      const advertised = advertisedActions(mfsmaster).find((a) => a.name === op.name)!;
+      expect(op.timeout).toBe(advertised.timeout);
+    }
+    expect(master.params).toEqual([{ name: 'config', value: '/etc/mfs/mfsmaster.cfg' }]);
+    expect(warnings.join('\n')).toMatch(/DRBD resource file was not written/);
+  });
+
+  it('renders the same ids in every format', async () => {
+    const agents = await drbdAgents();
+    const ids = ['mfs-fence', 'mfs-drbd', 'mfs-drbd-clone', 'mfs-fs', 'mfs-master', 'mfs-ip', 'mfs-group', 'mfs-group-with-drbd-promoted', 'mfs-drbd-promote-then-group'];
+    for (const format of ['crmsh', 'pcs', 'xml'] as const) {
+      const { text } = await generate(parseInput('drbd', { ...RAW, format }, topology('drbd').takes), agents);
+      for (const id of ids) expect(text, `${format} ${id}`).toMatch(new RegExp(`(^|[\\s"=])${id}([\\s"]|$)`, 'm'));
+      expect(text, format).toMatch(/CHANGELOG_SAVE_MODE = 2/);
+    }
+  });
+
+  it('--name prefixes every id', async () => {
+    const input = parseInput('drbd', { ...RAW, name: 'fs2' }, topology('drbd').takes);
+    const { configuration } = await generate(input, await drbdAgents());
+    const ids = [...configuration.resources.map((r) => r.id), ...primitives(configuration).map((p) => p.id), ...configuration.constraints.map((c) => c.id)];
+    expect(ids.every((id) => id.startsWith('fs2-'))).toBe(true);
+  });
+});

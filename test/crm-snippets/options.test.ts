@@ -1,0 +1,114 @@
+/** The checks of mfs-crm's input: a table of bad inputs, each refused with the option it names. */
+import { describe, expect, it } from 'vitest';
+import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
+import { topology } from '../../crm-snippets/topologies.js';
+
+const GOOD: RawOptions = {
+  node: ['node1', 'node2'],
+  ip: '192.0.2.10',
+  drbdResource: 'mfs',
+  device: '/dev/drbd0',
+  directory: '/var/lib/mfs',
+  fstype: 'ext4',
+};
+
+const drbd = (raw: RawOptions) => parseInput('drbd', raw, topology('drbd').takes);
+
+function refusal(raw: RawOptions): InputError {
+  try {
+    drbd(raw);
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error(`accepted: ${JSON.stringify(raw)}`);
+}
+
+describe('parseInput', () => {
+  it('accepts a complete drbd command line, with defaults', () => {
+    const input = drbd(GOOD);
+    expect(input).toMatchObject({ name: 'mfs', format: 'crmsh', nodes: ['node1', 'node2'], ip: { address: '192.0.2.10' }, stickiness: 100, migrationThreshold: 3 });
+    expect(input.fencing).toEqual({ mode: 'unconfigured' });
+    expect(input.config).toBeUndefined();
+  });
+
+  it('takes IPv6, fencing per node, monitor intervals and the DRBD resource file', () => {
+    const input = drbd({
+      ...GOOD,
+      ip: '2001:db8::10',
+      cidrNetmask: '64',
+      fenceAgent: 'stonith:fence_ipmilan',
+      fenceParam: ['username=admin'],
+      fenceNodeParam: ['node1:ip=10.0.0.1', 'node2:ip=10.0.0.2'],
+      monitorInterval: ['master=5s', 'drbd-promoted=9s'],
+      drbdResFile: '/etc/drbd.d/mfs.res',
+      drbdDisk: '/dev/vg0/mfs',
+      drbdAddress: ['node1=10.1.0.1', 'node2=[fd00::2]:7790'],
+    });
+    expect(input.ip).toEqual({ address: '2001:db8::10', cidrNetmask: 64 });
+    expect(input.fencing.mode).toBe('devices');
+    expect(input.monitorIntervals.get('drbd-promoted')).toBe('9s');
+    expect(input.drbdResFile?.addresses.get('node2')).toEqual({ ip: 'fd00::2', port: 7790 });
+    expect(input.drbdResFile?.minor).toBe(0);
+  });
+
+  it.each<[string, RawOptions, string, RegExp]>([
+    ['a node name twice', { node: ['node1', 'node1'] }, 'node', /given twice/],
+    ['one node only', { node: ['node1'] }, 'node', /exactly two/],
+    ['three nodes', { node: ['a', 'b', 'c'] }, 'node', /exactly two/],
+    ['a node name Pacemaker refuses', { node: ['node1', 'node_2'] }, 'node', /host name/],
+    ['a node name with a space', { node: ['node1', 'node 2'] }, 'node', /host name/],
+    ['an IP that is not an address', { ip: '192.0.2.300' }, 'ip', /IPv4 or IPv6/],
+    ['a host name for the IP', { ip: 'master.example' }, 'ip', /IPv4 or IPv6/],
+    ['no IP', { ip: undefined }, 'ip', /required/],
+    ['an IPv4 netmask out of range', { cidrNetmask: '33' }, 'cidr-netmask', /between 1 and 32/],
+    ['a netmask of 0', { cidrNetmask: '0' }, 'cidr-netmask', /between 1 and 32/],
+    ['a dotted netmask', { cidrNetmask: '255.255.255.0' }, 'cidr-netmask', /integer/],
+    ['an IPv6 netmask out of range', { ip: 'fd00::1', cidrNetmask: '129' }, 'cidr-netmask', /between 1 and 128/],
+    ['a NIC name too long', { nic: 'averyveryverylongname' }, 'nic', /interface/],
+    ['a relative mount directory', { directory: 'var/lib/mfs' }, 'directory', /absolute/],
+    ['a relative device', { device: 'drbd0' }, 'device', /absolute/],
+    ['a relative config', { config: 'mfsmaster.cfg' }, 'config', /absolute/],
+    ['a path with ..', { directory: '/var/../etc' }, 'directory', /\.\./],
+    ['a path with a space', { directory: '/var/lib/m fs' }, 'directory', /letters, digits/],
+    ['/ as mount directory', { directory: '/' }, 'directory', /not be \//],
+    ['a DRBD resource name Pacemaker refuses', { drbdResource: 'mfs:0' }, 'drbd-resource', /name of letters/],
+    ['no DRBD resource', { drbdResource: undefined }, 'drbd-resource', /required/],
+    ['no fstype', { fstype: undefined }, 'fstype', /required/],
+    ['an fstype with a slash', { fstype: 'ext4/x' }, 'fstype', /file system type/],
+    ['mount options with a space', { mountOptions: 'noatime, ro' }, 'mount-options', /without spaces/],
+    ['an id prefix Pacemaker refuses', { name: 'mfs:ha' }, 'name', /XML ID/],
+    ['an id prefix starting with a digit', { name: '1mfs' }, 'name', /XML ID/],
+    ['an unknown format', { format: 'json' }, 'format', /crmsh, pcs, xml/],
+    ['--no-fencing with a fence agent', { noFencing: true, fenceAgent: 'fence_ipmilan' }, 'no-fencing', /choose one/],
+    ['fence parameters without an agent', { fenceParam: ['ip=1.2.3.4'] }, 'fence-param', /needs --fence-agent/],
+    ['an OCF agent as fence agent', { fenceAgent: 'ocf:heartbeat:IPaddr2' }, 'fence-agent', /fence agent/],
+    ['a fence parameter with a quote', { fenceAgent: 'fence_ipmilan', fenceParam: ['password=a"b'] }, 'fence-param', /quotes/],
+    ['a fence parameter without =', { fenceAgent: 'fence_ipmilan', fenceParam: ['ip'] }, 'fence-param', /KEY=VALUE/],
+    ['a fence parameter twice', { fenceAgent: 'fence_ipmilan', fenceParam: ['ip=1', 'ip=2'] }, 'fence-param', /twice/],
+    ['a per-node fence parameter for an unknown node', { fenceAgent: 'fence_ipmilan', fenceNodeParam: ['node3:ip=1'] }, 'fence-node-param', /not one of/],
+    ['per-node fence parameters for one node only', { fenceAgent: 'fence_ipmilan', fenceNodeParam: ['node1:ip=1'] }, 'fence-node-param', /every node/],
+    ['an unknown monitor key', { monitorInterval: ['nfs=10s'] }, 'monitor-interval', /unknown key/],
+    ['a monitor interval that is not a time', { monitorInterval: ['master=often'] }, 'monitor-interval', /not a time/],
+    ['a monitor interval under a second', { monitorInterval: ['master=500ms'] }, 'monitor-interval', /at least 1s/],
+    ['a stickiness that is not a number', { stickiness: 'high' }, 'stickiness', /integer/],
+    ['a migration threshold of 0', { migrationThreshold: '0' }, 'migration-threshold', /between 1/],
+    ['a DRBD resource file without disk', { drbdResFile: '/etc/drbd.d/mfs.res', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'] }, 'drbd-disk', /required/],
+    ['a DRBD resource file with a relative path', { drbdResFile: 'mfs.res' }, 'drbd-res-file', /absolute/],
+    ['a DRBD address missing for a node', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1'] }, 'drbd-address', /node2/],
+    ['a DRBD address that is not one', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=host2'] }, 'drbd-address', /IPv4/],
+    ['a DRBD port out of range', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2:70000'] }, 'drbd-address', /65535/],
+    ['a DRBD resource file for a device not /dev/drbdN', { device: '/dev/mapper/x', drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'] }, 'device', /\/dev\/drbdN/],
+    ['DRBD addresses without a resource file', { drbdAddress: ['node1=10.0.0.1'] }, 'drbd-address', /needs --drbd-res-file/],
+  ])('refuses %s, naming --%s', (_case, change, option, message) => {
+    const error = refusal({ ...GOOD, ...change });
+    expect(error.option).toBe(option);
+    expect(error.message).toMatch(new RegExp(`^--${option}: `));
+    expect(error.message).toMatch(message);
+  });
+
+  it('refuses store options for a topology without a DRBD store', () => {
+    const takes = { store: false, metalogger: true, monitorKeys: ['master', 'ip'] };
+    expect(() => parseInput('metalogger', GOOD, takes)).toThrow(/^--drbd-resource: the metalogger topology has no DRBD store/);
+  });
+});
