@@ -27,6 +27,7 @@ import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 /** This project's agents, loaded only when a topology needs them. */
 const OWN_AGENTS: Record<string, () => Promise<{ default: unknown }>> = {
   [AGENT.mfsmaster]: () => import('../agents/mfsmaster/agent.js'),
+  [AGENT.drbdStore]: () => import('../agents/mfs-drbd-store/agent.js'),
 };
 
 const METADATA_TIMEOUT_MS = 15_000;
@@ -131,7 +132,7 @@ function parser(args: string[]): Argv {
     .option('fence-node-param', { type: 'string', describe: 'NODE:KEY=VALUE: one fence device per node (repeatable)', group: 'Fencing:' })
     .option('no-fencing', { type: 'boolean', describe: 'stonith-enabled=false: test clusters only', group: 'Fencing:' })
     .command('drbd', 'ocf:linbit:drbd + Filesystem + mfsmaster + IPaddr2', storeOptions)
-    .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2 (not in this version yet)', storeOptions)
+    .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2', storeOptions)
     .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2 (not in this version yet)', (c) =>
       c.option('metalogger-config', { type: 'string', describe: 'mfsmetalogger.cfg path', group: 'MooseFS:' }),
     )

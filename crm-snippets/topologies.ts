@@ -104,10 +104,7 @@ function filesystem(input: GeneratorInput, agents: AgentSet): Primitive {
 }
 
 function master(input: GeneratorInput, agents: AgentSet): Primitive {
-  const info = agentInfo(agents, AGENT.mfsmaster);
-  const config = input.config ?? info.parameters.config?.default;
-  if (!config) throw new Error(`${AGENT.mfsmaster} declares no default for config`);
-  return simple(input, info, 'master', [nv('config', config)]);
+  return simple(input, agentInfo(agents, AGENT.mfsmaster), 'master', [nv('config', masterConfigPath(input, agents))]);
 }
 
 function virtualIp(input: GeneratorInput, agents: AgentSet): Primitive {
@@ -231,6 +228,13 @@ function assemble(input: GeneratorInput, headline: string, changelog: string[], 
 }
 
 const DRBD_MONITORS = ['drbd-promoted', 'drbd-unpromoted', 'fs', 'master', 'ip', 'fence'] as const;
+const STORE_MONITORS = ['store-promoted', 'store-unpromoted', 'master', 'ip', 'fence'] as const;
+
+function masterConfigPath(input: GeneratorInput, agents: AgentSet): string {
+  const config = input.config ?? agentInfo(agents, AGENT.mfsmaster).parameters.config?.default;
+  if (!config) throw new Error(`${AGENT.mfsmaster} declares no default for config`);
+  return config;
+}
 
 export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
   drbd: {
@@ -250,7 +254,32 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
       );
     },
   },
-  'drbd-store': undefined,
+  'drbd-store': {
+    name: 'drbd-store',
+    summary: 'ocf:mfs:mfs-drbd-store (DRBD + mount, promotable) + mfsmaster + IPaddr2 on the Promoted node',
+    takes: { store: true, metalogger: false, monitorKeys: STORE_MONITORS },
+    agents: [AGENT.drbdStore, AGENT.mfsmaster, AGENT.ipaddr2],
+    build(input, agents) {
+      const store = input.store!;
+      // The store reads DATA_PATH from the same mfsmaster.cfg as the master: one file, one value.
+      const base = promotableClone(input, agentInfo(agents, AGENT.drbdStore), 'store', [
+        nv('drbd_resource', store.drbdResource),
+        nv('device', store.device),
+        nv('directory', store.directory),
+        nv('fstype', store.fstype),
+        ...(store.mountOptions ? [nv('options', store.mountOptions)] : []),
+        nv('master_config', masterConfigPath(input, agents)),
+      ]);
+      return assemble(
+        input,
+        `mfs-crm drbd-store: MooseFS master on DRBD resource ${store.drbdResource} (ocf:mfs:mfs-drbd-store), nodes ${input.nodes.join(' and ')}.`,
+        CHANGELOG_REPLICATED_STORE,
+        base,
+        'store',
+        [master(input, agents), virtualIp(input, agents)],
+      );
+    },
+  },
   metalogger: undefined,
 };
 
