@@ -12,11 +12,12 @@
  * `crm_resource --show-metadata`, because the timeouts that matter are those of the version
  * that will run, and crmsh/pcs need those agents installed anyway to load the result.
  */
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import type { AgentDefinition } from '../lib/ocf/agent.js';
 import type { ParameterSpecs } from '../lib/ocf/parameters.js';
+import { readMasterConfig, type MasterConfig } from '../lib/moosefs/config.js';
 import { describeOutcome, run } from '../lib/process/run.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
@@ -176,7 +177,18 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     const input = parseInput(topologyName, rawOptions(argv), topology.takes);
-    const output = await generate(input, await loadAgents(topology.agents));
+    const agents = await loadAgents(topology.agents);
+    const local: { masterConfig?: MasterConfig } = {};
+    const configPath = input.config ?? agents.get(AGENT.mfsmaster)?.parameters.config?.default;
+    // Run on a cluster node, mfs-crm can check the master's configuration against the topology.
+    if (configPath && existsSync(configPath)) {
+      try {
+        local.masterConfig = readMasterConfig(configPath);
+      } catch (error) {
+        process.stderr.write(`mfs-crm: warning: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
+    const output = await generate(input, agents, local);
     if (output.drbdResFile) writeAtomically(output.drbdResFile.path, output.drbdResFile.text);
     for (const warning of output.warnings) process.stderr.write(`mfs-crm: warning: ${warning}\n`);
     process.stdout.write(output.text);

@@ -3,6 +3,7 @@
  * (the configuration in the chosen format, the DRBD resource file, warnings). No I/O: the CLI
  * reads the meta-data and writes the results.
  */
+import type { MasterConfig } from '../lib/moosefs/config.js';
 import type { ClusterConfiguration } from './model.js';
 import { renderDrbdResFile } from './drbd-res.js';
 import type { GeneratorInput } from './options.js';
@@ -31,9 +32,30 @@ export async function render(configuration: ClusterConfiguration, format: Genera
   }
 }
 
-export async function generate(input: GeneratorInput, agents: AgentSet): Promise<GeneratorOutput> {
+/**
+ * What the master's configuration file says against what the topology needs, when mfs-crm runs
+ * where that file is (on a cluster node): the changelog durability and, with a replicated store,
+ * that DATA_PATH lies on the store's mount.
+ */
+export function masterConfigWarnings(input: GeneratorInput, master: MasterConfig): string[] {
+  const warnings: string[] = [];
+  const needed = topology(input.topology).changelogSaveMode;
+  if (needed !== undefined && master.changelogSaveMode < needed) {
+    warnings.push(
+      `${master.file} has CHANGELOG_SAVE_MODE = ${master.changelogSaveMode}: the ${input.topology} topology needs ${needed} ` +
+        'so that a failover after a power loss loses no acknowledged operation (see the comment in the output)',
+    );
+  }
+  const directory = input.store?.directory;
+  if (directory && master.dataPath !== directory && !master.dataPath.startsWith(`${directory.replace(/\/+$/, '')}/`)) {
+    warnings.push(`${master.file} has DATA_PATH = ${master.dataPath}, which is not on the replicated store mounted at ${directory}: the metadata would not fail over`);
+  }
+  return warnings;
+}
+
+export async function generate(input: GeneratorInput, agents: AgentSet, local: { masterConfig?: MasterConfig } = {}): Promise<GeneratorOutput> {
   const configuration = topology(input.topology).build(input, agents);
-  const warnings = [...fencing(input).warnings];
+  const warnings = [...fencing(input).warnings, ...(local.masterConfig ? masterConfigWarnings(input, local.masterConfig) : [])];
   const output: GeneratorOutput = { configuration, text: await render(configuration, input.format), warnings };
   if (input.drbdResFile && input.store) {
     output.drbdResFile = { path: input.drbdResFile.path, text: renderDrbdResFile(input.nodes, input.store, input.drbdResFile) };

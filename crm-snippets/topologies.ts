@@ -16,6 +16,7 @@
  * and the group members; fencing, the group, the constraints and the renderers are shared.
  */
 import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
+import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
 import type { AgentInfo } from './agent-info.js';
 import type { ClusterConfiguration, Clone, Constraint, Group, NameValue, Primitive, Resource } from './model.js';
 import { operationsFor, type MonitorPlan } from './operations.js';
@@ -39,6 +40,8 @@ export interface Topology {
   takes: TopologyOptions;
   /** Every agent type build() needs in its AgentSet. */
   agents: readonly string[];
+  /** The CHANGELOG_SAVE_MODE with which a failover loses no acknowledged operation (none: asynchronous anyway). */
+  changelogSaveMode?: ChangelogSaveMode;
   build(input: GeneratorInput, agents: AgentSet): ClusterConfiguration;
 }
 
@@ -242,6 +245,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
     summary: 'DRBD (ocf:linbit:drbd, promotable) + Filesystem + mfsmaster + IPaddr2 on the Promoted node',
     takes: { store: true, metalogger: false, monitorKeys: DRBD_MONITORS },
     agents: [AGENT.drbd, AGENT.filesystem, AGENT.mfsmaster, AGENT.ipaddr2],
+    changelogSaveMode: 2,
     build(input, agents) {
       const base = promotableClone(input, agentInfo(agents, AGENT.drbd), 'drbd', [nv('drbd_resource', input.store!.drbdResource)]);
       return assemble(
@@ -259,6 +263,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
     summary: 'ocf:mfs:mfs-drbd-store (DRBD + mount, promotable) + mfsmaster + IPaddr2 on the Promoted node',
     takes: { store: true, metalogger: false, monitorKeys: STORE_MONITORS },
     agents: [AGENT.drbdStore, AGENT.mfsmaster, AGENT.ipaddr2],
+    changelogSaveMode: 2,
     build(input, agents) {
       const store = input.store!;
       // The store reads DATA_PATH from the same mfsmaster.cfg as the master: one file, one value.

@@ -98,6 +98,20 @@ describe('mfs-crm fencing', () => {
   });
 });
 
+describe('mfs-crm beside the master configuration', () => {
+  it('warns when the mfsmaster.cfg it is given needs a higher CHANGELOG_SAVE_MODE or keeps DATA_PATH off the store', async () => {
+    const config = join(dir, 'mfsmaster.cfg');
+    writeFileSync(config, 'DATA_PATH = /var/lib/mfs-elsewhere\nCHANGELOG_SAVE_MODE = 1\n');
+    const result = await runCrm([...FENCED, '--config', config]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: .*CHANGELOG_SAVE_MODE = 1: the drbd topology needs 2/);
+    expect(result.stderr).toMatch(/warning: .*DATA_PATH = \/var\/lib\/mfs-elsewhere, which is not on the replicated store mounted at \/var\/lib\/mfs/);
+    writeFileSync(config, 'DATA_PATH = /var/lib/mfs\nCHANGELOG_SAVE_MODE = 2\n');
+    const good = await runCrm([...FENCED, '--config', config]);
+    expect(good.stderr).not.toMatch(/CHANGELOG_SAVE_MODE|DATA_PATH/);
+  });
+});
+
 describe('mfs-crm --drbd-res-file', () => {
   it('writes a DRBD 9 resource file with Pacemaker fence-peer handlers that the real drbdadm parses', async () => {
     const resFile = join(dir, 'mfs.res');

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import mfsmaster from '../../agents/mfsmaster/agent.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '../../crm-snippets/agent-info.js';
-import { generate } from '../../crm-snippets/generate.js';
+import { generate, masterConfigWarnings } from '../../crm-snippets/generate.js';
 import { primitives } from '../../crm-snippets/model.js';
 import { operationsFor, withUnit } from '../../crm-snippets/operations.js';
 import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
@@ -124,5 +124,23 @@ describe('the drbd topology', () => {
     const { configuration } = await generate(input, await drbdAgents());
     const ids = [...configuration.resources.map((r) => r.id), ...primitives(configuration).map((p) => p.id), ...configuration.constraints.map((c) => c.id)];
     expect(ids.every((id) => id.startsWith('fs2-'))).toBe(true);
+  });
+});
+
+describe('masterConfigWarnings (mfs-crm run where mfsmaster.cfg is)', () => {
+  const input = parseInput('drbd', { ...RAW, directory: '/srv/mfs' }, topology('drbd').takes);
+  const config = (dataPath: string, changelogSaveMode: 0 | 1 | 2) =>
+    ({ file: '/etc/mfs/mfsmaster.cfg', dataPath, changelogSaveMode }) as Parameters<typeof masterConfigWarnings>[1];
+
+  it.each<[string, string, 0 | 1 | 2, RegExp[]]>([
+    ['DATA_PATH on the store, mode 2', '/srv/mfs', 2, []],
+    ['DATA_PATH below the mount, mode 2', '/srv/mfs/master', 2, []],
+    ['mode 1', '/srv/mfs', 1, [/CHANGELOG_SAVE_MODE = 1: the drbd topology needs 2/]],
+    ['mode 0 and DATA_PATH off the store', '/var/lib/mfs', 0, [/CHANGELOG_SAVE_MODE = 0/, /DATA_PATH = \/var\/lib\/mfs, which is not on the replicated store/]],
+    ['a sibling directory with the same prefix', '/srv/mfs2', 2, [/not on the replicated store/]],
+  ])('%s', (_case, dataPath, mode, expected) => {
+    const warnings = masterConfigWarnings(input, config(dataPath, mode));
+    expect(warnings).toHaveLength(expected.length);
+    expected.forEach((pattern, index) => expect(warnings[index]).toMatch(pattern));
   });
 });
