@@ -75,8 +75,8 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
 
     await agent(fixture, 'start'); // recovery through our agent
     const after = await mountClient(fixture, 'mnt-check');
-    const { entries } = readJournal(journal);
-    const result = check(entries, mountInspector(after));
+    const { entries, intents } = readJournal(journal);
+    const result = check(entries, mountInspector(after), intents);
     await unmountClient(after);
     await agent(fixture, 'stop');
 

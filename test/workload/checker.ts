@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JournalEntry } from './journal.js';
+import type { IntentEntry, JournalEntry, Operation } from './journal.js';
 
 export interface PathState {
   kind: 'dir' | 'file' | 'missing';
@@ -21,19 +21,34 @@ export interface Expectation {
   seq: number;
 }
 
+function apply(byPath: Map<string, Expectation>, entry: Operation & { seq: number }): void {
+  if (entry.op === 'mkdir') byPath.set(entry.path, { path: entry.path, kind: 'dir', seq: entry.seq });
+  else if (entry.op === 'create') byPath.set(entry.path, { path: entry.path, kind: 'file', seq: entry.seq, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) });
+  else {
+    const moved = byPath.get(entry.from);
+    byPath.set(entry.from, { path: entry.from, kind: 'missing', seq: entry.seq });
+    byPath.set(entry.path, { path: entry.path, kind: moved?.kind === 'dir' ? 'dir' : 'file', seq: entry.seq, ...(moved?.sha256 ? { sha256: moved.sha256 } : {}) });
+  }
+}
+
 /** What the journal says must hold, the last operation on each path winning. */
 export function expectations(entries: readonly JournalEntry[]): Expectation[] {
   const byPath = new Map<string, Expectation>();
-  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) {
-    if (entry.op === 'mkdir') byPath.set(entry.path, { path: entry.path, kind: 'dir', seq: entry.seq });
-    else if (entry.op === 'create') byPath.set(entry.path, { path: entry.path, kind: 'file', seq: entry.seq, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) });
-    else {
-      const moved = byPath.get(entry.from);
-      byPath.set(entry.from, { path: entry.from, kind: 'missing', seq: entry.seq });
-      byPath.set(entry.path, { path: entry.path, kind: moved?.kind === 'dir' ? 'dir' : 'file', seq: entry.seq, ...(moved?.sha256 ? { sha256: moved.sha256 } : {}) });
-    }
-  }
+  for (const entry of [...entries].sort((a, b) => a.seq - b.seq)) apply(byPath, entry);
   return [...byPath.values()];
+}
+
+/** The states that unacknowledged operations may also have left (they may or may not have happened). */
+function alternatives(entries: readonly JournalEntry[], intents: readonly IntentEntry[]): Map<string, Expectation> {
+  const acked = new Set(entries.map((e) => e.seq));
+  const byPath = new Map(expectations(entries).map((e) => [e.path, e]));
+  const maybe = new Map<string, Expectation>();
+  for (const intent of [...intents].filter((i) => !acked.has(i.seq)).sort((a, b) => a.seq - b.seq)) {
+    const after = new Map(byPath);
+    apply(after, intent);
+    for (const [path, state] of after) if (byPath.get(path) !== state) maybe.set(path, state);
+  }
+  return maybe;
 }
 
 export interface CheckResult {
@@ -42,13 +57,20 @@ export interface CheckResult {
   lost: Array<Expectation & { found: PathState }>;
 }
 
-export function check(entries: readonly JournalEntry[], inspect: (path: string, wantContent: boolean) => PathState): CheckResult {
+const matches = (found: PathState, expected: Expectation | undefined) =>
+  expected !== undefined && found.kind === expected.kind && (expected.sha256 === undefined || found.sha256 === expected.sha256);
+
+export function check(
+  entries: readonly JournalEntry[],
+  inspect: (path: string, wantContent: boolean) => PathState,
+  intents: readonly IntentEntry[] = [],
+): CheckResult {
+  const maybe = alternatives(entries, intents);
   // Keyed by operation: a rename demands two things but is lost once.
   const lost = new Map<number, CheckResult['lost'][number]>();
   for (const expected of expectations(entries)) {
     const found = inspect(expected.path, expected.sha256 !== undefined);
-    const ok = found.kind === expected.kind && (expected.sha256 === undefined || found.sha256 === expected.sha256);
-    if (!ok && !lost.has(expected.seq)) lost.set(expected.seq, { ...expected, found });
+    if (!matches(found, expected) && !matches(found, maybe.get(expected.path)) && !lost.has(expected.seq)) lost.set(expected.seq, { ...expected, found });
   }
   return { acknowledged: entries.length, lost: [...lost.values()] };
 }

@@ -19,6 +19,12 @@ export type JournalEntry = Operation & {
   attempts: number;
 };
 
+/**
+ * Written before each operation is issued (not fsynced: the page cache outlives a killed
+ * writer). An operation issued but never acknowledged may still have taken effect.
+ */
+export type IntentEntry = Operation & { intent: true; seq: number };
+
 /** A line the writer writes when an attempt fails, for the unavailability window. */
 export interface FailureEntry {
   failure: string;
@@ -26,9 +32,10 @@ export interface FailureEntry {
   at: number;
 }
 
-export function readJournal(path: string): { entries: JournalEntry[]; failures: FailureEntry[] } {
+export function readJournal(path: string): { entries: JournalEntry[]; failures: FailureEntry[]; intents: IntentEntry[] } {
   const entries: JournalEntry[] = [];
   const failures: FailureEntry[] = [];
+  const intents: IntentEntry[] = [];
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     let record: unknown;
@@ -38,7 +45,8 @@ export function readJournal(path: string): { entries: JournalEntry[]; failures: 
       continue; // a line torn by a killed writer was never acknowledged
     }
     if (record && typeof record === 'object' && 'failure' in record) failures.push(record as FailureEntry);
+    else if (record && typeof record === 'object' && 'intent' in record) intents.push(record as IntentEntry);
     else entries.push(record as JournalEntry);
   }
-  return { entries, failures };
+  return { entries, failures, intents };
 }

@@ -42,9 +42,9 @@ process.on('SIGINT', () => {
   stopping = true;
 });
 
-function record(line: object): void {
+function record(line: object, sync = true): void {
   writeSync(journalFd, `${JSON.stringify(line)}\n`);
-  fsyncSync(journalFd);
+  if (sync) fsyncSync(journalFd);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       operation = { op: 'create', path: `${prefix}-f${seq}`, ...(content ? { sha256: createHash('sha256').update(content).digest('hex'), bytes: content.length } : {}) };
     } else operation = { op: 'rename', from: lastFile, path: `${prefix}-r${seq}` };
     const startedAt = Date.now();
+    record({ intent: true, seq, ...operation }, false);
     let attempts = 0;
     for (;;) {
       attempts++;
