@@ -20,7 +20,8 @@ function address(ip: string, port: number): string {
   return ip.includes(':') ? `ipv6 [${ip}]:${port}` : `${ip}:${port}`;
 }
 
-export function renderDrbdResFile(nodes: readonly string[], store: StoreInput, file: DrbdResFileInput): string {
+/** `managedBy`: the promotable clone that runs this resource, named in the header comment. */
+export function renderDrbdResFile(nodes: readonly string[], store: StoreInput, file: DrbdResFileInput, managedBy: string): string {
   const on = nodes.map((node, nodeId) => {
     const at = file.addresses.get(node)!;
     return [
@@ -37,7 +38,7 @@ export function renderDrbdResFile(nodes: readonly string[], store: StoreInput, f
   });
   return [
     `# ${drbdResFilePath(store.drbdResource)}: written by mfs-crm for the MooseFS master's metadata store.`,
-    '# Managed by Pacemaker (ocf:linbit:drbd): never promote it by hand while the cluster runs.',
+    `# Managed by Pacemaker (${managedBy}): never promote it by hand while the cluster runs.`,
     `resource ${store.drbdResource} {`,
     '  net {',
     '    protocol C;',

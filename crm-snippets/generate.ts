@@ -4,6 +4,7 @@
  * reads the meta-data and writes the results.
  */
 import type { MasterConfig } from '../lib/moosefs/config.js';
+import { formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ClusterConfiguration } from './model.js';
 import { renderDrbdResFile } from './drbd-res.js';
 import type { GeneratorInput } from './options.js';
@@ -58,7 +59,9 @@ export async function generate(input: GeneratorInput, agents: AgentSet, local: {
   const warnings = [...fencing(input).warnings, ...(local.masterConfig ? masterConfigWarnings(input, local.masterConfig) : [])];
   const output: GeneratorOutput = { configuration, text: await render(configuration, input.format), warnings };
   if (input.drbdResFile && input.store) {
-    output.drbdResFile = { path: input.drbdResFile.path, text: renderDrbdResFile(input.nodes, input.store, input.drbdResFile) };
+    const base = configuration.resources.find((r) => r.kind === 'clone');
+    const managedBy = base?.kind === 'clone' ? `${base.id}, ${formatAgentType(base.child.agent)}` : 'Pacemaker';
+    output.drbdResFile = { path: input.drbdResFile.path, text: renderDrbdResFile(input.nodes, input.store, input.drbdResFile, managedBy) };
   } else if (input.store) {
     warnings.push(`the DRBD resource file was not written: add --drbd-res-file /etc/drbd.d/${input.store.drbdResource}.res --drbd-disk PATH --drbd-address NODE=IP ... to write it`);
   }
