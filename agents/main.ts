@@ -31,6 +31,7 @@ const agent = (load: () => AgentModule): Program => ({
 export const PROGRAMS: Record<string, Program> = {
   mfsmaster: agent(() => import('./mfsmaster/agent.js')),
   'mfs-drbd-store': agent(() => import('./mfs-drbd-store/agent.js')),
+  'mfs-metarestore': agent(() => import('./mfs-metarestore/agent.js')),
   'mfs-crm': { kind: 'tool', load: async () => (await import('../crm-snippets/cli.js')).main },
 };
 

@@ -169,3 +169,53 @@ export function readMasterConfig(file: string): MasterConfig {
 export function connectAddress(listener: Listener): string {
   return listener.host === '*' || listener.host === '0.0.0.0' ? '127.0.0.1' : listener.host;
 }
+
+export interface MetaloggerConfig {
+  file: string;
+  dataPath: string;
+  workingUser: string;
+  /** Empty: the working user's primary group. */
+  workingGroup: string | undefined;
+  /** Where the master is reached (its MATOML port): in a cluster, the virtual IP that follows the master. */
+  masterHost: string;
+  masterPort: number;
+  /** Hours between downloads of the master's metadata image. */
+  metaDownloadFreq: number;
+  backLogs: number;
+  masterReconnectionDelay: number;
+  masterTimeout: number;
+}
+
+/** Compiled-in defaults of Debian's moosefs-metalogger 3.0 (masterconn.c; man mfsmetalogger.cfg says 9420 for MASTER_PORT, the program uses 9419). */
+export const METALOGGER_DEFAULTS = {
+  DATA_PATH: '/var/lib/mfs',
+  WORKING_USER: 'mfs',
+  MASTER_HOST: 'mfsmaster',
+  MASTER_PORT: '9419',
+  META_DOWNLOAD_FREQ: '24',
+  BACK_LOGS: '50',
+  MASTER_RECONNECTION_DELAY: '5',
+  MASTER_TIMEOUT: '10',
+} as const;
+
+export function metaloggerConfigFrom(file: string, entries: MfsConfig): MetaloggerConfig {
+  const cfg = new ConfigReader(file, entries, METALOGGER_DEFAULTS);
+  const masterHost = cfg.host('MASTER_HOST');
+  if (masterHost === '*') throw configured(file, 'MASTER_HOST', masterHost, 'is not an address or a host name');
+  return {
+    file,
+    dataPath: cfg.path('DATA_PATH'),
+    workingUser: cfg.name('WORKING_USER'),
+    workingGroup: cfg.raw('WORKING_GROUP') ? cfg.name('WORKING_GROUP') : undefined,
+    masterHost,
+    masterPort: cfg.port('MASTER_PORT'),
+    metaDownloadFreq: cfg.integer('META_DOWNLOAD_FREQ', 0, 100000),
+    backLogs: cfg.integer('BACK_LOGS', 0, 100000),
+    masterReconnectionDelay: cfg.integer('MASTER_RECONNECTION_DELAY', 0, 100000),
+    masterTimeout: cfg.integer('MASTER_TIMEOUT', 1, 100000),
+  };
+}
+
+export function readMetaloggerConfig(file: string): MetaloggerConfig {
+  return metaloggerConfigFrom(file, readMfsConfigFile(file));
+}

@@ -112,7 +112,7 @@ async function ensurePortsFree(config: MasterConfig): Promise<void> {
   }
 }
 
-async function createEmptyFileSystem(config: MasterConfig, log: Logger): Promise<void> {
+export async function createEmptyFileSystem(config: MasterConfig, log: Logger): Promise<void> {
   const path = join(config.dataPath, METADATA_FILE);
   writeFileSync(path, NEW_FILESYSTEM_HEADER, { flag: 'wx', mode: 0o640 });
   const user = await lookupUser(config.workingUser);
@@ -141,7 +141,7 @@ export function requireDurability(config: MasterConfig, durability: Durability):
  * Before recovery: cuts partial last lines off the changelogs the recovery will read (the
  * originals kept aside), and returns the newest version their complete lines hold.
  */
-function prepareChangelogs(dataPath: string, log: Logger): { newest: bigint | undefined; files: string[] } {
+export function prepareChangelogs(dataPath: string, log: Logger): { newest: bigint | undefined; files: string[] } {
   for (const path of changelogFiles(dataPath)) {
     const repair = repairTornChangelog(path);
     if (!repair) continue;

@@ -116,3 +116,49 @@ export async function unmountClient(mountpoint: string): Promise<void> {
   const clients = findProcesses((p) => p.comm === 'mfsmount' && p.argv.includes(mountpoint)).map((p) => p.pid);
   await terminate(clients, { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'mfsmount', afterKill: 'test cleanup' });
 }
+
+export const METALOGGER_LOCK = '.mfsmetalogger.lock';
+
+export interface MetaloggerFixture {
+  dir: string;
+  dataPath: string;
+  configFile: string;
+  pid(): number | undefined;
+  /** Ends the metalogger by PID (if it runs) and removes the directory. */
+  cleanup(): Promise<void>;
+}
+
+/**
+ * A metalogger configuration in its own temporary directory, following `masterPort` (a master
+ * fixture's MATOML port) on 127.0.0.1. Nothing is started: the agent under test starts it.
+ */
+export async function createMetaloggerFixture(masterPort: number, config: Record<string, string | number> = {}): Promise<MetaloggerFixture> {
+  const dir = mkdtempSync('/tmp/mfs-ocf-test-ml-');
+  chmodSync(dir, 0o755);
+  const dataPath = join(dir, 'data');
+  mkdirSync(dataPath);
+  await chownToMfs(dataPath);
+  const lines: Record<string, string | number> = {
+    WORKING_USER: MFS_USER,
+    DATA_PATH: dataPath,
+    MASTER_HOST: '127.0.0.1',
+    MASTER_PORT: masterPort,
+    MASTER_RECONNECTION_DELAY: 1,
+    LOCK_MEMORY: 0,
+    NICE_LEVEL: 0,
+    ...config,
+  };
+  const configFile = join(dir, 'mfsmetalogger.cfg');
+  writeFileSync(configFile, Object.entries(lines).map(([k, v]) => `${k} = ${v}\n`).join(''));
+  return {
+    dir,
+    dataPath,
+    configFile,
+    pid: () => lockOwner(dataPath, METALOGGER_LOCK),
+    async cleanup() {
+      const pid = lockOwner(dataPath, METALOGGER_LOCK);
+      await terminate(pid === undefined ? [] : [pid], { deadline: new Deadline(10_000), log: QUIET_LOG(), what: 'test mfsmetalogger', afterKill: 'test cleanup' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Who may become master, from metadata versions alone. Pure: versions, file-system ids and
+ * the cluster's high-water mark in, scores and decisions (each with its reason) out.
+ *
+ * - A version is the next version to write (metadata header, CLTOMA_INFO).
+ * - The high-water mark is the highest version the cluster has served (recorded by the
+ *   Promoted instance's monitor); nobody below it is promoted unless an admin overrides.
+ * - At promote, the chosen candidate compares its own version with every other candidate's
+ *   published one (ClusterLabs PAF's technique): when another is ahead it refuses, naming it,
+ *   so that Pacemaker tries the better one. When it cannot compare, it refuses too, unless
+ *   configured otherwise: an unknown peer may be ahead.
+ */
+
+export interface Position {
+  version: bigint;
+  /** 0n when unknown (a new file system that has not set its id yet). */
+  fsId: bigint;
+}
+
+export type Mark = Position;
+
+/** Promotion scores (below 1,000,000, which Pacemaker reads as INFINITY). */
+export const SCORE = {
+  promoted: 1001,
+  best: 1000,
+  /** Connected, but lagging: lowered by one per change behind, down to this. */
+  floorInSync: 101,
+  /** Disconnected or lagging past the threshold: a last resort, the election still decides. */
+  lagging: 10,
+  /** Below the high-water mark with the override set, or a bootstrap node. */
+  lastResort: 1,
+} as const;
+
+export const hexId = (id: bigint): string => id.toString(16).toUpperCase().padStart(16, '0');
+
+/** `VERSION:FSID` (hex), as published in node attributes and the high-water mark. */
+export function formatPosition(position: Position): string {
+  return `${position.version}:${hexId(position.fsId)}`;
+}
+
+export function parsePosition(text: string | undefined): Position | undefined {
+  const match = /^\s*(\d{1,20}):([0-9A-Fa-f]{1,16})\s*$/.exec(text ?? '');
+  if (!match) return undefined;
+  return { version: BigInt(match[1]!), fsId: BigInt(`0x${match[2]}`) };
+}
+
+/** Whether two file-system ids may be the same file system (0 is unknown). */
+export function sameFileSystem(a: bigint, b: bigint): boolean {
+  return a === 0n || b === 0n || a === b;
+}
+
+/** What the high-water mark is: unset (the cluster never served), a value, or unreadable. */
+export type MarkState = { kind: 'none' } | { kind: 'known'; mark: Mark } | { kind: 'unknown'; why: string };
+
+export interface UnpromotedInput {
+  /** This node's best metadata; undefined when it has none usable. */
+  position: Position | undefined;
+  /** Why there is none (for the reason). */
+  problem?: string;
+  mark: MarkState;
+  /** The running master's version, when one answers. */
+  masterVersion: bigint | undefined;
+  connected: boolean;
+  maxLag: bigint;
+  overrideMark: boolean;
+  /** bootstrap_node names this node. */
+  bootstrapNode: boolean;
+}
+
+export interface ScoreDecision {
+  /** undefined: no score (never promoted from here). */
+  score: number | undefined;
+  reason: string;
+  /** OCF_DEGRADED: the metalogger does not follow a reachable master closely enough. */
+  degraded: boolean;
+  lag?: bigint;
+}
+
+/** The score an Unpromoted instance publishes, and why. */
+export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
+  const { position, mark, masterVersion, connected } = input;
+  const masterUp = masterVersion !== undefined;
+  const notFollowing = masterUp && !connected;
+  if (!position) {
+    const why = input.problem ?? 'no metadata on this node yet';
+    if (input.bootstrapNode && mark.kind === 'none' && !masterUp) {
+      return { score: SCORE.lastResort, reason: `${why}; bootstrap_node names this node: it may create a new file system`, degraded: false };
+    }
+    return { score: undefined, reason: `not promotable: ${why}${notFollowing ? '; the metalogger is not connected to the master' : ''}`, degraded: notFollowing };
+  }
+  const at = `metadata at version ${position.version}`;
+  if (mark.kind === 'known' && !sameFileSystem(position.fsId, mark.mark.fsId)) {
+    return {
+      score: undefined,
+      reason: `not promotable: ${at} belongs to file system ${hexId(position.fsId)}, the cluster serves ${hexId(mark.mark.fsId)}`,
+      degraded: true,
+    };
+  }
+  if (masterUp) {
+    const lag = masterVersion > position.version ? masterVersion - position.version : 0n;
+    if (!connected) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master, and the metalogger is not connected to it`, degraded: true, lag };
+    if (lag > input.maxLag) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master (more than max_lag ${input.maxLag})`, degraded: true, lag };
+    const score = Math.max(SCORE.floorInSync, SCORE.best - Number(lag > 1000n ? 1000n : lag));
+    return { score, reason: `${at}, ${lag} change(s) behind the master at ${masterVersion}`, degraded: false, lag };
+  }
+  // No master answers: judge against what the cluster served.
+  if (mark.kind === 'known' && position.version < mark.mark.version) {
+    const behind = `${at} is behind the high-water mark ${mark.mark.version} (the newest metadata the cluster served)`;
+    if (input.overrideMark) return { score: SCORE.lastResort, reason: `${behind}; promotable only because ignore_high_water_mark=true`, degraded: false };
+    return { score: undefined, reason: `not promotable: ${behind}; set ignore_high_water_mark=true to accept losing the difference`, degraded: false };
+  }
+  const markText = mark.kind === 'known' ? `high-water mark ${mark.mark.version}` : mark.kind === 'none' ? 'no high-water mark yet' : `high-water mark unreadable: ${mark.why}`;
+  return { score: SCORE.best, reason: `${at}, no master answers (${markText})`, degraded: false };
+}
+
+export type PeerPosition = { node: string; position: Position } | { node: string; none: true; problem?: string } | { node: string; unknown: string };
+
+export interface PromotionInput {
+  node: string;
+  self: Position | undefined;
+  selfProblem?: string;
+  mark: MarkState;
+  /** The other candidates (active instances at pre-promote), with what they published. */
+  peers: PeerPosition[];
+  /** False when no candidate list is known (no notifications) although others may exist. */
+  peersKnown: boolean;
+  overrideMark: boolean;
+  /** Promote even when a peer's version cannot be read. */
+  allowUnknownPeers: boolean;
+  bootstrapNode: string | undefined;
+}
+
+export type PromotionDecision =
+  | { action: 'promote'; reason: string; warnings: string[] }
+  | { action: 'bootstrap'; reason: string; warnings: string[] }
+  | { action: 'refuse'; reason: string; better?: string };
+
+function unknownPeers(input: PromotionInput): string[] {
+  const names = input.peers.filter((p): p is { node: string; unknown: string } => 'unknown' in p).map((p) => `${p.node} (${p.unknown})`);
+  if (!input.peersKnown) names.push('the other instances (no candidate list: set notify=true on the clone)');
+  return names;
+}
+
+/** Whether this node may be promoted now. */
+export function decidePromotion(input: PromotionInput): PromotionDecision {
+  const { self, mark } = input;
+  const warnings: string[] = [];
+  const withData = input.peers.filter((p): p is { node: string; position: Position } => 'position' in p);
+  const unknown = unknownPeers(input);
+
+  if (!self) {
+    const why = input.selfProblem ?? 'no metadata on this node';
+    const ahead = withData.sort((a, b) => (a.position.version > b.position.version ? -1 : 1))[0];
+    if (ahead) return { action: 'refuse', reason: `${why}, while ${ahead.node} has version ${ahead.position.version}`, better: ahead.node };
+    if (input.bootstrapNode !== input.node) {
+      return { action: 'refuse', reason: `${why}, and no other candidate has any: a first boot needs bootstrap_node=${input.node} (or another node's name)` };
+    }
+    if (mark.kind !== 'none') {
+      const what = mark.kind === 'known' ? `the cluster has served metadata up to version ${mark.mark.version}` : `the high-water mark cannot be read (${mark.why})`;
+      return { action: 'refuse', reason: `${why} and ${what}: not a first boot, refusing to create a new file system` };
+    }
+    if (unknown.length > 0) return { action: 'refuse', reason: `${why}; cannot tell whether ${unknown.join(', ')} hold metadata: refusing to create a new file system` };
+    return { action: 'bootstrap', reason: `first boot: no metadata anywhere, bootstrap_node=${input.node}: creating a new file system`, warnings };
+  }
+
+  const at = `version ${self.version}`;
+  if (mark.kind === 'known' && !sameFileSystem(self.fsId, mark.mark.fsId)) {
+    return { action: 'refuse', reason: `this node's metadata (${at}) is of file system ${hexId(self.fsId)}, the cluster served ${hexId(mark.mark.fsId)}: never mixed in` };
+  }
+  const sameFs = withData.filter((p) => sameFileSystem(p.position.fsId, self.fsId));
+  for (const other of withData.filter((p) => !sameFileSystem(p.position.fsId, self.fsId))) {
+    warnings.push(`${other.node} holds another file system (${hexId(other.position.fsId)}): not compared`);
+  }
+  const ahead = sameFs.filter((p) => p.position.version > self.version).sort((a, b) => (a.position.version > b.position.version ? -1 : 1))[0];
+  if (ahead) {
+    return { action: 'refuse', reason: `${ahead.node} has newer metadata (version ${ahead.position.version}) than this node (${at}): let it be promoted`, better: ahead.node };
+  }
+  if (unknown.length > 0) {
+    if (!input.allowUnknownPeers) {
+      return { action: 'refuse', reason: `cannot compare ${at} with ${unknown.join(', ')}, which may be ahead; set promote_without_election=true to promote anyway` };
+    }
+    warnings.push(`promoting without comparing with ${unknown.join(', ')} (promote_without_election=true)`);
+  }
+  if (mark.kind === 'unknown') {
+    if (!input.overrideMark) return { action: 'refuse', reason: `cannot read the high-water mark (${mark.why}); set ignore_high_water_mark=true to promote anyway` };
+    warnings.push(`high-water mark unreadable (${mark.why}); promoting because ignore_high_water_mark=true`);
+  }
+  if (mark.kind === 'known' && self.version < mark.mark.version) {
+    const behind = `${at} is behind the high-water mark ${mark.mark.version}: ${mark.mark.version - self.version} change(s) the cluster served would be lost`;
+    if (!input.overrideMark) return { action: 'refuse', reason: `${behind}; set ignore_high_water_mark=true to accept that` };
+    warnings.push(`${behind}; promoting because ignore_high_water_mark=true`);
+  }
+  const compared = sameFs.length > 0 ? `, peers: ${sameFs.map((p) => `${p.node} ${p.position.version}`).join(', ')}` : '';
+  const markText = mark.kind === 'known' ? `, high-water mark ${mark.mark.version}` : '';
+  return { action: 'promote', reason: `newest metadata: ${at}${compared}${markText}`, warnings };
+}
+
+/** The new high-water mark after observing a master at `observed`; undefined when unchanged. */
+export function raiseMark(current: MarkState, observed: Position): Mark | undefined {
+  if (current.kind === 'known' && sameFileSystem(current.mark.fsId, observed.fsId) && current.mark.version >= observed.version) return undefined;
+  if (current.kind === 'known' && !sameFileSystem(current.mark.fsId, observed.fsId)) return undefined;
+  return { version: observed.version, fsId: observed.fsId === 0n && current.kind === 'known' ? current.mark.fsId : observed.fsId };
+}

@@ -1,0 +1,115 @@
+/**
+ * Running mfsmetalogger: its lock in DATA_PATH (`.mfsmetalogger.lock`) says whether it runs;
+ * its TCP connection to MASTER_PORT (read from /proc, no child process) says whether it
+ * follows a master. SIGTERM makes it flush and close its changelog (masterconn_beforeclose).
+ */
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import type { Deadline } from '../ocf/deadline.js';
+import { OCF, OcfError } from '../ocf/exit-codes.js';
+import type { Logger } from '../ocf/log.js';
+import { terminate } from '../process/proc.js';
+import { describeOutcome, run } from '../process/run.js';
+import { lookupGroup, lookupUser } from '../system/accounts.js';
+import type { MetaloggerConfig } from './config.js';
+import { lockOwner } from './data-path.js';
+import { isExecutable } from './master-program.js';
+
+export const METALOGGER_LOCK_FILE = '.mfsmetalogger.lock';
+
+export function metaloggerPid(config: MetaloggerConfig): number | undefined {
+  return lockOwner(config.dataPath, METALOGGER_LOCK_FILE);
+}
+
+/** Socket inodes a process holds open. */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return inodes;
+}
+
+const TCP_ESTABLISHED = '01';
+
+/**
+ * Whether the process has an established TCP connection to `remotePort` (the metalogger's
+ * only outgoing connection is to the master). Reads /proc/PID/net/tcp{,6}: the process's own
+ * network namespace.
+ */
+export function connectedTo(pid: number, remotePort: number): boolean {
+  const inodes = socketInodes(pid);
+  if (inodes.size === 0) return false;
+  const portHex = remotePort.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${table}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      if (fields[3] === TCP_ESTABLISHED && fields[2]?.endsWith(`:${portHex}`) && inodes.has(fields[9]!)) return true;
+    }
+  }
+  return false;
+}
+
+/** Checks what the metalogger needs on this node: the program, its user, DATA_PATH. */
+export async function validateMetaloggerEnvironment(binary: string, config: MetaloggerConfig): Promise<void> {
+  if (!isExecutable(binary)) throw new OcfError(OCF.ERR_INSTALLED, `binary ${binary} is not installed or not executable (package moosefs-metalogger)`);
+  const user = await lookupUser(config.workingUser);
+  if (!user) throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_USER = "${config.workingUser}" does not exist on this node`);
+  if (config.workingGroup && !(await lookupGroup(config.workingGroup))) {
+    throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_GROUP = "${config.workingGroup}" does not exist on this node`);
+  }
+  let stat;
+  try {
+    stat = statSync(config.dataPath);
+  } catch {
+    throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) does not exist on this node`);
+  }
+  if (!stat.isDirectory()) throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) is not a directory`);
+  if (stat.uid !== user.id && (stat.mode & 0o002) === 0) {
+    throw new OcfError(OCF.ERR_PERM, `DATA_PATH ${config.dataPath} is owned by uid ${stat.uid}, not by WORKING_USER ${config.workingUser} (uid ${user.id}): the metalogger could not write it`);
+  }
+}
+
+/** Starts mfsmetalogger (it daemonizes) and waits for its lock; returns its PID. */
+export async function startMetalogger(binary: string, config: MetaloggerConfig, deadline: Deadline, log: Logger): Promise<number> {
+  const running = metaloggerPid(config);
+  if (running !== undefined) {
+    log.info(`mfsmetalogger already running (pid ${running})`);
+    return running;
+  }
+  const result = await run(binary, ['-c', config.file, 'start'], { deadline, marginMs: 1000, timeoutMs: Infinity, all: true });
+  if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger did not start: ${describeOutcome(result)}`);
+  const pid = await deadline.poll(() => metaloggerPid(config), { intervalMs: 20, marginMs: 500 });
+  if (pid === undefined) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger exited during start-up (see its syslog messages)`);
+  log.info(`mfsmetalogger started (pid ${pid}), following ${config.masterHost}:${config.masterPort}`);
+  return pid;
+}
+
+/** Stops mfsmetalogger: SIGTERM (it flushes its changelog), SIGKILL only at the end of the budget. */
+export async function stopMetalogger(config: MetaloggerConfig, deadline: Deadline, log: Logger): Promise<void> {
+  const pid = metaloggerPid(config);
+  await terminate(pid === undefined ? [] : [pid], {
+    deadline,
+    log,
+    what: 'mfsmetalogger',
+    afterKill: 'its last changes may not have been flushed to changelog_ml.0.mfs',
+  });
+}

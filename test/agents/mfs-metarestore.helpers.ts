@@ -1,0 +1,149 @@
+/**
+ * Emulated nodes for ocf:mfs:mfs-metarestore tests: each node has its own metalogger
+ * configuration and data path, its own master configuration and DATA_PATH (on the same
+ * loopback ports as the original master: "the virtual IP"), its own HA_RSCTMP, and a shared
+ * offline CIB in which the election's attributes and the high-water mark live.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitCodeName } from '../../lib/ocf/exit-codes.js';
+import { run } from '../../lib/process/run.js';
+import { ocfEnv, runAgent } from '../helpers/built.js';
+import { createMasterFixture, createMetaloggerFixture, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
+import { emptyCib, onlineNodes } from '../helpers/pacemaker.js';
+
+export const RESOURCE = 'mfsmeta';
+
+export interface Node {
+  name: string;
+  master: MasterFixture;
+  ml: MetaloggerFixture;
+  rsctmp: string;
+}
+
+export interface Cluster {
+  dir: string;
+  cib: string;
+  /** The master the nodes follow (the "old" master, node1 in the issue's words). */
+  origin: MasterFixture;
+  nodes: Node[];
+  cleanup(): Promise<void>;
+}
+
+/** An original master (started by ocf:mfs:mfsmaster) and `count` metalogger nodes following it. */
+export async function createCluster(names: string[]): Promise<Cluster> {
+  const dir = mkdtempSync('/tmp/mfs-ocf-test-cluster-');
+  const origin = await createMasterFixture();
+  const ports = origin.ports;
+  const nodes: Node[] = [];
+  for (const name of names) {
+    const master = await createMasterFixture({
+      metadata: 'none',
+      config: { MATOML_LISTEN_PORT: ports.metalogger, MATOCS_LISTEN_PORT: ports.chunkserver, MATOCL_LISTEN_PORT: ports.client },
+    });
+    // The fixture reports the ports it chose; this node's master listens on the shared ones.
+    (master as { ports: typeof ports }).ports = ports;
+    const ml = await createMetaloggerFixture(ports.metalogger);
+    nodes.push({ name, master, ml, rsctmp: mkdtempSync(join(dir, `${name}-rsctmp-`)) });
+  }
+  const cib = await onlineNodes(await emptyCib(join(dir, 'empty.xml')), ['origin', ...names], join(dir, 'cib.xml'));
+  return {
+    dir,
+    cib,
+    origin,
+    nodes,
+    async cleanup() {
+      for (const node of nodes) {
+        await node.master.cleanup();
+        await node.ml.cleanup();
+      }
+      await origin.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function nodeEnv(cluster: Cluster, node: Node, params: Record<string, string> = {}, extra: Record<string, string> = {}): Record<string, string> {
+  return ocfEnv(
+    { metalogger_config: node.ml.configFile, master_config: node.master.configFile, ...params },
+    {
+      OCF_RESOURCE_INSTANCE: RESOURCE,
+      OCF_RESKEY_CRM_meta_on_node: node.name,
+      OCF_RESKEY_CRM_meta_timeout: '60000',
+      CIB_file: cluster.cib,
+      HA_RSCTMP: node.rsctmp,
+      ...extra,
+    },
+  );
+}
+
+export async function metarestore(cluster: Cluster, node: Node, action: string, params: Record<string, string> = {}, extra: Record<string, string> = {}) {
+  const result = await runAgent('mfs-metarestore', action, nodeEnv(cluster, node, params, extra));
+  return { ...result, name: exitCodeName(result.code ?? -1) };
+}
+
+export async function mfsmaster(master: MasterFixture, action: string) {
+  const result = await runAgent('mfsmaster', action, ocfEnv(master.params, { OCF_RESKEY_CRM_meta_timeout: '60000' }));
+  return { ...result, name: exitCodeName(result.code ?? -1) };
+}
+
+/** The notification environment of a pre-promote of `promoted` among `candidates`. */
+export function prePromote(promoted: Node, candidates: Node[]): Record<string, string> {
+  const names = candidates.map((n) => n.name).join(' ');
+  return {
+    OCF_RESKEY_CRM_meta_notify: 'true',
+    OCF_RESKEY_CRM_meta_clone_max: String(candidates.length),
+    OCF_RESKEY_CRM_meta_notify_type: 'pre',
+    OCF_RESKEY_CRM_meta_notify_operation: 'promote',
+    OCF_RESKEY_CRM_meta_notify_promote_uname: promoted.name,
+    OCF_RESKEY_CRM_meta_notify_active_uname: names,
+    OCF_RESKEY_CRM_meta_notify_unpromoted_uname: names,
+  };
+}
+
+/** Clone meta of a promote action (no notify variables: Pacemaker gives them only to notify). */
+export function cloneMeta(count: number): Record<string, string> {
+  return { OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_clone_max: String(count), OCF_RESKEY_CRM_meta_promoted_max: '1' };
+}
+
+const cibEnv = (cluster: Cluster) => ({ CIB_file: cluster.cib });
+
+export async function nodeAttribute(cluster: Cluster, node: string, name: string): Promise<string | undefined> {
+  const result = await run('crm_attribute', ['--node', node, '--name', name, '--lifetime', 'reboot', '--query', '--quiet'], { env: cibEnv(cluster), timeoutMs: 20_000 });
+  return result.ok ? result.stdout.trim() : undefined;
+}
+
+export const promotionScore = (cluster: Cluster, node: string) => nodeAttribute(cluster, node, `master-${RESOURCE}`);
+export const reason = (cluster: Cluster, node: string) => nodeAttribute(cluster, node, `mfs-ocf-reason-${RESOURCE}`);
+
+export async function highWaterMark(cluster: Cluster): Promise<string | undefined> {
+  const result = await run('crm_attribute', ['--type', 'crm_config', '--name', `mfs-ocf-high-water-${RESOURCE}`, '--query', '--quiet'], { env: cibEnv(cluster), timeoutMs: 20_000 });
+  return result.ok ? result.stdout.trim() : undefined;
+}
+
+export async function setHighWaterMark(cluster: Cluster, value: string): Promise<void> {
+  const result = await run('crm_attribute', ['--type', 'crm_config', '--name', `mfs-ocf-high-water-${RESOURCE}`, '--update', value], { env: cibEnv(cluster), timeoutMs: 20_000 });
+  if (!result.ok) throw new Error(result.stderr);
+}
+
+/** Content hashes of every regular file under the directories (lock files aside: they hold PIDs). */
+export function contentHashes(...directories: string[]): Map<string, string> {
+  const hashes = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const stat = statSync(path);
+      if (stat.isDirectory()) walk(path);
+      else if (stat.isFile() && !name.endsWith('.lock')) hashes.set(path, createHash('sha256').update(readFileSync(path)).digest('hex'));
+    }
+  };
+  for (const directory of directories) walk(directory);
+  return hashes;
+}
+
+/** Files whose content no longer exists anywhere under the directories. */
+export function vanished(before: Map<string, string>, ...directories: string[]): string[] {
+  const after = new Set(contentHashes(...directories).values());
+  return [...before].filter(([, hash]) => !after.has(hash)).map(([path]) => path);
+}

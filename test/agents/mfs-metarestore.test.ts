@@ -1,0 +1,315 @@
+/**
+ * ocf:mfs:mfs-metarestore through the built executables, against real MooseFS daemons on
+ * loopback: emulated nodes (own metalogger and master data paths, same "virtual IP" ports), a
+ * FUSE client, an offline CIB for scores, reasons, positions and the high-water mark.
+ */
+import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
+import { readMetadataHeader } from '../../lib/moosefs/data-path.js';
+import { signalProcess, waitForExit } from '../../lib/process/proc.js';
+import { run } from '../../lib/process/run.js';
+import { chownToMfs, createMasterFixture, mountClient, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import {
+  cloneMeta,
+  contentHashes,
+  createCluster,
+  highWaterMark,
+  metarestore,
+  mfsmaster,
+  nodeAttribute,
+  prePromote,
+  promotionScore,
+  reason,
+  RESOURCE,
+  setHighWaterMark,
+  vanished,
+  type Cluster,
+  type Node,
+} from './mfs-metarestore.helpers.js';
+
+const clusters: Cluster[] = [];
+const extraFixtures: MasterFixture[] = [];
+afterEach(async () => {
+  for (const c of clusters.splice(0)) await c.cleanup();
+  for (const f of extraFixtures.splice(0)) await f.cleanup();
+});
+
+async function cluster(names: string[]): Promise<Cluster> {
+  const c = await createCluster(names);
+  clusters.push(c);
+  return c;
+}
+
+const MONITOR = { OCF_RESKEY_CRM_meta_interval: '20000' };
+
+/** Starts the original master and the agent on every node, and waits until each metalogger follows it. */
+async function startAll(c: Cluster): Promise<void> {
+  const master = await mfsmaster(c.origin, 'start');
+  expect(master.name, master.stderr).toBe('OCF_SUCCESS');
+  for (const node of c.nodes) {
+    const start = await metarestore(c, node, 'start');
+    expect(start.name, start.stderr).toBe('OCF_SUCCESS');
+  }
+  for (const node of c.nodes) await waitFollowing(c, node);
+}
+
+async function waitFollowing(c: Cluster, node: Node): Promise<void> {
+  let last = '';
+  const ok = await new Deadline(20_000).poll(async () => {
+    const monitor = await metarestore(c, node, 'monitor', {}, MONITOR);
+    last = `${monitor.name} ${monitor.stderr}`;
+    return monitor.name === 'OCF_SUCCESS' ? true : undefined;
+  }, { intervalMs: 300 });
+  expect(ok, `${node.name} never followed the master: ${last}`).toBe(true);
+}
+
+interface Op {
+  name: string;
+  ackedAt: number;
+}
+
+/** Creates directories and empty files through the client, recording when each was acknowledged. */
+async function writeOps(mount: string, prefix: string, count: number): Promise<Op[]> {
+  const ops: Op[] = [];
+  for (let i = 0; i < count; i++) {
+    const dir = `${prefix}-d${i}`;
+    await mkdir(join(mount, dir));
+    ops.push({ name: dir, ackedAt: performance.now() });
+    const file = `${prefix}-f${i}`;
+    closeSync(openSync(join(mount, file), 'w'));
+    ops.push({ name: file, ackedAt: performance.now() });
+  }
+  return ops;
+}
+
+async function kill(pid: number | undefined): Promise<void> {
+  expect(pid).toBeDefined();
+  signalProcess(pid!, 'SIGKILL');
+  expect(await waitForExit([pid!], new Deadline(5000))).toBe(true);
+}
+
+async function survivors(master: MasterFixture, name: string): Promise<Set<string>> {
+  const mount = await mountClient(master, name);
+  const seen = new Set(readdirSync(mount));
+  await unmountClient(mount);
+  return seen;
+}
+
+/** Crashes the original master (SIGKILL) and deletes its data path, as the issue's scenario does. */
+async function crashOrigin(c: Cluster, mount: string | undefined): Promise<number> {
+  await kill(c.origin.masterPid());
+  const killedAt = performance.now();
+  if (mount) await unmountClient(mount);
+  rmSync(c.origin.dataPath, { recursive: true, force: true });
+  return killedAt;
+}
+
+async function promoteAmong(c: Cluster, promoted: Node, candidates: Node[], params: Record<string, string> = {}) {
+  for (const node of candidates) {
+    const notify = await metarestore(c, node, 'notify', params, prePromote(promoted, candidates));
+    expect(notify.name, notify.stderr).toBe('OCF_SUCCESS');
+  }
+  return metarestore(c, promoted, 'promote', params, cloneMeta(candidates.length));
+}
+
+describe('mfs-metarestore: failover from the metalogger', () => {
+  it('promotes the metalogger node after kill -9 of the master and deletion of its data path; the master starts there with every change', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    expect(await promotionScore(c, 'node2')).toMatch(/^\d+$/);
+    expect(await reason(c, 'node2')).toMatch(/change\(s\) behind the master/);
+
+    const mount = await mountClient(c.origin);
+    const ops = await writeOps(mount, 'e', 150);
+    const killedAt = await crashOrigin(c, mount);
+    const before = contentHashes(node2.ml.dataPath, node2.master.dataPath);
+
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toMatch(/INFO: .*mfsmaster -c \S+ -x restore rebuilt \S+metadata\.mfs in \d+ ms/);
+    expect((await metarestore(c, node2, 'monitor', {}, MONITOR)).name).toBe('OCF_RUNNING_PROMOTED');
+    expect(node2.ml.pid(), 'promote stops the metalogger').toBeUndefined();
+    expect(await promotionScore(c, 'node2')).toBe('1001');
+    expect(await reason(c, 'node2')).toMatch(/^promoted at metadata version \d+: newest metadata/);
+
+    const start = await mfsmaster(node2.master, 'start');
+    expect(start.name, start.stderr).toBe('OCF_SUCCESS');
+    expect(start.stderr, 'metadata.mfs was rebuilt: a clean start').not.toMatch(/recover/);
+    const seen = await survivors(node2.master, 'mnt-node2');
+    const lost = ops.filter((op) => !seen.has(op.name));
+    const lastKept = ops.reduce((last, op, i) => (seen.has(op.name) ? i : last), -1);
+    // Only a tail can be lost (the metalogger receives changes in order), and only what it had not received.
+    expect(lost.map((op) => op.name)).toEqual(ops.slice(lastKept + 1).map((op) => op.name));
+    expect(lost.length).toBeLessThanOrEqual(2);
+    const window = lost.length > 0 ? killedAt - lost[0]!.ackedAt : 0;
+    console.log(`loss window (metalogger alive at the crash): ${lost.length} of ${ops.length} operations lost; last lost acknowledged ${window.toFixed(1)} ms before the kill`);
+
+    // The Promoted monitor records what the cluster serves: the high-water mark.
+    expect((await metarestore(c, node2, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' })).name).toBe('OCF_RUNNING_PROMOTED');
+    const mark = await highWaterMark(c);
+    const rebuilt = readMetadataHeader(join(node2.master.dataPath, 'metadata.mfs.back'))!;
+    expect(mark).toMatch(/^\d+:[0-9A-F]{16}$/);
+    expect(BigInt(mark!.split(':')[0]!)).toBeGreaterThanOrEqual(rebuilt.version);
+    expect(mark!.split(':')[1]).toBe(rebuilt.fsId.toString(16).toUpperCase().padStart(16, '0'));
+    expect(vanished(before, node2.ml.dataPath, node2.master.dataPath)).toEqual([]);
+
+    // Demote refuses while the master runs; after the master stops it returns to metalogger.
+    const early = await metarestore(c, node2, 'demote');
+    expect(early.name).toBe('OCF_ERR_GENERIC');
+    expect(early.exitReason).toMatch(/mfsmaster \(pid \d+\) still runs on .*: the master resource must stop before demote/);
+    expect((await mfsmaster(node2.master, 'stop')).name).toBe('OCF_SUCCESS');
+    const demote = await metarestore(c, node2, 'demote');
+    expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    expect(node2.ml.pid()).toBeDefined();
+    expect((await metarestore(c, node2, 'monitor', {}, MONITOR)).name).toBe('OCF_SUCCESS');
+  });
+
+  it('repairs a torn changelog_ml.0.mfs (metalogger killed mid-line): only the metalogger lag is lost, where plain mfsmaster restore loses the whole file', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    const flushed = await writeOps(mount, 'a', 60);
+    await sleep(1500); // the metalogger flushes once a second
+    await writeOps(mount, 'b', 10);
+    const changelog = join(node2.ml.dataPath, 'changelog_ml.0.mfs');
+    await kill(node2.ml.pid());
+    await crashOrigin(c, mount);
+    const last = inspectChangelog(changelog).lastCompleteVersion!;
+    appendFileSync(changelog, `${last + 1n}: 1795457736|CREATE(1,torn`);
+    const torn = readFileSync(changelog);
+
+    // The program alone, on a copy of the same files.
+    const plain = await createMasterFixture({ metadata: 'none' });
+    extraFixtures.push(plain);
+    cpSync(node2.ml.dataPath, plain.dataPath, { recursive: true });
+    for (const name of readdirSync(plain.dataPath)) await chownToMfs(join(plain.dataPath, name));
+    const restore = await run('/usr/sbin/mfsmaster', ['-c', plain.configFile, '-x', 'restore'], { timeoutMs: 30_000, all: true });
+    expect(restore.stderr).toMatch(/skipping changelog file: changelog_ml\.0\.mfs/);
+    const plainVersion = existsSync(join(plain.dataPath, 'metadata.mfs')) ? readMetadataHeader(join(plain.dataPath, 'metadata.mfs'))!.version : 0n;
+
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toMatch(
+      new RegExp(`WARNING: ${node2.master.dataPath}/changelog_ml\\.0\\.mfs: its last line was partial .*cut \\d+ byte\\(s\\), original kept as .*${ASIDE_DIRECTORY}/changelog_ml\\.0\\.mfs\\.torn-.*; last complete change: version ${last}`),
+    );
+    const rebuilt = readMetadataHeader(join(node2.master.dataPath, 'metadata.mfs'))!.version;
+    expect(rebuilt).toBe(last + 1n);
+    expect(plainVersion).toBeLessThan(rebuilt);
+    expect(readFileSync(changelog).equals(torn), "the metalogger's own file is untouched").toBe(true);
+
+    expect((await mfsmaster(node2.master, 'start')).name).toBe('OCF_SUCCESS');
+    const seen = await survivors(node2.master, 'mnt-node2');
+    expect(flushed.filter((op) => !seen.has(op.name))).toEqual([]);
+    console.log(`torn changelog: agent reached version ${rebuilt}, plain restore ${plainVersion}; ${[...seen].filter((n) => n.startsWith('b-')).length} of 20 unflushed operations survived`);
+  });
+});
+
+describe('mfs-metarestore: the election', () => {
+  it('fails the promote of the older of two candidates on purpose, swapping scores, and promotes the newer', async () => {
+    const c = await cluster(['node2', 'node3']);
+    const [node2, node3] = c.nodes as [Node, Node];
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    await writeOps(mount, 'x', 20);
+    await sleep(1200);
+    await kill(node3.ml.pid()); // node3 stops following
+    await writeOps(mount, 'y', 20);
+    await crashOrigin(c, mount);
+    const before = contentHashes(node2.ml.dataPath, node2.master.dataPath, node3.ml.dataPath, node3.master.dataPath);
+
+    const older = await promoteAmong(c, node3, [node2, node3]);
+    expect(older.name).toBe('OCF_ERR_GENERIC');
+    expect(older.exitReason).toMatch(/^promote refused: node2 has newer metadata \(version (\d+)\) than this node \(version (\d+)\): let it be promoted$/);
+    const [, v2, v3] = /version (\d+)\) than this node \(version (\d+)/.exec(older.exitReason!)!;
+    expect(BigInt(v2!)).toBeGreaterThan(BigInt(v3!));
+    expect(await nodeAttribute(c, 'node2', `mfs-ocf-position-${RESOURCE}`)).toMatch(new RegExp(`^${v2}:`));
+    expect(await promotionScore(c, 'node3')).toBe('1');
+    expect(await promotionScore(c, 'node2')).toBe('1000');
+    expect(await reason(c, 'node3')).toMatch(/^promote refused: node2 has newer metadata/);
+    expect(readdirSync(node3.master.dataPath).filter((n) => n.endsWith('.mfs'))).toEqual([]);
+
+    const newer = await promoteAmong(c, node2, [node2, node3]);
+    expect(newer.name, newer.stderr).toBe('OCF_SUCCESS');
+    expect(await reason(c, 'node2')).toMatch(new RegExp(`^promoted at metadata version ${v2}: newest metadata: version ${v2}, peers: node3 ${v3}`));
+    expect(vanished(before, node2.ml.dataPath, node2.master.dataPath, node3.ml.dataPath, node3.master.dataPath)).toEqual([]);
+  });
+
+  it('refuses a candidate below the high-water mark or of another file system unless overridden, and says so', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    await writeOps(mount, 'h', 10);
+    await crashOrigin(c, mount);
+    expect((await metarestore(c, node2, 'notify', {}, prePromote(node2, [node2]))).name).toBe('OCF_SUCCESS');
+    const [version, fsId] = (await nodeAttribute(c, 'node2', `mfs-ocf-position-${RESOURCE}`))!.split(':') as [string, string];
+    const before = contentHashes(node2.ml.dataPath, node2.master.dataPath);
+
+    await setHighWaterMark(c, `${BigInt(version) + 100n}:${fsId}`);
+    const monitor = await metarestore(c, node2, 'monitor', {}, MONITOR);
+    expect(monitor.name).toBe('OCF_SUCCESS');
+    expect(await promotionScore(c, 'node2'), 'no score below the mark').toBeUndefined();
+    expect(await reason(c, 'node2')).toMatch(new RegExp(`^not promotable: metadata at version ${version} is behind the high-water mark ${BigInt(version) + 100n}`));
+    const below = await promoteAmong(c, node2, [node2]);
+    expect(below.name).toBe('OCF_ERR_GENERIC');
+    expect(below.exitReason).toBe(
+      `promote refused: version ${version} is behind the high-water mark ${BigInt(version) + 100n}: 100 change(s) the cluster served would be lost; set ignore_high_water_mark=true to accept that`,
+    );
+
+    await setHighWaterMark(c, `${version}:0123456789ABCDEF`);
+    const foreign = await promoteAmong(c, node2, [node2]);
+    expect(foreign.name).toBe('OCF_ERR_GENERIC');
+    expect(foreign.exitReason).toMatch(new RegExp(`of file system ${fsId}, the cluster served 0123456789ABCDEF: never mixed in$`));
+    expect(vanished(before, node2.ml.dataPath, node2.master.dataPath)).toEqual([]);
+    expect(readdirSync(node2.master.dataPath).filter((n) => n.endsWith('.mfs'))).toEqual([]);
+
+    await setHighWaterMark(c, `${BigInt(version) + 100n}:${fsId}`);
+    const forced = await promoteAmong(c, node2, [node2], { ignore_high_water_mark: 'true' });
+    expect(forced.name, forced.stderr).toBe('OCF_SUCCESS');
+    expect(forced.stderr).toMatch(/WARNING: .*behind the high-water mark .*promoting because ignore_high_water_mark=true/);
+  });
+
+  it('refuses a first boot with no metadata anywhere unless bootstrap_node names the node', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    // No master ever ran: the metalogger has nothing.
+    expect((await metarestore(c, node2, 'start')).name).toBe('OCF_SUCCESS');
+    expect(await promotionScore(c, 'node2')).toBeUndefined();
+    const refused = await promoteAmong(c, node2, [node2]);
+    expect(refused.name).toBe('OCF_ERR_GENERIC');
+    expect(refused.exitReason).toMatch(/no metadata .*no other candidate has any: a first boot needs bootstrap_node=node2/);
+    const boot = await promoteAmong(c, node2, [node2], { bootstrap_node: 'node2' });
+    expect(boot.name, boot.stderr).toBe('OCF_SUCCESS');
+    expect(readFileSync(join(node2.master.dataPath, 'metadata.mfs'), 'latin1')).toBe('MFSM NEW');
+    expect((await mfsmaster(node2.master, 'start')).name).toBe('OCF_SUCCESS');
+  });
+
+  it('refuses without a candidate list on a clone of several, unless promote_without_election is set', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    await crashOrigin(c, undefined);
+    const blind = await metarestore(c, node2, 'promote', {}, cloneMeta(2));
+    expect(blind.name).toBe('OCF_ERR_GENERIC');
+    expect(blind.exitReason).toMatch(/cannot compare version \d+ with the other instances \(no candidate list: set notify=true on the clone\), which may be ahead/);
+    expect(node2.ml.pid(), 'a refused node goes back to following').toBeDefined();
+    const anyway = await metarestore(c, node2, 'promote', { promote_without_election: 'true' }, cloneMeta(2));
+    expect(anyway.name, anyway.stderr).toBe('OCF_SUCCESS');
+  });
+
+  it('refuses to promote while a master still answers at the master address', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name).toBe('OCF_ERR_GENERIC');
+    expect(promote.exitReason).toMatch(/a master still answers at 127\.0\.0\.1:\d+ \(metadata version \d+\): promoting would make two masters/);
+    expect(node2.ml.pid()).toBeDefined();
+  });
+});
