@@ -1,0 +1,137 @@
+/**
+ * Fault hooks of the DRBD emulator: a cut link, resync after it, split brain and its manual
+ * resolution, outdating, a failed disk, a device held open; all through the built tools.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Deadline } from '../../lib/ocf/deadline.js';
+import { createTwoNodeSetup, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
+
+const setups: TwoNodeSetup[] = [];
+afterEach(async () => {
+  for (const setup of setups.splice(0)) await setup.cleanup();
+});
+
+async function twoNodes(options: TwoNodeOptions = {}): Promise<TwoNodeSetup> {
+  const setup = await createTwoNodeSetup({ up: true, ...options });
+  setups.push(setup);
+  return setup;
+}
+
+async function events(drbd: TwoNodeSetup, node: string): Promise<string> {
+  return (await drbd.drbdsetup(node, ['events2', '--now', drbd.resource])).stdout;
+}
+
+/** Polls `drbdadm status` on `node` until it matches (bounded). */
+async function waitForStatus(drbd: TwoNodeSetup, node: string, pattern: RegExp, ms = 20_000): Promise<string> {
+  const deadline = new Deadline(ms);
+  let last = '';
+  const found = await deadline.poll(
+    async () => {
+      last = (await drbd.drbdadm(node, ['status', drbd.resource])).stdout;
+      return pattern.test(last) ? last : undefined;
+    },
+    { intervalMs: 100 },
+  );
+  if (!found) throw new Error(`status on ${node} never matched ${pattern}; last:\n${last}`);
+  return found;
+}
+
+describe('DRBD emulator fault hooks', () => {
+  it('a cut link: the Primary keeps UpToDate, the Secondary stays UpToDate until outdated; healing resyncs', async () => {
+    const drbd = await twoNodes({ resyncMs: 1500 });
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['cut', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toBe('r0 role:Primary\n  disk:UpToDate\n  beta connection:Connecting\n');
+    // No fencing: the disconnected Secondary keeps UpToDate data, promotable (LINBIT's score 1000 case).
+    expect(await events(drbd, 'beta')).toContain('role:Secondary suspended:no force-io-failures:no may_promote:yes promotion_score:10101');
+    // What a fence-peer handler achieves: the peer's disk is outdated.
+    expect((await drbd.fault(['outdate', 'r0', 'beta'])).exitCode).toBe(0);
+    const outdated = await events(drbd, 'beta');
+    expect(outdated).toContain('may_promote:no promotion_score:0');
+    expect(outdated).toContain('disk:Outdated');
+    const refused = await drbd.drbdadm('beta', ['primary', 'r0']);
+    expect(refused.exitCode).toBe(17);
+    expect(refused.stderr).toContain('(-2) Need access to UpToDate data');
+    // A Primary cannot be outdated.
+    expect((await drbd.fault(['outdate', 'r0', 'alpha'])).exitCode).not.toBe(0);
+    // Reconnect: alpha wrote meanwhile (new generation), so it is the SyncSource.
+    expect((await drbd.fault(['heal', 'r0'])).exitCode).toBe(0);
+    const syncing = (await drbd.drbdadm('beta', ['status', 'r0'])).stdout;
+    expect(syncing).toMatch(/^r0 role:Secondary\n {2}disk:Inconsistent\n {2}alpha role:Primary\n {4}replication:SyncTarget peer-disk:UpToDate done:\d+\.\d\d\n$/);
+    expect((await drbd.drbdsetup('alpha', ['events2', '--now', 'r0'])).stdout).toMatch(/replication:SyncSource peer-disk:Inconsistent peer-client:no resync-suspended:no done:\d+\.\d\d/);
+    await waitForStatus(drbd, 'beta', /disk:UpToDate\n {2}alpha role:Primary\n {4}peer-disk:UpToDate\n$/);
+  });
+
+  it('drbdadm outdate: refused while connected, works once disconnected', async () => {
+    const drbd = await twoNodes();
+    expect((await drbd.drbdsetup('beta', ['outdate', '0'])).exitCode).toBe(11);
+    expect((await drbd.drbdadm('beta', ['disconnect', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['outdate', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('Outdated/DUnknown');
+    // Outdated meets UpToDate with the same data: UpToDate again, no resync.
+    expect((await drbd.drbdadm('beta', ['connect', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
+    // Down, the meta-data is outdated through drbdmeta.
+    expect((await drbd.drbdadm('beta', ['down', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['outdate', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['up', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
+  });
+
+  it('split brain: both Primary while cut, StandAlone on reconnect; connect --discard-my-data resolves it', async () => {
+    const drbd = await twoNodes({ resyncMs: 1000 });
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['cut', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['heal', 'r0'])).exitCode).toBe(0);
+    for (const [node, peer] of [['alpha', 'beta'], ['beta', 'alpha']] as const) {
+      expect((await drbd.drbdadm(node, ['status', 'r0'])).stdout).toBe(`r0 role:Primary\n  disk:UpToDate\n  ${peer} connection:StandAlone\n`);
+      expect(await events(drbd, node)).toContain('connection:StandAlone role:Unknown');
+    }
+    expect((await drbd.fault(['log'])).stdout).toContain('Split-Brain detected but unresolved, dropping connection!');
+    // The victim must not be Primary.
+    const primaryVictim = await drbd.drbdadm('beta', ['connect', '--discard-my-data', 'r0']);
+    expect(primaryVictim.exitCode).toBe(10);
+    expect(primaryVictim.stderr).toContain('r0: Failure: (123) --discard-my-data not allowed when primary.');
+    expect((await drbd.drbdadm('beta', ['disconnect', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['secondary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['connect', '--discard-my-data', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['cstate', 'r0'])).stdout).toBe('Connecting');
+    expect((await drbd.drbdadm('alpha', ['connect', 'r0'])).exitCode).toBe(0);
+    const target = (await drbd.drbdadm('beta', ['status', 'r0'])).stdout;
+    expect(target).toContain('replication:SyncTarget peer-disk:UpToDate');
+    expect((await drbd.fault(['log'])).stdout).toContain('Split-Brain detected, manually solved. Sync from peer node');
+    await waitForStatus(drbd, 'beta', /^r0 role:Secondary\n {2}disk:UpToDate\n {2}alpha role:Primary\n {4}peer-disk:UpToDate\n$/);
+  });
+
+  it('a failed disk: the node goes Diskless and a Primary keeps serving through its peer', async () => {
+    const drbd = await twoNodes();
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['fail-disk', 'r0', 'alpha'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toBe('r0 role:Primary\n  disk:Diskless client:no\n  beta role:Secondary\n    peer-disk:UpToDate\n');
+    expect(await events(drbd, 'beta')).toContain('peer-disk:Diskless peer-client:no');
+    expect(await events(drbd, 'alpha')).toContain('backing_dev:none disk:Diskless client:no');
+    // Once the link goes too, no UpToDate data is reachable: a Diskless node cannot be promoted.
+    expect((await drbd.drbdadm('alpha', ['secondary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['cut', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(17);
+    expect((await drbd.drbdadm('alpha', ['primary', '--force', 'r0'])).exitCode).toBe(17);
+    // Re-attaching brings the disk back.
+    expect((await drbd.fault(['heal', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['attach', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
+  });
+
+  it('hold-open: a Primary whose device is held open cannot be demoted or downed', async () => {
+    const drbd = await twoNodes();
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['hold-open', 'r0', 'alpha', 'mfsmaster'])).exitCode).toBe(0);
+    const refused = await drbd.drbdadm('alpha', ['secondary', 'r0']);
+    expect(refused.exitCode).toBe(11);
+    expect(refused.stderr).toContain(`additional info from kernel:\n${drbd.devices.alpha} opened by mfsmaster (pid 0)`);
+    expect((await drbd.drbdadm('alpha', ['down', 'r0'])).exitCode).toBe(11);
+    expect((await drbd.fault(['release', 'r0', 'alpha'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['down', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha connection:Connecting\n');
+  });
+});
