@@ -66,7 +66,8 @@ async function testTools() {
         platform: 'node',
         format: 'cjs',
         target: 'node20',
-        banner: { js: '#!/usr/bin/env node' },
+        define: { 'import.meta.url': '__import_meta_url' },
+        banner: { js: '#!/usr/bin/env node\nconst __import_meta_url = require("url").pathToFileURL(__filename).href;' },
         logLevel: 'warning',
       });
       chmodSync(temporary, 0o755);

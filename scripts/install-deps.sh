@@ -11,7 +11,7 @@ PACKAGES=(
   pacemaker pacemaker-cli-utils corosync crmsh resource-agents
   moosefs-master moosefs-metalogger moosefs-chunkserver moosefs-client moosefs-cli
   drbd-utils rpm rpmlint lintian libxml2-utils fuse3 kmod psmisc iproute2 util-linux
-  binutils procps pcs fence-agents
+  binutils procps tini pcs fence-agents
 )
 
 missing=()

@@ -21,6 +21,8 @@ export interface RunOptions {
   cwd?: string;
   /** Merge stderr into the reported output (for logging a tool's complaint). */
   all?: boolean;
+  /** Discard the child's output (long-running daemons that log elsewhere). */
+  quiet?: boolean;
 }
 
 export interface RunResult {
@@ -76,6 +78,7 @@ function execaOptions(options: RunOptions, timeout: number) {
     stdin: options.input === undefined ? ('ignore' as const) : ('pipe' as const),
     cwd: options.cwd,
     all: options.all ?? false,
+    ...(options.quiet ? { stdout: 'ignore' as const, stderr: 'ignore' as const } : {}),
     stripFinalNewline: true,
     windowsHide: true,
   };

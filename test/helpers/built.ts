@@ -2,12 +2,27 @@
  * The built artifacts under dist/, which the tests exercise (not the TypeScript sources):
  * `npm test` builds them first.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { run, type RunResult } from '../../lib/process/run.js';
 
-// Scripts bundled by scripts/run-ts.mjs live elsewhere: it tells us the root.
-export const ROOT = process.env.MFS_OCF_ROOT ?? join(import.meta.dirname, '..', '..');
+/** The repository root: the nearest package.json of mfs-ocf above this module (also when bundled into dist/ or elsewhere). */
+function findRoot(): string {
+  if (process.env.MFS_OCF_ROOT) return process.env.MFS_OCF_ROOT;
+  let dir = typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 10; depth++) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'mfs-ocf') return dir;
+    } catch {
+      /* not here */
+    }
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the mfs-ocf repository root');
+}
+
+export const ROOT = findRoot();
 export const DIST = join(ROOT, 'dist');
 export const AGENT_DIR = join(DIST, 'ocf', 'mfs');
 export const BINARY = join(DIST, 'bin', 'mfs-ocf');

@@ -1,0 +1,64 @@
+/**
+ * The lab's network power switch, the one stand-in of the live cluster: it runs in the switch
+ * namespace (reachable from the nodes, never from outside) and in the host PID namespace, so
+ * that "off" can cut a node's power by SIGKILLing its init, and "on" can boot it again.
+ * One request line per TCP connection: `status NODE` | `off NODE` | `on NODE` | `list`.
+ *
+ *   lab-switch LAB_DIR
+ */
+import { appendFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { LabPaths, NET, NODES, type NodeName } from '../lab.js';
+import { initPid, powerOff, powerOn } from '../node.js';
+
+const labDir = process.argv[2];
+if (!labDir) {
+  process.stderr.write('usage: lab-switch LAB_DIR\n');
+  process.exit(2);
+}
+const paths = new LabPaths(labDir);
+const log = (message: string) => appendFileSync(paths.switchLog, `${new Date().toISOString()} switch: ${message}\n`);
+const status = (node: NodeName) => (initPid(paths, node) ? 'on' : 'off');
+// Requests for one node are served one at a time.
+const queues = new Map<string, Promise<unknown>>();
+
+async function answer(words: string[]): Promise<string> {
+  if (words.length === 1 && words[0] === 'list') return NODES.map((n) => `${n} ${status(n)}`).join(',');
+  const [action, node] = words as [string, NodeName];
+  if (words.length !== 2 || !NODES.includes(node)) return 'ERR bad request';
+  if (action === 'status') return status(node);
+  if (action === 'off') {
+    log(`OFF ${node}`);
+    await powerOff(paths, node);
+    return status(node);
+  }
+  if (action === 'on') {
+    log(`ON ${node}`);
+    await powerOn(paths, node);
+    return status(node);
+  }
+  return 'ERR bad request';
+}
+
+const server = createServer((socket) => {
+  socket.setTimeout(30_000, () => socket.destroy());
+  let buffer = '';
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString();
+    const end = buffer.indexOf('\n');
+    if (end < 0) return;
+    const words = buffer.slice(0, end).trim().split(/\s+/);
+    const key = words[1] ?? '';
+    const previous = queues.get(key) ?? Promise.resolve();
+    const next = previous.then(() => answer(words)).catch((error: unknown) => `ERR ${error instanceof Error ? error.message : String(error)}`);
+    queues.set(key, next);
+    void next.then((reply) => {
+      if (words[0] !== 'status' && words[0] !== 'list') log(`${socket.remoteAddress} ${words.join(' ')} -> ${reply}`);
+      socket.end(`${reply}\n`);
+    });
+  });
+  socket.on('error', () => socket.destroy());
+});
+server.listen(NET.switchPort, NET.switchIp, () => log(`listening on ${NET.switchIp}:${NET.switchPort}`));
+// Bounded lifetime: a forgotten switch does not outlive the day.
+setTimeout(() => process.exit(0), 8 * 3600_000).unref();

@@ -1,0 +1,60 @@
+/**
+ * The lab: a two-node Corosync + Pacemaker cluster on one machine, each node in its own
+ * network, mount, PID, UTS and IPC namespaces, on a bridge in a switch namespace, with a client
+ * namespace and a storage namespace for chunkservers. Facts from ../shared/LAB.md ("A live
+ * cluster on one machine") and ../shared/lab-cluster. Addresses exist only inside these
+ * namespaces.
+ */
+import { join } from 'node:path';
+import { DIST } from '../helpers/built.js';
+
+export const NODES = ['node1', 'node2'] as const;
+export type NodeName = (typeof NODES)[number];
+
+export const NET = {
+  prefix: '10.78.0',
+  switchNs: 'mfslab-sw',
+  clientNs: 'mfslab-client',
+  storageNs: 'mfslab-store',
+  switchIp: '10.78.0.254',
+  clientIp: '10.78.0.10',
+  storageIp: '10.78.0.20',
+  vip: '10.78.0.100',
+  switchPort: 7777,
+};
+
+export const nodeIp = (node: NodeName) => `${NET.prefix}.${node.slice(4)}`;
+export const nodeMac = (node: NodeName) => `02:78:00:00:00:0${node.slice(4)}`;
+
+export const TOOLS = join(DIST, 'test-tools', 'cluster');
+export const NODE_INIT = join(TOOLS, 'node-init');
+export const LAB_SWITCH = join(TOOLS, 'lab-switch');
+export const FENCE_AGENT = join(TOOLS, 'fence_mfslab');
+
+/** Where a lab keeps its files. Fixed per lab directory; every path inside nodes derives from it. */
+export class LabPaths {
+  constructor(readonly dir: string) {}
+  get state() {
+    return join(this.dir, 'state');
+  }
+  node(node: NodeName) {
+    return join(this.dir, node);
+  }
+  /** Files overlaid on /usr inside the nodes (fence agent, modprobe stub, DRBD emulator, agents). */
+  get usrOverlay() {
+    return join(this.dir, 'usr-overlay');
+  }
+  /** Lower layer from the .deb (dpkg-deb -x), when one was built. */
+  get debRoot() {
+    return join(this.dir, 'deb-root');
+  }
+  initPidFile(node: NodeName) {
+    return join(this.state, `${node}.pid`);
+  }
+  get hosts() {
+    return join(this.state, 'hosts');
+  }
+  get switchLog() {
+    return join(this.state, 'switch.log');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A lab node, seen from the host: power on (new namespaces, a veth into the switch, its init),
+ * power off (SIGKILL of its init: the kernel ends every process of its PID namespace, and its
+ * network namespace with its addresses goes too), orderly shutdown, and commands inside it.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
+import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
+import { LabPaths, NET, NODE_INIT, nodeIp, nodeMac, type NodeName } from './lab.js';
+
+/** PID (host view) of a node's init, if it runs: checked against its command line, never a reused PID. */
+export function initPid(paths: LabPaths, node: NodeName): number | undefined {
+  if (!existsSync(paths.initPidFile(node))) return undefined;
+  const pid = Number(readFileSync(paths.initPidFile(node), 'utf8'));
+  const info = processInfo(pid);
+  const ours = info && info.state !== 'Z' && info.argv.includes(NODE_INIT) && info.argv.includes(node) && info.argv.includes(paths.dir);
+  return ours ? pid : undefined;
+}
+
+async function must(result: Promise<RunResult>): Promise<RunResult> {
+  const done = await result;
+  if (!done.ok) throw new Error(`${done.command}: ${done.stderr || done.exitCode}`);
+  return done;
+}
+
+/** Powers a node on; resolves once its init runs and its cable is plugged in. */
+export async function powerOn(paths: LabPaths, node: NodeName): Promise<number> {
+  const running = initPid(paths, node);
+  if (running) return running;
+  await run('ip', ['-n', NET.switchNs, 'link', 'del', `v-${node}`], { timeoutMs: 5000 }); // a dead node's cable
+  const unshare = await startBackground(
+    'setsid',
+    ['unshare', '--mount', '--net', '--uts', '--ipc', '--pid', '--fork', '--mount-proc', '--kill-child', '--', 'tini', '--', NODE_INIT, paths.dir, node],
+    { quiet: true },
+  );
+  // tini is PID 1 of the new namespace: unshare's only child.
+  const init = await new Deadline(5000).poll(
+    () => {
+      try {
+        const children = readFileSync(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+        return children.length > 0 ? Number(children[0]) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    { intervalMs: 20 },
+  );
+  if (!init) throw new Error(`${node}: its init did not start`);
+  writeFileSync(paths.initPidFile(node), String(init));
+  await must(run('ip', ['-n', NET.switchNs, 'link', 'add', `v-${node}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(init)], { timeoutMs: 5000 }));
+  await must(run('ip', ['-n', NET.switchNs, 'link', 'set', `v-${node}`, 'master', 'br0', 'up'], { timeoutMs: 5000 }));
+  const inNode = (args: string[]) => must(run('nsenter', ['-t', String(init), '-n', 'ip', ...args], { timeoutMs: 5000 }));
+  await inNode(['link', 'set', 'lo', 'up']);
+  await inNode(['link', 'set', 'eth0', 'address', nodeMac(node)]);
+  await inNode(['addr', 'add', `${nodeIp(node)}/24`, 'dev', 'eth0']);
+  await inNode(['link', 'set', 'eth0', 'up']);
+  return init;
+}
+
+/** Cuts the power: SIGKILL of the node's init. */
+export async function powerOff(paths: LabPaths, node: NodeName): Promise<void> {
+  const pid = initPid(paths, node);
+  if (!pid) return;
+  signalProcess(pid, 'SIGKILL');
+  if (!(await waitForExit([pid], new Deadline(10_000)))) throw new Error(`${node}: init ${pid} survived SIGKILL`);
+}
+
+/** Orderly shutdown (pacemaker, then corosync), bounded; then the power is cut anyway. */
+export async function shutdown(paths: LabPaths, node: NodeName, timeoutMs = 90_000): Promise<void> {
+  const pid = initPid(paths, node);
+  if (!pid) return;
+  signalProcess(pid, 'SIGTERM');
+  if (!(await waitForExit([pid], new Deadline(timeoutMs), 0, 100))) await powerOff(paths, node);
+}
+
+/** Runs a command inside a node (its mount, UTS, IPC, network and PID namespaces). */
+export async function inNode(paths: LabPaths, node: NodeName, file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const pid = initPid(paths, node);
+  if (!pid) throw new Error(`${node} is not running`);
+  return run('nsenter', ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '--wd=/', '--', file, ...args], { timeoutMs: 60_000, ...options });
+}
+
+/** Cuts a node's network link (the partition scenario) or plugs it back in. */
+export async function setLink(node: NodeName, up: boolean): Promise<void> {
+  await must(run('ip', ['-n', NET.switchNs, 'link', 'set', `v-${node}`, up ? 'up' : 'down'], { timeoutMs: 5000 }));
+}
+
+export { sleep };
