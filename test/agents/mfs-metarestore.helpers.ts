@@ -7,7 +7,10 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Deadline } from '../../lib/ocf/deadline.js';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
+import { inspectSource } from '../../lib/moosefs/metalogger-files.js';
+import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { run } from '../../lib/process/run.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, createMetaloggerFixture, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
@@ -146,4 +149,18 @@ export function contentHashes(...directories: string[]): Map<string, string> {
 export function vanished(before: Map<string, string>, ...directories: string[]): string[] {
   const after = new Set(contentHashes(...directories).values());
   return [...before].filter(([, hash]) => !after.has(hash)).map(([path]) => path);
+}
+
+/** Waits until the node's metalogger files hold every change of the running original master. */
+export async function waitCaughtUp(cluster: Cluster, node: Node, timeoutMs = 10_000): Promise<bigint> {
+  const client = cluster.origin.ports.client;
+  let last = '';
+  const version = await new Deadline(timeoutMs).poll(async () => {
+    const master = (await queryMasterInfo('127.0.0.1', client, 2000)).metadataVersion!;
+    const own = inspectSource('metalogger', node.ml.dataPath).version;
+    last = `master ${master}, ${node.name} ${own}`;
+    return own !== undefined && own >= master ? own : undefined;
+  }, { intervalMs: 50 });
+  if (version === undefined) throw new Error(`${node.name}'s metalogger did not catch up: ${last}`);
+  return version;
 }

@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, 
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/ocf/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { readMetadataHeader } from '../../lib/moosefs/data-path.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
@@ -27,6 +27,7 @@ import {
   RESOURCE,
   setHighWaterMark,
   vanished,
+  waitCaughtUp,
   type Cluster,
   type Node,
 } from './mfs-metarestore.helpers.js';
@@ -175,7 +176,7 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     await startAll(c);
     const mount = await mountClient(c.origin);
     const flushed = await writeOps(mount, 'a', 60);
-    await sleep(1500); // the metalogger flushes once a second
+    await waitCaughtUp(c, node2); // the metalogger flushes once a second
     await writeOps(mount, 'b', 10);
     const changelog = join(node2.ml.dataPath, 'changelog_ml.0.mfs');
     await kill(node2.ml.pid());
@@ -217,7 +218,7 @@ describe('mfs-metarestore: the election', () => {
     await startAll(c);
     const mount = await mountClient(c.origin);
     await writeOps(mount, 'x', 20);
-    await sleep(1200);
+    await waitCaughtUp(c, node3);
     await kill(node3.ml.pid()); // node3 stops following
     await writeOps(mount, 'y', 20);
     await crashOrigin(c, mount);
