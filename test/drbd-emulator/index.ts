@@ -160,3 +160,33 @@ async function expectOk(result: Promise<RunResult>): Promise<RunResult> {
   if (!done.ok) throw new Error(`${done.command}: exit code ${done.exitCode}: ${done.stderr}`);
   return done;
 }
+
+/** The /proc/drbd of a DRBD 9.2.2 module (DRBD 9 shows only the version, build tag and transports). */
+export const PROC_DRBD = 'version: 9.2.2 (api:2/proto:86-121)\nGIT-hash: 0000000000000000000000000000000000000000 build by emulator\nTransports (api:18): tcp (9.2.2)\n';
+
+const ON_NODE_SCRIPT = `set -e
+node=$1 realproc=$2 procdrbd=$3; shift 3
+mount --make-rprivate /
+hostname "$node"
+mkdir -p "$realproc"
+mount --rbind /proc "$realproc"
+mount -t tmpfs -o mode=0555 emulated-proc /proc
+ln -s "$realproc"/* /proc/
+cp "$procdrbd" /proc/drbd
+set +e
+exec "$@"
+`;
+
+/**
+ * A command line that runs `file args` "on" `node` the way a node of a real cluster would
+ * see it: its own UTS namespace (uname -n says `node`, which also makes drbdadm pick that
+ * host section) and its own mount namespace where /proc has a `drbd` entry, as with the
+ * module loaded. procfs cannot be overlaid (the kernel refuses stacking on it), so /proc is a
+ * tmpfs of symlinks into the real /proc (bound at `<dir>/realproc`) plus the drbd file:
+ * /proc/self and the pids that existed then resolve; newer pids are missing from listings.
+ */
+export function onNodeCommand(setup: Pick<TwoNodeSetup, 'dir'>, node: string, file: string, args: string[]): { file: string; args: string[] } {
+  const procDrbd = join(setup.dir, 'proc-drbd');
+  if (!existsSync(procDrbd)) writeFileSync(procDrbd, PROC_DRBD);
+  return { file: 'unshare', args: ['--mount', '--uts', '--', 'bash', '-c', ON_NODE_SCRIPT, 'on-node', node, join(setup.dir, `realproc-${node}`), procDrbd, file, ...args] };
+}
