@@ -290,7 +290,7 @@ export default defineAgent({
         }
         await stopMetalogger(metalogger, ctx.deadline, ctx.log);
         rmSync(markerPath(ctx), { force: true });
-        await setPromotionScore(attributeTarget(ctx), undefined);
+        await publish(ctx, undefined, 'stopped: no metalogger, no promotion score');
         return OCF.SUCCESS;
       },
     },
