@@ -17,11 +17,11 @@ import { dirname } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import type { AgentDefinition } from '../lib/ocf/agent.js';
 import type { ParameterSpecs } from '../lib/ocf/parameters.js';
-import { readMasterConfig, type MasterConfig } from '../lib/moosefs/config.js';
+import { readMasterConfig, readMetaloggerConfig } from '../lib/moosefs/config.js';
 import { describeOutcome, run } from '../lib/process/run.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
-import { generate } from './generate.js';
+import { generate, type LocalConfiguration } from './generate.js';
 import { InputError, parseInput, TOPOLOGY_NAMES, type RawOptions, type TopologyName } from './options.js';
 import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 
@@ -29,6 +29,7 @@ import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 const OWN_AGENTS: Record<string, () => Promise<{ default: unknown }>> = {
   [AGENT.mfsmaster]: () => import('../agents/mfsmaster/agent.js'),
   [AGENT.drbdStore]: () => import('../agents/mfs-drbd-store/agent.js'),
+  [AGENT.metarestore]: () => import('../agents/mfs-metarestore/agent.js'),
 };
 
 const METADATA_TIMEOUT_MS = 15_000;
@@ -134,7 +135,7 @@ function parser(args: string[]): Argv {
     .option('no-fencing', { type: 'boolean', describe: 'stonith-enabled=false: test clusters only', group: 'Fencing:' })
     .command('drbd', 'ocf:linbit:drbd + Filesystem + mfsmaster + IPaddr2', storeOptions)
     .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2', storeOptions)
-    .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2 (not in this version yet)', (c) =>
+    .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2', (c) =>
       c.option('metalogger-config', { type: 'string', describe: 'mfsmetalogger.cfg path', group: 'MooseFS:' }),
     )
     .demandCommand(1, 1, `choose one topology: ${TOPOLOGY_NAMES.join(', ')}`)
@@ -144,6 +145,25 @@ function parser(args: string[]): Argv {
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .exitProcess(false);
   return y;
+}
+
+/** Run on a cluster node, mfs-crm checks the MooseFS configuration files it finds against the topology. */
+function localConfiguration(masterPath: string | undefined, metaloggerPath: string | undefined): LocalConfiguration {
+  const local: LocalConfiguration = {};
+  const readable = <T>(path: string | undefined, read: (path: string) => T): T | undefined => {
+    if (!path || !existsSync(path)) return undefined;
+    try {
+      return read(path);
+    } catch (error) {
+      process.stderr.write(`mfs-crm: warning: ${error instanceof Error ? error.message : String(error)}\n`);
+      return undefined;
+    }
+  };
+  const master = readable(masterPath, readMasterConfig);
+  if (master) local.masterConfig = master;
+  const metalogger = readable(metaloggerPath, readMetaloggerConfig);
+  if (metalogger) local.metaloggerConfig = metalogger;
+  return local;
 }
 
 export async function main(args: string[]): Promise<number> {
@@ -178,17 +198,11 @@ export async function main(args: string[]): Promise<number> {
     }
     const input = parseInput(topologyName, rawOptions(argv), topology.takes);
     const agents = await loadAgents(topology.agents);
-    const local: { masterConfig?: MasterConfig } = {};
-    const configPath = input.config ?? agents.get(AGENT.mfsmaster)?.parameters.config?.default;
-    // Run on a cluster node, mfs-crm can check the master's configuration against the topology.
-    if (configPath && existsSync(configPath)) {
-      try {
-        local.masterConfig = readMasterConfig(configPath);
-      } catch (error) {
-        process.stderr.write(`mfs-crm: warning: ${error instanceof Error ? error.message : String(error)}\n`);
-      }
-    }
-    const output = await generate(input, agents, local);
+    const masterPath = input.config ?? agents.get(AGENT.mfsmaster)?.parameters.config?.default;
+    const metaloggerPath = topology.takes.metalogger
+      ? (input.metaloggerConfig ?? agents.get(AGENT.metarestore)?.parameters.metalogger_config?.default)
+      : undefined;
+    const output = await generate(input, agents, localConfiguration(masterPath, metaloggerPath));
     if (output.drbdResFile) writeAtomically(output.drbdResFile.path, output.drbdResFile.text);
     for (const warning of output.warnings) process.stderr.write(`mfs-crm: warning: ${warning}\n`);
     process.stdout.write(output.text);

@@ -3,7 +3,7 @@
  * (the configuration in the chosen format, the DRBD resource file, warnings). No I/O: the CLI
  * reads the meta-data and writes the results.
  */
-import type { MasterConfig } from '../lib/moosefs/config.js';
+import type { MasterConfig, MetaloggerConfig } from '../lib/moosefs/config.js';
 import { formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ClusterConfiguration } from './model.js';
 import { renderDrbdResFile } from './drbd-res.js';
@@ -54,9 +54,25 @@ export function masterConfigWarnings(input: GeneratorInput, master: MasterConfig
   return warnings;
 }
 
-export async function generate(input: GeneratorInput, agents: AgentSet, local: { masterConfig?: MasterConfig } = {}): Promise<GeneratorOutput> {
+/** The metalogger must reach the master through the virtual IP, or it follows nothing after a failover. */
+export function metaloggerConfigWarnings(input: GeneratorInput, metalogger: MetaloggerConfig): string[] {
+  if (metalogger.masterHost === input.ip.address) return [];
+  return [`${metalogger.file} has MASTER_HOST = ${metalogger.masterHost}, not the virtual IP ${input.ip.address}: the metalogger would not follow the master`];
+}
+
+/** The MooseFS configuration files found where mfs-crm runs (on a cluster node), to check against the topology. */
+export interface LocalConfiguration {
+  masterConfig?: MasterConfig;
+  metaloggerConfig?: MetaloggerConfig;
+}
+
+export async function generate(input: GeneratorInput, agents: AgentSet, local: LocalConfiguration = {}): Promise<GeneratorOutput> {
   const configuration = topology(input.topology).build(input, agents);
-  const warnings = [...fencing(input).warnings, ...(local.masterConfig ? masterConfigWarnings(input, local.masterConfig) : [])];
+  const warnings = [
+    ...fencing(input).warnings,
+    ...(local.masterConfig ? masterConfigWarnings(input, local.masterConfig) : []),
+    ...(local.metaloggerConfig ? metaloggerConfigWarnings(input, local.metaloggerConfig) : []),
+  ];
   const output: GeneratorOutput = { configuration, text: await render(configuration, input.format), warnings };
   if (input.drbdResFile && input.store) {
     const base = configuration.resources.find((r) => r.kind === 'clone');

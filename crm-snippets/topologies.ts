@@ -11,9 +11,9 @@
  * it as one service. One colocation ties the group to the Promoted role, one order starts it
  * after the promote (and, being symmetrical, stops it before the demote).
  *
- * A new topology (the metalogger one, with ocf:mfs:mfs-metarestore as the promotable base and
- * mfsmaster + IP on top) is one more entry in TOPOLOGIES: a base primitive, its monitor keys,
- * and the group members; fencing, the group, the constraints and the renderers are shared.
+ * A topology is one entry in TOPOLOGIES (the metalogger one, for instance: ocf:mfs:mfs-metarestore
+ * as the promotable base, mfsmaster + IP on top): a base primitive, its monitor keys, and the
+ * group members; fencing, the group, the constraints and the renderers are shared.
  */
 import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
@@ -232,6 +232,7 @@ function assemble(input: GeneratorInput, headline: string, changelog: string[], 
 
 const DRBD_MONITORS = ['drbd-promoted', 'drbd-unpromoted', 'fs', 'master', 'ip', 'fence'] as const;
 const STORE_MONITORS = ['store-promoted', 'store-unpromoted', 'master', 'ip', 'fence'] as const;
+const METALOGGER_MONITORS = ['metalogger-promoted', 'metalogger-unpromoted', 'master', 'ip', 'fence'] as const;
 
 function masterConfigPath(input: GeneratorInput, agents: AgentSet): string {
   const config = input.config ?? agentInfo(agents, AGENT.mfsmaster).parameters.config?.default;
@@ -285,7 +286,27 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
       );
     },
   },
-  metalogger: undefined,
+  metalogger: {
+    name: 'metalogger',
+    summary: 'ocf:mfs:mfs-metarestore (metalogger, promotable) + mfsmaster + IPaddr2 on the Promoted node',
+    takes: { store: false, metalogger: true, monitorKeys: METALOGGER_MONITORS },
+    agents: [AGENT.metarestore, AGENT.mfsmaster, AGENT.ipaddr2],
+    build(input, agents) {
+      const info = agentInfo(agents, AGENT.metarestore);
+      const metaloggerConfig = input.metaloggerConfig ?? info.parameters.metalogger_config?.default;
+      if (!metaloggerConfig) throw new Error(`${AGENT.metarestore} declares no default for metalogger_config`);
+      // Promote rebuilds the metadata in the DATA_PATH of the same mfsmaster.cfg the master runs with.
+      const base = promotableClone(input, info, 'metalogger', [nv('metalogger_config', metaloggerConfig), nv('master_config', masterConfigPath(input, agents))]);
+      return assemble(
+        input,
+        `mfs-crm metalogger: MooseFS master rebuilt from metalogger files (ocf:mfs:mfs-metarestore), nodes ${input.nodes.join(' and ')}.`,
+        [`${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`, ...CHANGELOG_METALOGGER],
+        base,
+        'metalogger',
+        [master(input, agents), virtualIp(input, agents)],
+      );
+    },
+  },
 };
 
 export function topology(name: TopologyName): Topology {

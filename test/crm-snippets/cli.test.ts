@@ -37,6 +37,8 @@ describe('mfs-crm on bad input', () => {
     ['an unknown option', [...BASE, '--colour', 'blue'], 'colour'],
     ['no topology', ['--node', 'a'], 'topology'],
     ['an unknown topology', ['nfs', '--node', 'a'], 'nfs'],
+    ['a relative metalogger config', ['metalogger', '--node', 'a', '--node', 'b', '--ip', '10.0.0.1', '--metalogger-config', 'mfsmetalogger.cfg'], '--metalogger-config'],
+    ['a DRBD option for the metalogger topology', ['metalogger', '--node', 'a', '--node', 'b', '--ip', '10.0.0.1', '--device', '/dev/drbd0'], 'device'],
   ])('%s: exit 2, an error naming it, nothing written', async (_case, args, named) => {
     const resFile = join(dir, `bad-${Math.random().toString(36).slice(2)}.res`);
     const resArgs = ['--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2'];
@@ -109,6 +111,20 @@ describe('mfs-crm beside the master configuration', () => {
     writeFileSync(config, 'DATA_PATH = /var/lib/mfs\nCHANGELOG_SAVE_MODE = 2\n');
     const good = await runCrm([...FENCED, '--config', config]);
     expect(good.stderr).not.toMatch(/CHANGELOG_SAVE_MODE|DATA_PATH/);
+  });
+});
+
+describe('mfs-crm metalogger beside the metalogger configuration', () => {
+  it('warns when MASTER_HOST is not the virtual IP, and not when it is', async () => {
+    const config = join(dir, 'mfsmetalogger.cfg');
+    const args = ['metalogger', '--node', 'node1', '--node', 'node2', '--ip', '10.20.0.100', '--no-fencing', '--metalogger-config', config];
+    writeFileSync(config, 'MASTER_HOST = mfsmaster\n');
+    const result = await runCrm(args);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/warning: .*MASTER_HOST = mfsmaster, not the virtual IP 10.20.0.100/);
+    expect(result.stdout).toMatch(/^primitive mfs-metalogger ocf:mfs:mfs-metarestore \\\n\tparams metalogger_config=\S+mfsmetalogger.cfg master_config=\/etc\/mfs\/mfsmaster.cfg/m);
+    writeFileSync(config, 'MASTER_HOST = 10.20.0.100\n');
+    expect((await runCrm(args)).stderr).not.toMatch(/MASTER_HOST/);
   });
 });
 
