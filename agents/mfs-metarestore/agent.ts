@@ -32,9 +32,11 @@ import {
   type Position,
 } from '../../lib/moosefs/election.js';
 import { publishReason, setPromotionScore, type AttributeTarget } from '../../lib/pacemaker/attributes.js';
-import { electionStore, type ElectionStore } from '../../lib/pacemaker/election.js';
+import { electionStore, type ElectionStore, type Read } from '../../lib/pacemaker/election.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 
+/** How long a value published through attrd may take to be visible (bounded by the action's deadline too). */
+const SETTLE_MS = 3000;
 const NODE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 
 const parameters = {
@@ -212,6 +214,21 @@ function candidatesFromNotify(ctx: Context): string[] {
   return [...new Set(all)].filter((node) => node !== self && !stopping.has(node)).sort();
 }
 
+/** attrd spreads a value to the other nodes asynchronously: a value not set yet is read again, briefly (bounded). */
+async function readSettled(ctx: Context, read: () => Promise<Read>, expected?: string): Promise<Read> {
+  let last: Read = { ok: true, value: undefined };
+  const budget = ctx.deadline.slice(0.25, SETTLE_MS);
+  await budget.poll(
+    async () => {
+      last = await read();
+      const settled = !last.ok || (expected === undefined ? last.value !== undefined : last.value === expected);
+      return settled ? true : undefined;
+    },
+    { intervalMs: 200 },
+  );
+  return last;
+}
+
 async function gatherPeers(ctx: Context, s: ElectionStore): Promise<{ peers: PeerPosition[]; peersKnown: boolean }> {
   const list = await s.readCandidates();
   const cloneMax = Number(ctx.meta('clone_max') ?? '1');
@@ -219,7 +236,7 @@ async function gatherPeers(ctx: Context, s: ElectionStore): Promise<{ peers: Pee
   const nodes = list.value.split(/\s+/).filter((n) => n && n !== '-' && n !== nodeName(ctx));
   const peers: PeerPosition[] = [];
   for (const node of nodes) {
-    const read = await s.readPosition(node);
+    const read = await readSettled(ctx, () => s.readPosition(node));
     if (!read.ok) peers.push({ node, unknown: read.why });
     else if (read.value === undefined) peers.push({ node, unknown: 'published no position at pre-promote' });
     else if (read.value === 'none') peers.push({ node, none: true });
@@ -229,6 +246,28 @@ async function gatherPeers(ctx: Context, s: ElectionStore): Promise<{ peers: Pee
     }
   }
   return { peers, peersKnown: true };
+}
+
+/**
+ * post-promote on the other nodes: when this node holds changes the new master lacks (it was
+ * promoted with an override, or without comparing), copy the metalogger's files aside now.
+ * mfsmetalogger deletes its changelogs when the master it reconnects to is behind it ("some
+ * changes lost ... download metadata again"), and they may be the only copy of those changes.
+ */
+async function keepChangesTheNewMasterLacks(ctx: Context): Promise<void> {
+  const promoted = ctx.notify?.unames.promote_uname ?? [];
+  if (promoted.length === 0 || promoted.includes(nodeName(ctx))) return;
+  const { metalogger, master } = configs(ctx);
+  const own = localSources(metalogger, master).metalogger;
+  if (own.version === undefined) return;
+  const theirs = await store(ctx).readPosition(promoted[0]!);
+  const position = theirs.ok ? parsePosition(theirs.value) : undefined;
+  if (position && own.version <= position.version) return;
+  const aside = setAsideMasterFiles(metalogger.dataPath, 'ahead-of-new-master', { copy: true, metaloggerFiles: true });
+  if (!aside) return;
+  const why = position ? `this node's metadata (version ${own.version}) is ahead of ${promoted[0]}'s (${position.version})` : `${promoted[0]}'s version is unknown`;
+  ctx.log.warn(`${why}: copied the metalogger's files into ${aside.directory} before the metalogger meets the new master`);
+  await publishReason(attributeTarget(ctx), `${why}: metalogger files copied to ${aside.directory}`);
 }
 
 async function restartMetaloggerQuietly(ctx: Context, metalogger: MetaloggerConfig): Promise<void> {
@@ -315,16 +354,25 @@ export default defineAgent({
     notify: {
       timeout: '20s',
       async run(ctx) {
-        if (!ctx.notify || ctx.notify.type !== 'pre' || ctx.notify.operation !== 'promote') {
-          if (ctx.notify?.type === 'post' && ctx.notify.operation === 'promote') await store(ctx).saveCandidates([]);
+        if (ctx.notify?.type === 'post' && ctx.notify.operation === 'promote') {
+          try {
+            await keepChangesTheNewMasterLacks(ctx);
+          } catch (error) {
+            ctx.log.warn(`post-promote: ${(error as Error).message}`);
+          }
+          await store(ctx).saveCandidates([]);
           return OCF.SUCCESS;
         }
+        if (!ctx.notify || ctx.notify.type !== 'pre' || ctx.notify.operation !== 'promote') return OCF.SUCCESS;
         try {
           const { metalogger, master } = configs(ctx);
           const s = store(ctx);
           const best = localSources(metalogger, master).best;
           const position = positionOf(best);
-          await s.publishPosition(position ? formatPosition(position) : 'none');
+          const value = position ? formatPosition(position) : 'none';
+          await s.publishPosition(value);
+          const seen = await readSettled(ctx, () => s.readPosition(nodeName(ctx)), value);
+          if (!seen.ok || seen.value !== value) ctx.log.warn(`pre-promote: published position ${value} not confirmed (${seen.ok ? `read ${seen.value ?? 'nothing'}` : seen.why})`);
           ctx.log.info(`pre-promote: published ${position ? describeSource(best) : 'no metadata'}`);
           if ((ctx.notify.unames.promote_uname ?? []).includes(nodeName(ctx))) {
             const candidates = candidatesFromNotify(ctx);

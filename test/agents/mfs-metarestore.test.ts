@@ -293,6 +293,36 @@ describe('mfs-metarestore: the election', () => {
     expect(readdirSync(join(node3.master.dataPath, ASIDE_DIRECTORY, superseded[0]!))).toEqual(['metadata.mfs']);
   });
 
+  it('promotes without comparing only when told to, and the node left ahead keeps its files before its metalogger meets the new master', async () => {
+    const c = await cluster(['node2', 'node3']);
+    const [node2, node3] = c.nodes as [Node, Node];
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    await writeOps(mount, 'p', 10);
+    await waitCaughtUp(c, node2);
+    await kill(node2.ml.pid()); // node2 falls behind, node3 keeps following
+    await writeOps(mount, 'q', 10);
+    await waitCaughtUp(c, node3);
+    await crashOrigin(c, mount);
+    // node3 never publishes its position (its notification is lost): node2 cannot compare.
+    expect((await metarestore(c, node2, 'notify', {}, prePromote(node2, [node2, node3]))).name).toBe('OCF_SUCCESS');
+    const blind = await metarestore(c, node2, 'promote', {}, cloneMeta(2));
+    expect(blind.name).toBe('OCF_ERR_GENERIC');
+    expect(blind.exitReason).toMatch(/cannot compare version \d+ with node3 \(published no position at pre-promote\), which may be ahead/);
+    expect((await metarestore(c, node2, 'notify', {}, prePromote(node2, [node2, node3]))).name).toBe('OCF_SUCCESS');
+    const anyway = await metarestore(c, node2, 'promote', { promote_without_election: 'true' }, cloneMeta(2));
+    expect(anyway.name, anyway.stderr).toBe('OCF_SUCCESS');
+    expect(anyway.stderr).toMatch(/WARNING: promoting without comparing with node3/);
+
+    const post = await metarestore(c, node3, 'notify', {}, { ...prePromote(node2, [node2, node3]), OCF_RESKEY_CRM_meta_notify_type: 'post' });
+    expect(post.name).toBe('OCF_SUCCESS');
+    expect(post.stderr).toMatch(/WARNING: this node's metadata \(version \d+\) is ahead of node2's \(\d+\): copied the metalogger's files into .*ahead-of-new-master-/);
+    const kept = readdirSync(join(node3.ml.dataPath, ASIDE_DIRECTORY)).filter((n) => n.startsWith('ahead-of-new-master-'));
+    expect(kept).toHaveLength(1);
+    expect(readdirSync(join(node3.ml.dataPath, ASIDE_DIRECTORY, kept[0]!))).toContain('changelog_ml.0.mfs');
+    expect(await reason(c, 'node3')).toMatch(/ahead of node2's/);
+  });
+
   it('refuses a candidate below the high-water mark or of another file system unless overridden, and says so', async () => {
     const c = await cluster(['node2']);
     const node2 = c.nodes[0]!;

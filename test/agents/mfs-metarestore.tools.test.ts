@@ -43,6 +43,22 @@ describe('mfs-metarestore with the cluster tools', () => {
     for (const action of ['start', 'stop', 'promote', 'demote', 'notify', 'validate-all']) expect(result.stdout).toContain(`<action name="${action}"`);
   });
 
+  it('refuses a clone without notify=true or with more than one promoted instance, and probes a node without the configuration as stopped', async () => {
+    const node = c.nodes[0]!;
+    const noNotify = await metarestore(c, node, 'validate-all', {}, { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'false' });
+    expect(noNotify.name).toBe('OCF_ERR_CONFIGURED');
+    expect(noNotify.exitReason).toBe('the clone needs meta notify=true: the election runs at pre-promote');
+    const two = await metarestore(c, node, 'validate-all', {}, { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '2' });
+    expect(two.name).toBe('OCF_ERR_CONFIGURED');
+    expect(two.exitReason).toMatch(/promoted-max=2: there is exactly one MooseFS master/);
+    const missing = { metalogger_config: join(c.dir, 'absent.cfg') };
+    const validate = await metarestore(c, node, 'validate-all', missing);
+    expect(validate.name).toBe('OCF_ERR_INSTALLED');
+    expect(validate.exitReason).toMatch(/absent\.cfg cannot be read \(ENOENT\)/);
+    expect((await metarestore(c, node, 'monitor', missing)).name).toBe('OCF_NOT_RUNNING');
+    expect((await metarestore(c, node, 'stop', missing)).name).toBe('OCF_SUCCESS');
+  });
+
   it('passes ocf-tester (promote and demote on real metalogger files), and deletes nothing', async () => {
     const node = c.nodes[0]!;
     const before = contentHashes(node.ml.dataPath, node.master.dataPath);
