@@ -1,5 +1,5 @@
 /** `mfs-crm metalogger` (ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2), judged by Pacemaker's tools: see topology-suite.ts. */
-import { FENCING, NODES, topologySuite } from './topology-suite.js';
+import { NODES, ONE_DEVICE_FENCING, topologySuite } from './topology-suite.js';
 
 topologySuite({
   topology: 'metalogger',
@@ -7,10 +7,10 @@ topologySuite({
     ...NODES.flatMap((node) => ['--node', node]),
     '--ip', '192.0.2.20', '--cidr-netmask', '24',
     '--config', '/etc/mfs/mfsmaster.cfg', '--metalogger-config', '/etc/mfs/ha/mfsmetalogger.cfg',
-    ...FENCING,
+    ...ONE_DEVICE_FENCING,
   ],
   base: { primitive: 'mfs-metalogger', clone: 'mfs-metalogger-clone', agent: 'ocf:mfs:mfs-metarestore' },
   changelog: /^# .*asynchronous whatever CHANGELOG_SAVE_MODE says:\n# a failover loses the operations within the metalogger lag/m,
   members: ['mfs-master', 'mfs-ip'],
-  contains: ['metalogger_config=/etc/mfs/ha/mfsmetalogger.cfg', 'master_config=/etc/mfs/mfsmaster.cfg', 'ip=192.0.2.20'],
+  contains: ['metalogger_config=/etc/mfs/ha/mfsmetalogger.cfg', 'master_config=/etc/mfs/mfsmaster.cfg', 'ip=192.0.2.20', 'pcmk_host_list=alpha beta', 'stonith:fence_apc'],
 });

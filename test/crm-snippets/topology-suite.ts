@@ -43,6 +43,11 @@ export const FENCING = [
   '--fence-node-param', 'alpha:ip=198.51.100.1', '--fence-node-param', 'beta:ip=198.51.100.2',
 ];
 
+/** Fencing with one device for both nodes (pcmk_host_list="alpha beta"), as with a power switch. */
+export const ONE_DEVICE_FENCING = [
+  '--fence-agent', 'stonith:fence_apc', '--fence-param', 'ip=198.51.100.9', '--fence-param', 'username=apc', '--fence-param', 'password=apc pw',
+];
+
 export interface TopologyExpectations {
   topology: string;
   /** Every argument after the topology name, fencing included. */
