@@ -8,7 +8,8 @@
  *   drbd-fault [-c FILE] hold-open RES NODE [WHO]    pretend NODE's device is held open by WHO
  *   drbd-fault [-c FILE] release RES NODE            undo hold-open
  *   drbd-fault [-c FILE] initial-sync RES NODE...    these nodes' disks hold the same UpToDate data
- *   drbd-fault resync-ms MS                          later resyncs take MS milliseconds (0: instant)
+ *   drbd-fault resync-ms MS                          later resyncs take MS milliseconds (0: instant, -1: until resync-done)
+ *   drbd-fault resync-done RES                       running resyncs of RES end now
  *   drbd-fault state | log                           print the shared state / the emulated kernel log
  *
  * The config file (for disks of nodes that are down) is -c FILE or DRBD_EMULATOR_CONF.
@@ -17,7 +18,7 @@ import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hostVolumes } from './config.js';
 import { detachDevice, reconcile } from './drbdsetup.js';
-import { kernelResource, link, settle } from './model.js';
+import { finishResync, kernelResource, link, settle } from './model.js';
 import { kernelLog, nodeState, stateDir, withState, type EmulatorState } from './state.js';
 
 function pairs(state: EmulatorState, resource: string, named: string[]): [string, string][] {
@@ -67,6 +68,15 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
       case 'resync-ms':
         state.settings.resyncMs = Number(resource ?? '0');
         return 0;
+      case 'resync-done': {
+        if (!resource) throw new Error('usage: drbd-fault resync-done RES');
+        for (const [key, l] of Object.entries(state.links)) {
+          if (!key.startsWith(`${resource}|`) || !l.resync) continue;
+          touched.add(l.resync.source).add(l.resync.target);
+          finishResync(state, resource, l, log);
+        }
+        break;
+      }
       case 'cut':
       case 'heal': {
         if (!resource) throw new Error(`usage: drbd-fault ${command} RES [NODE_A NODE_B]`);
@@ -125,7 +135,7 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
         break;
       }
       default:
-        throw new Error(`unknown fault hook '${command ?? ''}' (cut, heal, outdate, fail-disk, hold-open, release, initial-sync, resync-ms, state, log)`);
+        throw new Error(`unknown fault hook '${command ?? ''}' (cut, heal, outdate, fail-disk, hold-open, release, initial-sync, resync-ms, resync-done, state, log)`);
     }
     settle(state, Date.now(), log);
     for (const node of touched) reconcile(state, node);

@@ -33,7 +33,7 @@ export interface TwoNodeOptions {
   net?: string;
   /** Extra sections inside `resource { }` (e.g. handlers, disk). */
   resourceExtra?: string;
-  /** Resync duration in ms (default 0: resyncs finish at once). */
+  /** Resync duration in ms (default 0: resyncs finish at once; -1: until `drbd-fault resync-done RES`). */
   resyncMs?: number;
 }
 
@@ -143,7 +143,7 @@ export async function createTwoNodeSetup(options: TwoNodeOptions = {}): Promise<
     },
   };
   try {
-    if (options.resyncMs) await expectOk(setup.fault(['resync-ms', String(options.resyncMs)]));
+    if (options.resyncMs !== undefined) await expectOk(setup.fault(['resync-ms', String(options.resyncMs)]));
     const initial = options.initial ?? 'uptodate';
     if (initial !== 'none') for (const node of nodes) await expectOk(setup.drbdadm(node, ['create-md', '--force', resource]));
     if (initial === 'uptodate') await expectOk(setup.fault(['initial-sync', resource, ...nodes]));

@@ -172,10 +172,11 @@ function settlePair(state: EmulatorState, resource: string, a: string, b: string
   } else if (!l.connected && want) {
     handshake(state, resource, a, b, now, log);
   }
-  if (l.connected && l.resync && now >= l.resync.startedAt + l.resync.durationMs) finishResync(state, resource, l, log);
+  // durationMs < 0: the resync runs until a test ends it (drbd-fault resync-done).
+  if (l.connected && l.resync && l.resync.durationMs >= 0 && now >= l.resync.startedAt + l.resync.durationMs) finishResync(state, resource, l, log);
 }
 
-function finishResync(state: EmulatorState, resource: string, l: Link, log: Logger): void {
+export function finishResync(state: EmulatorState, resource: string, l: Link, log: Logger): void {
   const resync = l.resync;
   if (!resync) return;
   const target = kernelResource(state, resync.target, resource);
@@ -264,7 +265,7 @@ export function startResync(state: EmulatorState, resource: string, source: stri
   }
   l.resync = { source, target, startedAt: now, durationMs: state.settings.resyncMs };
   log(target, `${resource}: resync started, SyncTarget from ${source}`);
-  if (l.resync.durationMs <= 0) finishResync(state, resource, l, log);
+  if (l.resync.durationMs === 0) finishResync(state, resource, l, log);
 }
 
 export type ConnectionState = 'StandAlone' | 'Connecting' | 'Connected';
@@ -341,7 +342,7 @@ export function resourceView(state: EmulatorState, node: string, resource: strin
           replication = 'Established';
           if (l.resync) {
             replication = l.resync.source === node ? 'SyncSource' : 'SyncTarget';
-            const fraction = Math.min(1, Math.max(0, (now - l.resync.startedAt) / Math.max(1, l.resync.durationMs)));
+            const fraction = l.resync.durationMs < 0 ? 0 : Math.min(1, Math.max(0, (now - l.resync.startedAt) / Math.max(1, l.resync.durationMs)));
             done = 100 * fraction;
             outOfSync = Math.round(device.sizeKiB * (1 - fraction));
           }

@@ -3,7 +3,7 @@
  * emulated nodes share (DRBD_EMULATOR_STATE). Every invocation reads, changes and writes it
  * under a lock file, with bounded waits, so that two nodes acting at once cannot corrupt it.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -137,11 +137,21 @@ export function nodeState(state: EmulatorState, node: string): NodeState {
   return found;
 }
 
-const LOCK_WAIT_MS = 10_000;
-const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 15_000;
+/** No emulator command holds the lock this long (they never sleep under it): its holder died. */
+const STALE_LOCK_MS = 5_000;
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The PID namespace: nodes of a live-cluster test run in their own, where other pids mean nothing. */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '?';
+  }
 }
 
 function pidAlive(pid: number): boolean {
@@ -153,15 +163,19 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Takes the lock (bounded wait; a lock left by a dead process is broken), returns its release. */
+/**
+ * Takes the lock (an O_EXCL file; bounded wait), returns its release. A lock is broken when
+ * its holder is dead (checked only within the same PID namespace) or older than any command.
+ */
 export function lock(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, 'state.lock');
+  const namespace = pidNamespace();
   const started = Date.now();
   for (;;) {
     try {
       const fd = openSync(path, 'wx');
-      writeSync(fd, `${process.pid} ${Date.now()}\n`);
+      writeSync(fd, `${process.pid} ${Date.now()} ${namespace}\n`);
       closeSync(fd);
       return () => rmSync(path, { force: true });
     } catch (error) {
@@ -173,8 +187,11 @@ export function lock(dir: string): () => void {
     } catch {
       continue;
     }
-    const [pid, since] = holder.trim().split(' ').map(Number);
-    if ((pid && !pidAlive(pid)) || (since && Date.now() - since > STALE_LOCK_MS)) {
+    const [pidText, sinceText, holderNamespace] = holder.trim().split(' ');
+    const pid = Number(pidText);
+    const since = Number(sinceText);
+    const dead = holderNamespace === namespace && pid > 0 && !pidAlive(pid);
+    if (dead || (since > 0 && Date.now() - since > STALE_LOCK_MS)) {
       rmSync(path, { force: true });
       continue;
     }
