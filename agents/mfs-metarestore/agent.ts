@@ -130,11 +130,49 @@ const configs = (ctx: Context): { metalogger: MetaloggerConfig; master: MasterCo
 const attributeTarget = (ctx: Context): AttributeTarget => ({ instance: baseInstance(ctx), node: ctx.meta('on_node'), env: ctx.env, deadline: ctx.deadline, log: ctx.log });
 const store = (ctx: Context): ElectionStore => electionStore({ instance: ctx.instance, node: nodeName(ctx), env: ctx.env, deadline: ctx.deadline, log: ctx.log });
 
-/** Publishes a decision: score and reason, logged once. */
-async function publish(ctx: Context, score: number | undefined, reason: string): Promise<void> {
+interface Published {
+  score: number | null;
+  reason: string;
+  reasonAt: number;
+}
+
+/** A steady monitor rewrites the reason at most this often (its lag figures change all the time). */
+const REASON_REFRESH_MS = 60_000;
+
+const publishedPath = (ctx: Context) => markerPath(ctx).replace(/\.promoted$/, '.published');
+
+function readPublished(ctx: Context): Published | undefined {
+  try {
+    return JSON.parse(readFileSync(publishedPath(ctx), 'utf8')) as Published;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Publishes a decision: the promotion score and its reason. Actions always write; a monitor
+ * writes only what changed (the reason at most once a minute unless the score changed), so
+ * that a steady monitor costs no CIB update.
+ */
+async function publish(ctx: Context, score: number | undefined, reason: string, { always = true } = {}): Promise<void> {
   const target = attributeTarget(ctx);
-  await setPromotionScore(target, score);
-  await publishReason(target, reason);
+  const last = always ? undefined : readPublished(ctx);
+  const now = Date.now();
+  const scoreChanged = !last || last.score !== (score ?? null);
+  const scoreOk = scoreChanged ? await setPromotionScore(target, score) : true;
+  const reasonDue = !last || (last.reason !== reason && (scoreChanged || now - last.reasonAt >= REASON_REFRESH_MS));
+  const reasonOk = reasonDue ? await publishReason(target, reason) : true;
+  if (!scoreOk || !reasonOk) {
+    rmSync(publishedPath(ctx), { force: true });
+    return;
+  }
+  const record: Published = { score: score ?? null, reason: reasonDue ? reason : last!.reason, reasonAt: reasonDue ? now : last!.reasonAt };
+  try {
+    mkdirSync(join(publishedPath(ctx), '..'), { recursive: true });
+    writeFileSync(publishedPath(ctx), JSON.stringify(record));
+  } catch (error) {
+    ctx.log.debug(`cannot remember what was published: ${(error as Error).message}`);
+  }
 }
 
 async function runningMasterVersion(host: string, port: number, ctx: Context): Promise<bigint | undefined> {
@@ -177,19 +215,20 @@ async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: 
       );
     }
   }
-  const best = masterVersion !== undefined && connected ? sources.metalogger : sources.best;
-  const s = store(ctx);
+  const following = masterVersion !== undefined && connected;
+  const best = following ? sources.metalogger : sources.best;
   const decision = unpromotedScore({
     position: positionOf(best),
     problem: best.problem ?? (best.version === undefined ? `no metadata in ${metalogger.dataPath} yet` : undefined),
-    mark: await readMarkState(s),
+    // Following a live master, the mark adds nothing but its file-system id: read it only when it decides.
+    mark: following ? { kind: 'unknown', why: 'not read while following a live master' } : await readMarkState(store(ctx)),
     masterVersion,
     connected,
     maxLag: BigInt(ctx.params.max_lag),
     overrideMark: ctx.params.ignore_high_water_mark,
     bootstrapNode: ctx.params.bootstrap_node === nodeName(ctx),
   });
-  await publish(ctx, decision.score, decision.reason);
+  await publish(ctx, decision.score, decision.reason, { always: ctx.action !== 'monitor' });
   if (decision.degraded) ctx.log.warn(decision.reason);
   else ctx.log.debug(decision.reason);
   return decision.degraded ? OCF.DEGRADED : OCF.SUCCESS;
@@ -268,6 +307,7 @@ async function keepChangesTheNewMasterLacks(ctx: Context): Promise<void> {
   const why = position ? `this node's metadata (version ${own.version}) is ahead of ${promoted[0]}'s (${position.version})` : `${promoted[0]}'s version is unknown`;
   ctx.log.warn(`${why}: copied the metalogger's files into ${aside.directory} before the metalogger meets the new master`);
   await publishReason(attributeTarget(ctx), `${why}: metalogger files copied to ${aside.directory}`);
+  rmSync(publishedPath(ctx), { force: true });
 }
 
 async function restartMetaloggerQuietly(ctx: Context, metalogger: MetaloggerConfig): Promise<void> {
@@ -424,6 +464,7 @@ export default defineAgent({
             await setPromotionScore(target, undefined);
           }
           await publishReason(target, `promote refused: ${decision.reason}`);
+          rmSync(publishedPath(ctx), { force: true });
           await restartMetaloggerQuietly(ctx, metalogger);
           throw new OcfError(OCF.ERR_GENERIC, `promote refused: ${decision.reason}`);
         }

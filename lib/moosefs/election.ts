@@ -23,8 +23,8 @@ export type Mark = Position;
 export const SCORE = {
   promoted: 1001,
   best: 1000,
-  /** Connected, but lagging: lowered by one per change behind, down to this. */
-  floorInSync: 101,
+  /** Connected within max_lag: lowered in steps of 1% of max_lag behind, down to this (coarse, so that it rarely changes). */
+  floorInSync: 900,
   /** Disconnected or lagging past the threshold: a last resort, the election still decides. */
   lagging: 10,
   /** Below the high-water mark with the override set, or a bootstrap node. */
@@ -100,7 +100,8 @@ export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
     const lag = masterVersion > position.version ? masterVersion - position.version : 0n;
     if (!connected) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master, and the metalogger is not connected to it`, degraded: true, lag };
     if (lag > input.maxLag) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master (more than max_lag ${input.maxLag})`, degraded: true, lag };
-    const score = Math.max(SCORE.floorInSync, SCORE.best - Number(lag > 1000n ? 1000n : lag));
+    const steps = input.maxLag > 0n ? Number((lag * 100n) / input.maxLag) : 0;
+    const score = Math.max(SCORE.floorInSync, SCORE.best - steps);
     return { score, reason: `${at}, ${lag} change(s) behind the master at ${masterVersion}`, degraded: false, lag };
   }
   // No master answers: judge against what the cluster served.

@@ -43,8 +43,10 @@ const base: UnpromotedInput = { position: at(1000), mark: none, masterVersion: 1
 describe('Unpromoted scores', () => {
   it.each<[string, Partial<UnpromotedInput>, number | undefined, boolean, RegExp]>([
     ['in step with the master', {}, SCORE.best, false, /metadata at version 1000, 0 change\(s\) behind the master at 1000/],
-    ['a few changes behind', { masterVersion: 1007n }, 993, false, /7 change\(s\) behind/],
-    ['far behind but within max_lag', { masterVersion: 1900n, maxLag: 5000n }, SCORE.floorInSync, false, /900 change\(s\) behind/],
+    ['a few changes behind: the same score', { masterVersion: 1000n + 7n, maxLag: 10_000n }, SCORE.best, false, /7 change\(s\) behind/],
+    ['one step (1% of max_lag) behind', { masterVersion: 1000n + 150n, maxLag: 10_000n }, 999, false, /150 change\(s\) behind/],
+    ['at max_lag', { masterVersion: 1000n + 10_000n, maxLag: 10_000n }, SCORE.floorInSync, false, /10000 change\(s\) behind/],
+    ['max_lag 0, in step', { maxLag: 0n }, SCORE.best, false, /0 change/],
     ['past max_lag', { masterVersion: 1101n }, SCORE.lagging, true, /101 change\(s\) behind the master \(more than max_lag 100\)/],
     ['not connected to a live master', { connected: false, masterVersion: 1000n }, SCORE.lagging, true, /not connected/],
     ['no master, no mark', { masterVersion: undefined, connected: false }, SCORE.best, false, /no master answers \(no high-water mark yet\)/],
