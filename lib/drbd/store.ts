@@ -99,7 +99,9 @@ export async function publishScore(ctx: StoreContext, state: ResourceState | und
   if (same && !force) return;
   const target = { instance: s.instance, node: s.node, env: s.env, deadline: ctx.deadline, log: ctx.log };
   if (!same) ctx.log.info(`promotion score ${score === null ? 'removed' : score}: ${reason}`);
-  const [scoreOk] = await Promise.all([setPromotionScore(target, score ?? undefined), publishReason(target, reason)]);
+  // One after the other: an offline CIB file has no locking, concurrent writers lose updates.
+  const scoreOk = await setPromotionScore(target, score ?? undefined);
+  await publishReason(target, reason);
   if (!scoreOk) return; // try again next time
   try {
     writeMemory(file, before, { ...before, peers: readMemory(file).peers, published: { score, reason, at: now } });
@@ -112,7 +114,8 @@ export async function publishScore(ctx: StoreContext, state: ResourceState | und
 export async function removeScore(ctx: StoreContext, reason: string): Promise<void> {
   const s = ctx.settings;
   const target = { instance: s.instance, node: s.node, env: s.env, deadline: ctx.deadline, log: ctx.log };
-  await Promise.all([setPromotionScore(target, undefined), publishReason(target, reason)]);
+  await setPromotionScore(target, undefined);
+  await publishReason(target, reason);
   const file = memoryPath(s);
   const before = readMemory(file);
   try {
@@ -381,7 +384,8 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   let state = await drbd.state(ctx.deadline);
   if (!state) return OCF.NOT_RUNNING;
   remember(ctx, state);
-  if (findMount(s.directory)) {
+  const wasMounted = findMount(s.directory) !== undefined;
+  if (wasMounted) {
     // Keep time for DRBD's own demotion after the unmount.
     const reserveMs = Math.min(10_000, Math.max(1000, ctx.deadline.totalMs / 10));
     ctx.log.info(`unmounting ${s.directory}`);
@@ -399,17 +403,29 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   }
   if (state.role === 'Primary') {
     let last = '';
-    const demoted = await ctx.deadline.poll(
+    // Brief opens (udev, blkid) pass within seconds; keep the rest of the budget to re-mount.
+    const retries = ctx.deadline.slice(0.5, 10_000, 2000);
+    const demoted = await retries.poll(
       async () => {
         const result = await drbd.secondary(ctx.deadline);
         if (result.ok) return true;
         last = result.said || `exit code ${result.exitCode}`;
         return undefined;
       },
-      { intervalMs: 500, marginMs: 1000 },
+      { intervalMs: 500 },
     );
     if (!demoted) {
-      throw new OcfError(OCF.ERR_GENERIC, `drbdadm secondary ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')} (the file system is unmounted; DRBD is still Primary)`);
+      // Never half-demoted: Primary gets its file system back, so that it stays a whole Promoted store.
+      let after = 'DRBD is still Primary, its file system unmounted';
+      if (wasMounted) {
+        try {
+          await mountDevice({ device: s.device, directory: s.directory, fstype: s.fstype, options: s.mountOptions, deadline: ctx.deadline });
+          after = `DRBD stays Primary with its file system mounted again on ${s.directory}`;
+        } catch (error) {
+          ctx.log.error(`re-mounting ${s.directory} after the failed demotion: ${(error as Error).message}`);
+        }
+      }
+      throw new OcfError(OCF.ERR_GENERIC, `drbdadm secondary ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')}; ${after}`);
     }
     ctx.log.info(`DRBD resource ${drbd.resource} is Secondary`);
   }
