@@ -19,6 +19,7 @@ import type { AgentDefinition } from '../lib/ocf/agent.js';
 import type { ParameterSpecs } from '../lib/ocf/parameters.js';
 import { readMasterConfig, readMetaloggerConfig } from '../lib/moosefs/config.js';
 import { describeOutcome, run } from '../lib/process/run.js';
+import { formatAgentType } from '../lib/pacemaker/cib.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
 import { generate, type LocalConfiguration } from './generate.js';
@@ -54,6 +55,13 @@ async function loadAgents(types: readonly string[]): Promise<AgentSet> {
     }),
   );
   return new Map(entries);
+}
+
+/** A fence agent's meta-data (its parameters), from the fencer's own tool; an unknown agent is bad input. */
+async function fenceAgentInfo(type: string, name: string): Promise<AgentInfo> {
+  const result = await run('stonith_admin', ['--metadata', '--agent', name], { timeoutMs: METADATA_TIMEOUT_MS });
+  if (!result.ok) throw new InputError('fence-agent', `${name} is not an installed fence agent (${describeOutcome(result)})`);
+  return agentInfoFromMetadata(type, result.stdout);
 }
 
 function writeAtomically(path: string, text: string): void {
@@ -197,7 +205,11 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
     const input = parseInput(topologyName, rawOptions(argv), topology.takes);
-    const agents = await loadAgents(topology.agents);
+    const agents = new Map(await loadAgents(topology.agents));
+    if (input.fencing.mode === 'devices') {
+      const type = formatAgentType(input.fencing.agent);
+      agents.set(type, await fenceAgentInfo(type, input.fencing.agent.type));
+    }
     const masterPath = input.config ?? agents.get(AGENT.mfsmaster)?.parameters.config?.default;
     const metaloggerPath = topology.takes.metalogger
       ? (input.metaloggerConfig ?? agents.get(AGENT.metarestore)?.parameters.metalogger_config?.default)

@@ -69,7 +69,7 @@ export interface LocalConfiguration {
 export async function generate(input: GeneratorInput, agents: AgentSet, local: LocalConfiguration = {}): Promise<GeneratorOutput> {
   const configuration = topology(input.topology).build(input, agents);
   const warnings = [
-    ...fencing(input).warnings,
+    ...fencing(input, agents).warnings,
     ...(local.masterConfig ? masterConfigWarnings(input, local.masterConfig) : []),
     ...(local.metaloggerConfig ? metaloggerConfigWarnings(input, local.metaloggerConfig) : []),
   ];

@@ -20,7 +20,7 @@ import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
 import type { AgentInfo } from './agent-info.js';
 import type { ClusterConfiguration, Clone, Constraint, Group, NameValue, Primitive, Resource } from './model.js';
 import { operationsFor, type MonitorPlan } from './operations.js';
-import type { GeneratorInput, TopologyName, TopologyOptions } from './options.js';
+import { InputError, type GeneratorInput, type TopologyName, type TopologyOptions } from './options.js';
 
 /** The agents the topologies use, by full type. */
 export const AGENT = {
@@ -150,7 +150,23 @@ export interface FencingPart {
  * true, then refuses to start resources until a device exists); stonith-enabled=false only
  * with --no-fencing.
  */
-export function fencing(input: GeneratorInput): FencingPart {
+/**
+ * Fence parameters checked against the fence agent's meta-data, when the AgentSet has it:
+ * names the agent does not declare are refused (a typo would otherwise surface only when
+ * Pacemaker fences). Pacemaker's own fencing parameters (pcmk_*) are always allowed.
+ */
+function checkFenceParams(f: Extract<GeneratorInput['fencing'], { mode: 'devices' }>, info: AgentInfo | undefined): void {
+  if (!info) return;
+  const known = (name: string) => name.startsWith('pcmk_') || info.parameters[name] !== undefined;
+  const unknown = f.params.find(({ name }) => !known(name));
+  if (unknown) throw new InputError('fence-param', `${formatAgentType(f.agent)} has no parameter ${unknown.name} (see stonith_admin --metadata --agent ${f.agent.type})`);
+  for (const list of f.nodeParams.values()) {
+    const bad = list.find(({ name }) => !known(name));
+    if (bad) throw new InputError('fence-node-param', `${formatAgentType(f.agent)} has no parameter ${bad.name} (see stonith_admin --metadata --agent ${f.agent.type})`);
+  }
+}
+
+export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
   const f = input.fencing;
   if (f.mode === 'disabled') {
     return {
@@ -180,6 +196,7 @@ export function fencing(input: GeneratorInput): FencingPart {
       ],
     };
   }
+  checkFenceParams(f, agents?.get(formatAgentType(f.agent)));
   const resources: Resource[] = [];
   const constraints: Constraint[] = [];
   const ops = [{ name: 'monitor', interval: input.monitorIntervals.get('fence') ?? '60s' }];
@@ -219,8 +236,16 @@ export const CHANGELOG_METALOGGER = [
   'a failover loses the operations within the metalogger lag (measured: 1 ms to 0.65 s).',
 ];
 
-function assemble(input: GeneratorInput, headline: string, changelog: string[], base: Clone, short: string, members: Primitive[]): ClusterConfiguration {
-  const fence = fencing(input);
+function assemble(
+  input: GeneratorInput,
+  agents: AgentSet,
+  headline: string,
+  changelog: string[],
+  base: Clone,
+  short: string,
+  members: Primitive[],
+): ClusterConfiguration {
+  const fence = fencing(input, agents);
   const service = onPromoted(input, base, short, members);
   return {
     comments: [headline, ...changelog, ...fence.comments],
@@ -251,6 +276,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
       const base = promotableClone(input, agentInfo(agents, AGENT.drbd), 'drbd', [nv('drbd_resource', input.store!.drbdResource)]);
       return assemble(
         input,
+        agents,
         `mfs-crm drbd: MooseFS master on DRBD resource ${input.store!.drbdResource}, nodes ${input.nodes.join(' and ')}.`,
         CHANGELOG_REPLICATED_STORE,
         base,
@@ -278,6 +304,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
       ]);
       return assemble(
         input,
+        agents,
         `mfs-crm drbd-store: MooseFS master on DRBD resource ${store.drbdResource} (ocf:mfs:mfs-drbd-store), nodes ${input.nodes.join(' and ')}.`,
         CHANGELOG_REPLICATED_STORE,
         base,
@@ -299,6 +326,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
       const base = promotableClone(input, info, 'metalogger', [nv('metalogger_config', metaloggerConfig), nv('master_config', masterConfigPath(input, agents))]);
       return assemble(
         input,
+        agents,
         `mfs-crm metalogger: MooseFS master rebuilt from metalogger files (ocf:mfs:mfs-metarestore), nodes ${input.nodes.join(' and ')}.`,
         [`${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`, ...CHANGELOG_METALOGGER],
         base,

@@ -37,6 +37,9 @@ describe('mfs-crm on bad input', () => {
     ['an unknown option', [...BASE, '--colour', 'blue'], 'colour'],
     ['no topology', ['--node', 'a'], 'topology'],
     ['an unknown topology', ['nfs', '--node', 'a'], 'nfs'],
+    ['a fence agent that is not installed', [...BASE, '--fence-agent', 'fence_nosuch'], '--fence-agent'],
+    ['a fence parameter the agent does not have', [...BASE, '--fence-agent', 'fence_ipmilan', '--fence-param', 'ipadress=10.0.0.1'], '--fence-param: stonith:fence_ipmilan has no parameter ipadress'],
+    ['a per-node fence parameter the agent does not have', [...BASE, '--fence-agent', 'fence_ipmilan', '--fence-node-param', 'node1:plugg=1', '--fence-node-param', 'node2:plug=2'], '--fence-node-param: stonith:fence_ipmilan has no parameter plugg'],
     ['a relative metalogger config', ['metalogger', '--node', 'a', '--node', 'b', '--ip', '10.0.0.1', '--metalogger-config', 'mfsmetalogger.cfg'], '--metalogger-config'],
     ['a DRBD option for the metalogger topology', ['metalogger', '--node', 'a', '--node', 'b', '--ip', '10.0.0.1', '--device', '/dev/drbd0'], 'device'],
   ])('%s: exit 2, an error naming it, nothing written', async (_case, args, named) => {

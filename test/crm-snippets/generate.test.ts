@@ -144,3 +144,20 @@ describe('masterConfigWarnings (mfs-crm run where mfsmaster.cfg is)', () => {
     expected.forEach((pattern, index) => expect(warnings[index]).toMatch(pattern));
   });
 });
+
+describe('fence parameters against the fence agent', () => {
+  const fenceInfo: AgentInfo = { agent: { class: 'stonith', type: 'fence_ipmilan' }, parameters: { ip: { required: true }, username: { required: false } }, actions: [] };
+
+  it.each<[string, Partial<RawOptions>, RegExp | undefined]>([
+    ['declared parameters', { fenceParam: ['ip=192.0.2.200', 'username=u'] }, undefined],
+    ["Pacemaker's own pcmk_* parameters", { fenceParam: ['ip=192.0.2.200', 'pcmk_delay_max=10s'] }, undefined],
+    ['a parameter the agent does not declare', { fenceParam: ['ipaddress=192.0.2.200'] }, /^--fence-param: stonith:fence_ipmilan has no parameter ipaddress/],
+    ['a per-node parameter the agent does not declare', { fenceParam: [], fenceNodeParam: ['n1:ip=1', 'n2:plug=2'] }, /^--fence-node-param: .* no parameter plug/],
+  ])('%s', async (_case, change, refused) => {
+    const agents = new Map(await drbdAgents()).set('stonith:fence_ipmilan', fenceInfo);
+    const input = parseInput('drbd', { ...RAW, ...change }, topology('drbd').takes);
+    const generating = generate(input, agents);
+    if (refused) await expect(generating).rejects.toThrow(refused);
+    else await expect(generating).resolves.toBeDefined();
+  });
+});
