@@ -77,35 +77,40 @@ function writeAtomically(path: string, text: string): void {
 
 const list = (value: unknown): string[] | undefined =>
   value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(String);
-const text = (value: unknown): string | undefined => (value === undefined ? undefined : Array.isArray(value) ? String(value.at(-1)) : String(value));
 
 function rawOptions(argv: Record<string, unknown>): RawOptions {
   const raw: RawOptions = {};
+  /** A single-valued option: given twice is a mistake, not "the last one wins". */
+  const text = (option: string): string | undefined => {
+    const value = argv[option];
+    if (Array.isArray(value)) throw new InputError(option, `is given ${value.length} times; give it once`);
+    return value === undefined ? undefined : String(value);
+  };
   const set = <K extends keyof RawOptions>(key: K, value: RawOptions[K] | undefined) => {
     if (value !== undefined) raw[key] = value;
   };
-  set('name', text(argv.name));
+  set('name', text('name'));
   set('node', list(argv.node));
-  set('ip', text(argv.ip));
-  set('cidrNetmask', text(argv['cidr-netmask']));
-  set('nic', text(argv.nic));
-  set('format', text(argv.format));
+  set('ip', text('ip'));
+  set('cidrNetmask', text('cidr-netmask'));
+  set('nic', text('nic'));
+  set('format', text('format'));
   set('noFencing', argv['no-fencing'] === true);
-  set('fenceAgent', text(argv['fence-agent']));
+  set('fenceAgent', text('fence-agent'));
   set('fenceParam', list(argv['fence-param']));
   set('fenceNodeParam', list(argv['fence-node-param']));
-  set('drbdResource', text(argv['drbd-resource']));
-  set('device', text(argv.device));
-  set('directory', text(argv.directory));
-  set('fstype', text(argv.fstype));
-  set('mountOptions', text(argv['mount-options']));
-  set('config', text(argv.config));
-  set('metaloggerConfig', text(argv['metalogger-config']));
+  set('drbdResource', text('drbd-resource'));
+  set('device', text('device'));
+  set('directory', text('directory'));
+  set('fstype', text('fstype'));
+  set('mountOptions', text('mount-options'));
+  set('config', text('config'));
+  set('metaloggerConfig', text('metalogger-config'));
   set('monitorInterval', list(argv['monitor-interval']));
-  set('stickiness', text(argv.stickiness));
-  set('migrationThreshold', text(argv['migration-threshold']));
-  set('drbdResFile', text(argv['drbd-res-file']));
-  set('drbdDisk', text(argv['drbd-disk']));
+  set('stickiness', text('stickiness'));
+  set('migrationThreshold', text('migration-threshold'));
+  set('drbdResFile', text('drbd-res-file'));
+  set('drbdDisk', text('drbd-disk'));
   set('drbdAddress', list(argv['drbd-address']));
   return raw;
 }

@@ -37,6 +37,7 @@ describe('mfs-crm on bad input', () => {
     ['an unknown option', [...BASE, '--colour', 'blue'], 'colour'],
     ['no topology', ['--node', 'a'], 'topology'],
     ['an unknown topology', ['nfs', '--node', 'a'], 'nfs'],
+    ['a single-valued option twice', [...BASE, '--ip', '10.20.0.101'], '--ip: is given 2 times'],
     ['a fence agent that is not installed', [...BASE, '--fence-agent', 'fence_nosuch'], '--fence-agent'],
     ['a fence parameter the agent does not have', [...BASE, '--fence-agent', 'fence_ipmilan', '--fence-param', 'ipadress=10.0.0.1'], '--fence-param: stonith:fence_ipmilan has no parameter ipadress'],
     ['a per-node fence parameter the agent does not have', [...BASE, '--fence-agent', 'fence_ipmilan', '--fence-node-param', 'node1:plugg=1', '--fence-node-param', 'node2:plug=2'], '--fence-node-param: stonith:fence_ipmilan has no parameter plugg'],
