@@ -60,9 +60,15 @@ function toolEnv(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   return out;
 }
 
+/** How the tools say an attribute is not set (exit code and words vary across Pacemaker versions). */
+const NOT_SET_TEXT = /attribute does not exist|No such device or address/;
+/** ...and that they could not ask at all: crm_attribute then exits 105 too ("Could not connect to the CIB: No such device or address"). */
+const CANNOT_ASK_TEXT = /could not connect|connection refused|not connected|transport endpoint/i;
+
 function reading(result: RunResult, parse: (stdout: string) => string | undefined): Read {
   if (result.ok) return { ok: true, value: parse(result.stdout) };
-  if (result.exitCode === NOT_SET) return { ok: true, value: undefined };
+  if (CANNOT_ASK_TEXT.test(result.stderr)) return { ok: false, why: describeOutcome(result) };
+  if (result.exitCode === NOT_SET || NOT_SET_TEXT.test(result.stderr)) return { ok: true, value: undefined };
   return { ok: false, why: describeOutcome(result) };
 }
 

@@ -382,6 +382,10 @@ describe('mfs-metarestore: the election', () => {
     expect(blind.name).toBe('OCF_ERR_GENERIC');
     expect(blind.exitReason).toMatch(/cannot compare version \d+ with the other instances \(no candidate list: set notify=true on the clone\), which may be ahead/);
     expect(node2.ml.pid(), 'a refused node goes back to following').toBeDefined();
+    // Without the CIB the high-water mark cannot be read: refused too, rather than taken for "never served".
+    const noCib = await metarestore(c, node2, 'promote', { promote_without_election: 'true' }, { ...cloneMeta(2), CIB_file: join(c.dir, 'unreachable.xml') });
+    expect(noCib.name).toBe('OCF_ERR_GENERIC');
+    expect(noCib.exitReason).toMatch(/^promote refused: cannot read the high-water mark \(.*Could not connect to the CIB.*\); set ignore_high_water_mark=true to promote anyway$/);
     const anyway = await metarestore(c, node2, 'promote', { promote_without_election: 'true' }, cloneMeta(2));
     expect(anyway.name, anyway.stderr).toBe('OCF_SUCCESS');
   });
