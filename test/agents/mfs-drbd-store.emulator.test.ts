@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseEvents2, type ResourceState } from '../../lib/drbd/state.js';
@@ -152,6 +152,14 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     const again = await agent(c, 'alpha', 'start');
     expect(again.name).toBe('OCF_SUCCESS');
     expect(again.stderr).toContain('is already up');
+    // A third node that the resource file does not name: probes say not running, no error.
+    const elsewhere = await runAgent(
+      'mfs-drbd-store',
+      'monitor',
+      ocfEnv({ ...c.params, directory: c.mnt.alpha }, { ...c.drbd.env('gamma'), CIB_file: c.cib, OCF_RESKEY_CRM_meta_on_node: 'gamma', OCF_RESKEY_CRM_meta_interval: '0' }),
+    );
+    expect(exitCodeName(elsewhere.code ?? -1), elsewhere.stderr).toBe('OCF_NOT_RUNNING');
+    expect(elsewhere.stderr).toContain('not defined in your config (for this host)');
   });
 
   it('promotes one node: Primary, mounted, data directory owned by mfs and writable; the other node is refused', async () => {
@@ -199,6 +207,23 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
 
     expect((await agent(c, 'beta', 'promote')).name).toBe('OCF_SUCCESS');
     expect(readFileSync(join(c.mnt.beta, 'mfs', 'before-switch'), 'utf8')).toBe('kept');
+  });
+
+  it('refuses a data directory owned by other numeric ids (users differ between nodes), back to Secondary', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    // As if alpha's mfs user had uid/gid 4242: files written there carry those ids.
+    chownSync(join(c.mnt.alpha, 'mfs'), 4242, 4242);
+    writeFileSync(join(c.mnt.alpha, 'mfs', 'metadata.mfs'), '');
+    expect((await agent(c, 'alpha', 'demote')).name).toBe('OCF_SUCCESS');
+    const refused = await agent(c, 'beta', 'promote');
+    expect(refused.name).toBe('OCF_ERR_INSTALLED');
+    expect(refused.exitReason).toMatch(/data directory .*\/mfs on the store belongs to uid 4242 gid 4242, but on this node \(beta\) the master runs as mfs \(uid \d+\)/);
+    expect(refused.exitReason).toContain('the numeric user and group ids differ between the nodes');
+    expect(refused.exitReason).toContain('back to Secondary');
+    expect((await state(c, 'beta'))?.role).toBe('Secondary');
+    expect(findMount(c.mnt.beta)).toBeUndefined();
   });
 
   it('refuses to promote Outdated data and gives it no score; a Primary without its peer is degraded', async () => {
@@ -385,8 +410,9 @@ describe('mfs-drbd-store with the real mfsmaster', () => {
     expect((await master('alpha', 'stop')).code).toBe(0);
     const demote = await agent(c, 'alpha', 'demote');
     expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
-    const promote = await agent(c, 'beta', 'promote');
+    const promote = await agent(c, 'beta', 'promote', { fsck: 'true' });
     expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toContain('checking the file system on');
     const second = await master('beta', 'start');
     expect(second.code, second.stderr).toBe(0);
     expect((await master('beta', 'monitor', {})).code).toBe(0);
