@@ -3,7 +3,7 @@
  * loopback: emulated nodes (own metalogger and master data paths, same "virtual IP" ports), a
  * FUSE client, an offline CIB for scores, reasons, positions and the high-water mark.
  */
-import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -251,6 +251,32 @@ describe('mfs-metarestore: failover from the metalogger', () => {
       `torn changelog (metalogger SIGKILLed, then the master): agent reached version ${rebuilt}, plain restore ${plainVersion}; ` +
         `${lost.length} of ${flushed.length + unflushed.length} operations lost, acknowledged in the last ${window.toFixed(1)} ms before the metalogger died`,
     );
+  });
+
+  it('fails loudly, naming the files, when the rebuilt metadata does not reach the newest complete changelog line', async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    await writeOps(mount, 'g', 5);
+    await waitCaughtUp(c, node2);
+    await crashOrigin(c, mount);
+    // A changelog the recovery skips (it does not start with a version) although its last line is newer.
+    const skipped = join(node2.ml.dataPath, 'changelog_ml.3.mfs');
+    writeFileSync(skipped, 'garbage that is not a change\n100000: 1795456999|SESSION():7\n');
+    await chownToMfs(skipped);
+    const before = contentHashes(node2.ml.dataPath, node2.master.dataPath);
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name).toBe('OCF_ERR_GENERIC');
+    expect(promote.exitReason).toMatch(
+      /^rebuilt metadata version \d+ does not reach version 100001 \(candidate 100001, newest complete changelog line 100000 in .*changelog_ml\.3\.mfs.*\): refusing to serve older metadata; the rebuilt image was moved to .*mfs-ocf-aside\/rejected-.*\/metadata\.mfs, every other file left in place$/,
+    );
+    expect(readdirSync(node2.master.dataPath)).not.toContain('metadata.mfs');
+    expect(await reason(c, 'node2')).toMatch(/^promote failed: rebuilt metadata version/);
+    expect(await promotionScore(c, 'node2')).toBeUndefined();
+    expect(vanished(before, node2.ml.dataPath, node2.master.dataPath)).toEqual([]);
+    // And the master resource cannot start from what is left.
+    expect((await mfsmaster(node2.master, 'start')).name).not.toBe('OCF_SUCCESS');
   });
 });
 
