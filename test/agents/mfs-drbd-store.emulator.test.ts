@@ -209,6 +209,23 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     expect(readFileSync(join(c.mnt.beta, 'mfs', 'before-switch'), 'utf8')).toBe('kept');
   });
 
+  it('a demote that DRBD refuses (device held open) leaves a whole Promoted store, never half-demoted', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    expect((await c.drbd.fault(['hold-open', c.resource, 'alpha', 'backup-tool'])).ok).toBe(true);
+    const refused = await agent(c, 'alpha', 'demote', {}, { OCF_RESKEY_CRM_meta_timeout: '30000' });
+    expect(refused.name).toBe('OCF_ERR_GENERIC');
+    expect(refused.exitReason).toContain('(-12) Device is held open by someone');
+    expect(refused.exitReason).toContain('backup-tool');
+    expect(refused.exitReason).toContain('DRBD stays Primary with its file system mounted again');
+    expect((await state(c, 'alpha'))?.role).toBe('Primary');
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_RUNNING_PROMOTED');
+    expect((await c.drbd.fault(['release', c.resource, 'alpha'])).ok).toBe(true);
+    expect((await agent(c, 'alpha', 'demote')).name).toBe('OCF_SUCCESS');
+    expect((await state(c, 'alpha'))?.role).toBe('Secondary');
+  });
+
   it('refuses a data directory owned by other numeric ids (users differ between nodes), back to Secondary', async () => {
     const c = await cluster();
     await startBoth(c);
