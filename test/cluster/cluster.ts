@@ -67,6 +67,8 @@ export class Cluster {
   /** Files every node needs, its private directories, and the lab's additions to /usr. */
   private async prepareFiles(): Promise<void> {
     const { paths } = this;
+    // A lab starts from nothing (up() has checked that no lab runs).
+    rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.state, { recursive: true });
     const hacluster = await lookupUser('hacluster');
     const haclient = await lookupGroup('haclient');
@@ -136,12 +138,14 @@ export class Cluster {
     await host(NET.storageNs, 'store', NET.storageIp, '02:78:00:00:00:14');
   }
 
-  async up(): Promise<void> {
+  /** Powers everything on; `prepare` runs after the lab's files exist and before the nodes boot. */
+  async up(prepare?: () => Promise<void>): Promise<void> {
     const started = Date.now();
     for (const ns of [NET.switchNs, NET.clientNs, NET.storageNs]) {
       if (existsSync(`/run/netns/${ns}`)) throw new Error(`network namespace ${ns} exists: another lab runs (or a crashed one: run its down)`);
     }
     await this.prepareFiles();
+    await prepare?.();
     await this.network();
     const sw = await startBackground('ip', ['netns', 'exec', NET.switchNs, LAB_SWITCH, this.paths.dir], { quiet: true });
     this.switchPid = sw.pid;
@@ -179,13 +183,16 @@ export class Cluster {
   async down(): Promise<void> {
     // Nodes first (SIGKILL: the lab is thrown away), then the switch and the namespaces.
     for (const node of NODES) await powerOff(this.paths, node).catch(() => undefined);
-    const switchPid = this.switchPid ?? Number(readFileSync(join(this.paths.state, 'switch.pid'), 'utf8').trim() || 0);
+    const pidFile = join(this.paths.state, 'switch.pid');
+    const switchPid = this.switchPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
     if (switchPid) {
       // `ip netns exec` execs the switch: the PID is the switch's.
       signalProcess(switchPid, 'SIGTERM');
       if (!(await waitForExit([switchPid], new Deadline(3000)))) signalProcess(switchPid, 'SIGKILL');
     }
-    const leftovers = findProcesses((p) => p.argv.includes(this.paths.dir)).map((p) => p.pid);
+    // Whatever still has an argument in the lab directory (chunkservers, clients, a node's init).
+    const inLab = (arg: string) => arg === this.paths.dir || arg.startsWith(`${this.paths.dir}/`);
+    const leftovers = findProcesses((p) => p.pid !== process.pid && p.argv.some(inLab)).map((p) => p.pid);
     await terminate(leftovers, { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'lab processes', afterKill: 'lab teardown' });
     for (const ns of [NET.switchNs, NET.clientNs, NET.storageNs]) await run('ip', ['netns', 'del', ns]);
   }

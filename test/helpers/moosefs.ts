@@ -111,10 +111,18 @@ export async function mountClient(fixture: MasterFixture, name = 'mnt'): Promise
   return mountpoint;
 }
 
+/** mfsmount processes serving a mountpoint (mfsmount rewrites its title to "mfsmount (mounted on: DIR)"). */
+export function mfsmountPids(mountpoint: string): number[] {
+  return findProcesses((p) => p.comm === 'mfsmount' && p.argv.join(' ').includes(`mounted on: ${mountpoint})`)).map((p) => p.pid);
+}
+
+/**
+ * Unmounts and ends the client. The client goes first: a process blocked in the file system
+ * survives SIGKILL until the FUSE connection is gone.
+ */
 export async function unmountClient(mountpoint: string): Promise<void> {
   await run('umount', ['-l', mountpoint], { timeoutMs: 10_000 });
-  const clients = findProcesses((p) => p.comm === 'mfsmount' && p.argv.includes(mountpoint)).map((p) => p.pid);
-  await terminate(clients, { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'mfsmount', afterKill: 'test cleanup' });
+  await terminate(mfsmountPids(mountpoint), { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'mfsmount', afterKill: 'test cleanup' });
 }
 
 export const METALOGGER_LOCK = '.mfsmetalogger.lock';

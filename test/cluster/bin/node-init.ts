@@ -7,7 +7,7 @@
  *
  *   node-init LAB_DIR NODE
  */
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline, sleep } from '../../../lib/ocf/deadline.js';
 import { signalProcess, waitForExit } from '../../../lib/process/proc.js';
@@ -40,7 +40,9 @@ async function prepareFiles(): Promise<void> {
   await must('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=64m', 'tmpfs', '/run']);
   for (const dir of ['/run/lock', '/run/resource-agents', '/run/crm', '/run/pacemaker']) mkdirSync(dir, { recursive: true });
   await must('chown', ['hacluster:haclient', '/run/crm', '/run/pacemaker']);
+  await privateDev();
   // libqb's IPC ring buffers.
+  mkdirSync('/dev/shm', { recursive: true });
   await must('mount', ['-t', 'tmpfs', '-o', 'mode=1777,size=256m', 'tmpfs', '/dev/shm']);
   const binds: Array<[string, string]> = [
     ['etc-corosync', '/etc/corosync'],
@@ -52,11 +54,44 @@ async function prepareFiles(): Promise<void> {
     ['var-lib-mfs', '/var/lib/mfs'],
   ];
   for (const [from, to] of binds) await must('mount', ['--bind', join(nodeDir, from), to]);
+  // Topology-specific binds (e.g. the DRBD configuration), listed by the harness.
+  const extra = join(paths.state, 'binds.json');
+  if (existsSync(extra)) {
+    for (const [from, to] of JSON.parse(readFileSync(extra, 'utf8')) as Array<[string, string]>) await must('mount', ['--bind', from, to]);
+  }
   // crmsh takes node names from /etc/hosts (an unresolvable name is silently ignored).
   await must('mount', ['--bind', paths.hosts, '/etc/hosts']);
   // The lab's additions to /usr: fence agent, modprobe stub, DRBD emulator, our agents (from the .deb when there is one).
   const lower = [paths.usrOverlay, ...(existsSync(join(paths.debRoot, 'usr')) ? [join(paths.debRoot, 'usr')] : []), '/usr'];
   await must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower.join(':')}`, '/usr']);
+}
+
+/**
+ * A /dev of the node's own, so that each node publishes its own /dev/drbdN (the DRBD emulator
+ * makes device nodes there): a tmpfs with the host's devices that nodes need bound in.
+ */
+async function privateDev(): Promise<void> {
+  const hostDev = '/run/host-dev';
+  mkdirSync(hostDev, { recursive: true });
+  await must('mount', ['--rbind', '/dev', hostDev]);
+  await must('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=8m', 'tmpfs', '/dev']);
+  // null first: starting any child needs it.
+  const names = readdirSync(hostDev)
+    .filter((name) => /^(null|zero|full|random|urandom|tty|fuse|loop-control|loop\d+|kmsg|log)$/.test(name))
+    .sort((a, b) => Number(b === 'null') - Number(a === 'null'));
+  for (const name of names) {
+    const target = join('/dev', name);
+    writeFileSync(target, '');
+    await must('mount', ['--bind', join(hostDev, name), target]);
+  }
+  for (const dir of ['pts', 'mqueue']) {
+    if (!existsSync(join(hostDev, dir))) continue;
+    mkdirSync(join('/dev', dir), { recursive: true });
+    await must('mount', ['--rbind', join(hostDev, dir), join('/dev', dir)]);
+  }
+  for (const [link, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']] as const) {
+    symlinkSync(target, join('/dev', link));
+  }
 }
 
 async function waitForCable(): Promise<void> {

@@ -1,0 +1,225 @@
+/**
+ * MooseFS on the lab cluster: per-node configuration, the metadata store of the topology
+ * (drbd-store: our promotable agent over the DRBD emulator, whose replicated device is one
+ * loop device both node namespaces see), the cluster configuration from `mfs-crm` loaded with
+ * crmsh inside a node, two chunkservers in the storage namespace, and a FUSE client in the
+ * client namespace.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Deadline } from '../../lib/ocf/deadline.js';
+import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
+import { terminate } from '../../lib/process/proc.js';
+import { run, type RunResult } from '../../lib/process/run.js';
+import { BINARY, DIST } from '../helpers/built.js';
+import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
+import { Cluster } from './cluster.js';
+import { NET, NODES, nodeIp, type NodeName } from './lab.js';
+
+export type Topology = 'drbd-store';
+
+export const MASTER_RESOURCE = 'mfs-master';
+const DRBD_RESOURCE = 'r0';
+const STORE_MOUNT = '/var/lib/mfs';
+const EMULATOR = join(DIST, 'test-tools', 'drbd-emulator');
+
+/** What each topology needs of CHANGELOG_SAVE_MODE for its promise (mfs-crm says the same). */
+export const SAVE_MODE: Record<Topology, 1 | 2> = { 'drbd-store': 2 };
+
+export interface MfsLabOptions {
+  dir: string;
+  topology: Topology;
+  token?: number;
+  deb?: string;
+  log?: (line: string) => void;
+}
+
+async function must(promise: Promise<RunResult>): Promise<RunResult> {
+  const result = await promise;
+  if (!result.ok) throw new Error(`${result.command}: ${(result.stderr || result.stdout).trim() || `exit ${result.exitCode}`}`);
+  return result;
+}
+
+export class MfsLab {
+  readonly cluster: Cluster;
+  readonly mountpoint: string;
+  private loop: string | undefined;
+  private readonly log: (line: string) => void;
+
+  constructor(readonly options: MfsLabOptions) {
+    this.cluster = new Cluster({ dir: options.dir, token: options.token, deb: options.deb, log: options.log });
+    this.mountpoint = join(options.dir, 'client-mnt');
+    this.log = options.log ?? (() => {});
+  }
+
+  get paths() {
+    return this.cluster.paths;
+  }
+
+  get dataPath(): string {
+    return `${STORE_MOUNT}/meta`;
+  }
+
+  async up(): Promise<void> {
+    await this.cluster.up(() => this.prepare());
+    await this.initialiseStore();
+    const crm = join(this.paths.state, 'cluster.crm');
+    await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: 60_000 }));
+    this.log('cluster configuration from mfs-crm loaded with crmsh');
+    await this.waitUntilServing(180_000);
+    await this.startChunkservers();
+    await this.mountClient();
+  }
+
+  /** Files the nodes see from boot: MooseFS configs, the DRBD resource file, the emulator. */
+  private async prepare(): Promise<void> {
+    for (const node of NODES) {
+      const etc = join(this.paths.node(node), 'etc-mfs');
+      mkdirSync(etc, { recursive: true });
+      writeFileSync(
+        join(etc, 'mfsmaster.cfg'),
+        [
+          'WORKING_USER = mfs',
+          `DATA_PATH = ${this.dataPath}`,
+          'EXPORTS_FILENAME = /etc/mfs/mfsexports.cfg',
+          'TOPOLOGY_FILENAME = /etc/mfs/mfstopology.cfg',
+          `CHANGELOG_SAVE_MODE = ${SAVE_MODE[this.options.topology]}`,
+          'NICE_LEVEL = 0',
+          'LOCK_MEMORY = 0',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(join(etc, 'mfsexports.cfg'), '* / rw,alldirs,maproot=0\n');
+      writeFileSync(join(etc, 'mfstopology.cfg'), '');
+    }
+    // The replicated device: one image, one loop device, seen by both node namespaces.
+    const drbdDir = join(this.paths.dir, 'drbd');
+    mkdirSync(join(drbdDir, 'etc-drbd.d'), { recursive: true });
+    mkdirSync(join(drbdDir, 'state'), { recursive: true });
+    const image = join(drbdDir, 'disk.img');
+    writeFileSync(image, '');
+    await must(run('truncate', ['-s', '256M', image]));
+    this.loop = (await must(run('losetup', ['-f', '--show', image]))).stdout.trim();
+    writeFileSync(join(this.paths.state, 'loop'), this.loop);
+    // The emulator inside the nodes: Pacemaker runs agents with a clean environment, so small
+    // wrappers give it its state directory and the real drbdadm (for parsing resource files).
+    const realDrbdadm = join(drbdDir, 'real-drbdadm');
+    copyFileSync('/usr/sbin/drbdadm', realDrbdadm);
+    const sbin = join(this.paths.usrOverlay, 'sbin');
+    for (const tool of ['drbdadm', 'drbdsetup', 'drbdmeta', 'drbd-fault']) {
+      writeFileSync(
+        join(sbin, tool),
+        `#!/usr/bin/env node\n// lab wrapper: the DRBD emulator with the lab's shared state\nprocess.env.DRBD_EMULATOR_STATE = ${JSON.stringify(join(drbdDir, 'state'))};\n` +
+          `process.env.DRBD_EMULATOR_REAL_DRBDADM = ${JSON.stringify(realDrbdadm)};\nrequire(${JSON.stringify(join(EMULATOR, tool))});\n`,
+        { mode: 0o755 },
+      );
+    }
+    // /etc/drbd.conf includes drbd.d/global_common.conf and drbd.d/*.res: the nodes see ours.
+    copyFileSync('/etc/drbd.d/global_common.conf', join(drbdDir, 'etc-drbd.d', 'global_common.conf'));
+    writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify([[join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']]));
+    // The cluster configuration and the DRBD resource file, from mfs-crm.
+    const generated = await must(run(BINARY.replace(/mfs-ocf$/, 'mfs-crm'), this.mfsCrmArgs(join(drbdDir, 'etc-drbd.d', `${DRBD_RESOURCE}.res`))));
+    writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
+    writeFileSync(join(this.paths.state, 'metadata.mfs.new'), NEW_FILESYSTEM_HEADER);
+  }
+
+  mfsCrmArgs(resFile: string): string[] {
+    return [
+      this.options.topology,
+      '--node', 'node1', '--node', 'node2',
+      '--ip', NET.vip, '--cidr-netmask', '24', '--nic', 'eth0',
+      '--config', '/etc/mfs/mfsmaster.cfg',
+      '--drbd-resource', DRBD_RESOURCE, '--device', '/dev/drbd0', '--directory', STORE_MOUNT, '--fstype', 'ext4',
+      '--drbd-res-file', resFile, '--drbd-disk', this.loop!, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${nodeIp(n)}`]),
+      '--fence-agent', 'stonith:fence_mfslab', '--fence-param', `ip=${NET.switchIp}`, '--fence-param', `pcmk_host_list=${NODES.join(' ')}`,
+    ];
+  }
+
+  /** A new file system on the replicated device, made through the emulator on node1, then handed to Pacemaker. */
+  private async initialiseStore(): Promise<void> {
+    const on = (node: NodeName, file: string, args: string[]) => must(this.cluster.exec(node, file, args));
+    for (const node of NODES) await on(node, 'drbdadm', ['create-md', '--force', DRBD_RESOURCE]);
+    for (const node of NODES) await on(node, 'drbdadm', ['up', DRBD_RESOURCE]);
+    await on('node1', 'drbdadm', ['primary', '--force', DRBD_RESOURCE]);
+    await on('node1', 'mkfs.ext4', ['-q', '-F', '/dev/drbd0']);
+    await on('node1', 'mount', ['/dev/drbd0', STORE_MOUNT]);
+    await on('node1', 'mkdir', ['-p', this.dataPath]);
+    await on('node1', 'cp', [join(this.paths.state, 'metadata.mfs.new'), `${this.dataPath}/metadata.mfs`]);
+    await on('node1', 'chown', ['-R', 'mfs:mfs', this.dataPath]);
+    await on('node1', 'umount', [STORE_MOUNT]);
+    await on('node1', 'drbdadm', ['secondary', DRBD_RESOURCE]);
+    for (const node of NODES) await on(node, 'drbdadm', ['down', DRBD_RESOURCE]);
+    this.log('metadata store initialised (new, empty file system on the replicated device)');
+  }
+
+  /** The node where the master runs, per Pacemaker (crm_mon asked on any running node). */
+  async activeNode(): Promise<NodeName | undefined> {
+    for (const observer of NODES) {
+      const mon = await this.cluster.exec(observer, 'crm_mon', ['-1', '--output-as=xml'], { timeoutMs: 10_000 }).catch(() => undefined);
+      if (!mon?.ok) continue;
+      const match = new RegExp(`<resource id="${MASTER_RESOURCE}"[^>]*role="Started"[^>]*>\\s*<node name="(node\\d)"`).exec(mon.stdout);
+      return match ? (match[1] as NodeName) : undefined;
+    }
+    return undefined;
+  }
+
+  /** True when the master answers through the virtual IP, from the client namespace. */
+  async serving(): Promise<boolean> {
+    return (await this.cluster.inNamespace(NET.clientNs, 'mfscli', ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 })).ok;
+  }
+
+  async waitUntilServing(timeoutMs: number): Promise<NodeName> {
+    const node = await new Deadline(timeoutMs).poll(async () => ((await this.serving()) ? this.activeNode() : undefined), { intervalMs: 500 });
+    if (!node) {
+      const mon = await this.cluster.exec('node1', 'crm_mon', ['-1', '-A', '-f']).catch(() => undefined);
+      throw new Error(`the master does not serve through ${NET.vip} within ${timeoutMs / 1000} s\n${mon?.stdout ?? ''}`);
+    }
+    return node;
+  }
+
+  private chunkserverDir(i: number): string {
+    return join(this.paths.dir, 'storage', `cs${i}`);
+  }
+
+  private async startChunkservers(): Promise<void> {
+    for (const i of [1, 2]) {
+      const dir = this.chunkserverDir(i);
+      for (const sub of ['data', 'hdd']) mkdirSync(join(dir, sub), { recursive: true });
+      await must(run('chown', ['-R', 'mfs:mfs', dir]));
+      writeFileSync(join(dir, 'mfshdd.cfg'), `${join(dir, 'hdd')} 2GiB\n`);
+      writeFileSync(
+        join(dir, 'mfschunkserver.cfg'),
+        [
+          'WORKING_USER = mfs',
+          `DATA_PATH = ${join(dir, 'data')}`,
+          `HDD_CONF_FILENAME = ${join(dir, 'mfshdd.cfg')}`,
+          `MASTER_HOST = ${NET.vip}`,
+          'MASTER_PORT = 9420',
+          `CSSERV_LISTEN_PORT = ${9322 + i * 100}`,
+          'MASTER_RECONNECTION_DELAY = 1',
+          'HDD_LEAVE_SPACE_DEFAULT = 64MiB',
+          'NICE_LEVEL = 0',
+          'LOCK_MEMORY = 0',
+          '',
+        ].join('\n'),
+      );
+      await must(this.cluster.inNamespace(NET.storageNs, 'mfschunkserver', ['-c', join(dir, 'mfschunkserver.cfg'), 'start'], { timeoutMs: 30_000 }));
+    }
+    this.log('two chunkservers in the storage namespace');
+  }
+
+  private async mountClient(): Promise<void> {
+    mkdirSync(this.mountpoint, { recursive: true });
+    await must(this.cluster.inNamespace(NET.clientNs, 'mfsmount', [this.mountpoint, '-H', NET.vip, '-P', '9421', '-o', 'mfsioretries=120'], { timeoutMs: 30_000 }));
+    this.log(`client: mfsmount ${NET.vip}:9421 on ${this.mountpoint} (client namespace)`);
+  }
+
+  async down(): Promise<void> {
+    await unmountClient(this.mountpoint);
+    const chunkservers = [1, 2].map((i) => lockOwner(join(this.chunkserverDir(i), 'data'), '.mfschunkserver.lock')).filter((p): p is number => p !== undefined);
+    await terminate(chunkservers, { deadline: new Deadline(15_000), log: QUIET_LOG(), what: 'lab chunkservers', afterKill: 'lab teardown' });
+    await this.cluster.down();
+    const loop = this.loop ?? (existsSync(join(this.paths.state, 'loop')) ? readFileSync(join(this.paths.state, 'loop'), 'utf8').trim() : undefined);
+    if (loop) await run('losetup', ['-d', loop], { timeoutMs: 10_000 });
+  }
+}
