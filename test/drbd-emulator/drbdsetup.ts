@@ -4,12 +4,16 @@
  * changes the shared state under its lock; see model.ts for the behaviour, format.ts for
  * the output.
  */
+import { spawnSync } from 'node:child_process';
 import { statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hostVolumes } from './config.js';
 import { acquireLoop, DRBD_MAJOR, deviceNumbers, isBlockDevice, loopOf, openers, publish, releaseLoop, sizeKiB } from './devices.js';
 import { events2Now, showText, statusJson, statusText } from './format.js';
 import {
+  applyFenceResult,
   clearForcedIo,
+  NeedFence,
   connectedPeers,
   demote,
   diskState,
@@ -180,8 +184,12 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
       case 'show':
       case 'role':
       case 'cstate':
-      case 'dstate':
-        return readOnly(command, positional, options, dir, node, io);
+      case 'dstate': {
+        const code = readOnly(command, positional, options, dir, node, io);
+        // Not while a handler itself asks (crm-fence-peer.9.sh reads events2).
+        if (!env.DRBD_EMULATOR_IN_HANDLER) runPendingHandlers(dir, node, env);
+        return code;
+      }
       case 'wait-connect-resource':
       case 'wait-connect-connection':
       case 'wait-connect-volume':
@@ -191,12 +199,26 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         need(1, `${command} {resource} [options]`);
         return waitFor(command, positional, options, dir, node, io);
     }
-    return withState(dir, (state) => {
-      const result = change(state);
-      settle(state, Date.now(), logTo);
-      reconcile(state, node);
-      return result;
-    });
+    const apply = () =>
+      withState(dir, (state) => {
+        const result = change(state);
+        settle(state, Date.now(), logTo);
+        reconcile(state, node);
+        return result;
+      });
+    let result: number;
+    try {
+      result = apply();
+    } catch (error) {
+      // Promotion with fencing and an unknown peer: the kernel calls fence-peer, then retries.
+      if (!(error instanceof NeedFence)) throw error;
+      const exitCode = runHandler(env, node, positional[0]!, 'fence-peer', error.peerNodeId);
+      const fenced = withState(dir, (state) => applyFenceResult(state, node, positional[0]!, error.peerNodeId, exitCode, logTo));
+      if (!fenced) throw error;
+      result = apply();
+    }
+    if (!env.DRBD_EMULATOR_IN_HANDLER) runPendingHandlers(dir, node, env);
+    return result;
   } catch (error) {
     if (error instanceof DrbdFailure) {
       io.err(`${error.lines.join('\n')}\n`);
@@ -457,6 +479,43 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         io.err(`${command}: unknown command\n${USAGE}`);
         return 20;
     }
+  }
+}
+
+/**
+ * Runs a handler as the kernel would (`drbdadm fence-peer|unfence-peer RES`, with the
+ * kernel's environment), through the emulated drbdadm beside this program. Never under the lock:
+ * handlers read the state themselves (crm-fence-peer.9.sh runs drbdsetup events2).
+ */
+function runHandler(env: NodeJS.ProcessEnv, node: string, resource: string, handler: 'fence-peer' | 'unfence-peer', peerNodeId: number): number {
+  const dir = stateDir(env);
+  const drbdadm = join(dirname(process.argv[1] ?? '.'), 'drbdadm');
+  const conf = env.DRBD_EMULATOR_CONF;
+  if (!conf) {
+    kernelLog(dir, node, `${resource}: helper ${handler} not run: no resource file (DRBD_EMULATOR_CONF)`);
+    return 1;
+  }
+  kernelLog(dir, node, `helper command: /sbin/drbdadm ${handler} ${resource}`);
+  const result = spawnSync(drbdadm, ['-c', conf, handler, resource], {
+    env: { ...env, DRBD_EMULATOR_IN_HANDLER: '1', __DRBD_NODE__: node, DRBD_PEER_NODE_ID: String(peerNodeId), UP_TO_DATE_NODES: '0x00000000', DRBD_CSTATE: 'Connecting' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+    timeout: 180_000,
+  });
+  const exitCode = result.status ?? 1;
+  kernelLog(dir, node, `helper command: /sbin/drbdadm ${handler} ${resource} exit code ${exitCode}`);
+  return exitCode;
+}
+
+/** Handlers the emulated kernel of this node has called since (see model.ts queueHandler). */
+function runPendingHandlers(dir: string, node: string, env: NodeJS.ProcessEnv): void {
+  const mine = withState(dir, (state) => {
+    const taken = (state.pending ?? []).filter((p) => p.node === node);
+    state.pending = (state.pending ?? []).filter((p) => p.node !== node);
+    return taken;
+  });
+  for (const pending of mine) {
+    const exitCode = runHandler(env, node, pending.resource, pending.handler, pending.peerNodeId);
+    if (pending.handler === 'fence-peer') withState(dir, (state) => applyFenceResult(state, node, pending.resource, pending.peerNodeId, exitCode, log(dir)));
   }
 }
 

@@ -10,6 +10,7 @@
  *   drbd-fault [-c FILE] initial-sync RES NODE...    these nodes' disks hold the same UpToDate data
  *   drbd-fault resync-ms MS                          later resyncs take MS milliseconds (0: instant, -1: until resync-done)
  *   drbd-fault resync-done RES                       running resyncs of RES end now
+ *   drbd-fault handlers on|off                       run fence-peer/unfence-peer handlers (default off)
  *   drbd-fault state | log                           print the shared state / the emulated kernel log
  *
  * The config file (for disks of nodes that are down) is -c FILE or DRBD_EMULATOR_CONF.
@@ -67,6 +68,9 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
         return 0;
       case 'resync-ms':
         state.settings.resyncMs = Number(resource ?? '0');
+        return 0;
+      case 'handlers':
+        state.settings.handlers = resource === 'on';
         return 0;
       case 'resync-done': {
         if (!resource) throw new Error('usage: drbd-fault resync-done RES');

@@ -2,6 +2,8 @@
  * Fault hooks of the DRBD emulator: a cut link, resync after it, split brain and its manual
  * resolution, outdating, a failed disk, a device held open; all through the built tools.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { createTwoNodeSetup, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
@@ -136,5 +138,48 @@ describe('DRBD emulator fault hooks', () => {
     expect((await drbd.fault(['release', 'r0', 'alpha'])).exitCode).toBe(0);
     expect((await drbd.drbdadm('alpha', ['down', 'r0'])).exitCode).toBe(0);
     expect((await drbd.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha connection:Connecting\n');
+  });
+
+  it('fencing: promotion with an unknown peer runs fence-peer (rc 11 (-7) when it fails), a Primary losing its peer runs it, resync runs unfence-peer', async () => {
+    const handler = (name: string) => `#!/bin/sh\necho "${name} $DRBD_RESOURCE peer=$DRBD_PEER_NODE_ID node0=$DRBD_NODE_ID_0 cstate=$DRBD_CSTATE" >> "$(dirname "$0")/handlers.log"\nexit $(cat "$(dirname "$0")/fence-exit")\n`;
+    const setup = await createTwoNodeSetup({ net: 'fencing resource-only;' });
+    setups.push(setup);
+    const fence = join(setup.dir, 'fence.sh');
+    const unfence = join(setup.dir, 'unfence.sh');
+    writeFileSync(fence, handler('fence-peer'), { mode: 0o755 });
+    writeFileSync(unfence, handler('unfence-peer'), { mode: 0o755 });
+    writeFileSync(join(setup.dir, 'fence-exit'), '7\n');
+    writeFileSync(setup.config, readFileSync(setup.config, 'utf8').replace('  net {', `  handlers {\n    fence-peer "${fence}";\n    unfence-peer "${unfence}";\n  }\n  net {`));
+    const handlersLog = () => readFileSync(join(setup.dir, 'handlers.log'), 'utf8').trim().split('\n');
+    expect((await setup.fault(['handlers', 'on'])).exitCode).toBe(0);
+    for (const node of setup.nodes) expect((await setup.drbdadm(node, ['up', 'r0'])).exitCode).toBe(0);
+    expect((await setup.fault(['cut', 'r0'])).exitCode).toBe(0);
+    // beta promotes with alpha unknown: the handler fences alpha (7: stonithed), then beta is Primary.
+    const promoted = await setup.drbdadm('beta', ['primary', 'r0']);
+    expect(promoted.exitCode, promoted.stderr).toBe(0);
+    expect(handlersLog()).toEqual(['fence-peer r0 peer=0 node0=alpha cstate=Connecting']);
+    expect(await events(setup, 'beta')).toContain('replication:Off peer-disk:Outdated');
+    // alpha's handler fails: promotion refused as the kernel refuses it.
+    writeFileSync(join(setup.dir, 'fence-exit'), '1\n');
+    const refused = await setup.drbdadm('alpha', ['primary', 'r0']);
+    expect(refused.exitCode).toBe(11);
+    expect(refused.stderr).toContain('r0: State change failed: (-7) Refusing to be Primary while peer is not outdated');
+    // --force overrides it.
+    expect((await setup.drbdadm('alpha', ['primary', '--force', 'r0'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('alpha', ['secondary', 'r0'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('alpha', ['disconnect', 'r0'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('alpha', ['connect', '--discard-my-data', 'r0'])).exitCode).toBe(0);
+    // Reconnected and resynced: beta's next command runs unfence-peer.
+    expect((await setup.fault(['heal', 'r0'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
+    expect((await setup.drbdadm('beta', ['role', 'r0'])).exitCode).toBe(0);
+    expect(handlersLog().filter((line) => line.startsWith('unfence-peer'))).toEqual(['unfence-peer r0 peer=0 node0=alpha cstate=Connecting']);
+    // The Primary loses its peer: its next command runs fence-peer.
+    writeFileSync(join(setup.dir, 'fence-exit'), '4\n');
+    expect((await setup.fault(['cut', 'r0'])).exitCode).toBe(0);
+    const before = handlersLog().length;
+    expect((await setup.drbdadm('beta', ['role', 'r0'])).stdout).toBe('Primary');
+    expect(handlersLog().slice(before)).toEqual(['fence-peer r0 peer=0 node0=alpha cstate=Connecting']);
+    expect((await setup.fault(['log'])).stdout).toContain('fence-peer helper returned 4 (peer was fenced)');
   });
 });

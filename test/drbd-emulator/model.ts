@@ -64,6 +64,25 @@ export function stateChangeFailed(object: string, which: readonly [number, strin
   return new DrbdFailure(which[2], lines);
 }
 
+/** Promotion needs the fence-peer handler first (DRBD's SS_PRIMARY_NOP path: try_outdate_peer). */
+export class NeedFence extends DrbdFailure {
+  constructor(
+    resource: string,
+    readonly peerNodeId: number,
+  ) {
+    super(11, stateChangeFailed(resource, STATE_CHANGE.PRIMARY_NOP).lines);
+  }
+}
+
+function fencing(peer: KernelPeer): string {
+  return peer.netOptions.fencing ?? 'dont-care';
+}
+
+function queueHandler(state: EmulatorState, node: string, resource: string, handler: 'fence-peer' | 'unfence-peer', peerNodeId: number): void {
+  const pending = (state.pending ??= []);
+  if (!pending.some((p) => p.node === node && p.resource === resource && p.handler === handler && p.peerNodeId === peerNodeId)) pending.push({ node, resource, handler, peerNodeId });
+}
+
 export function kernelResource(state: EmulatorState, node: string, resource: string): KernelResource | undefined {
   return state.nodes[node]?.kernel[resource];
 }
@@ -105,6 +124,26 @@ function peerOf(kernel: KernelResource, name: string): KernelPeer | undefined {
 
 function isYes(value: string | undefined): boolean {
   return value !== undefined && ['yes', 'true', '1', ''].includes(value);
+}
+
+/** What the fence-peer handler's exit code means (drbd_khelper in the kernel): fenced, or refused. */
+export function applyFenceResult(state: EmulatorState, node: string, resource: string, peerNodeId: number, exitCode: number, log: Logger): boolean {
+  const kernel = kernelResource(state, node, resource);
+  const peer = kernel?.peers[String(peerNodeId)];
+  if (!kernel || !peer) return false;
+  const l = link(state, resource, node, peer.name);
+  if ([3, 4, 5, 7].includes(exitCode)) {
+    if (!l.connected) (l.fenced ??= {})[node] = true;
+    log(node, `${resource}: fence-peer helper returned ${exitCode} (peer ${exitCode === 3 ? 'is inconsistent' : exitCode === 4 ? 'was fenced' : exitCode === 5 ? 'is unreachable' : 'got stonithed'})`);
+    return true;
+  }
+  if (exitCode === 6) {
+    for (const device of Object.values(kernel.devices)) if (device.attached) metadata(state, node, device).disk = 'Outdated';
+    log(node, `${resource}: fence-peer helper returned 6 (peer is primary): outdating myself`);
+    return false;
+  }
+  log(node, `${resource}: fence-peer helper broken, returned ${exitCode}`);
+  return false;
 }
 
 /** A Primary that writes without its peer starts a new data generation (DRBD's new current UUID). */
@@ -162,18 +201,33 @@ function settlePair(state: EmulatorState, resource: string, a: string, b: string
       log(l.resync.target, `${resource}: resync from ${l.resync.source} aborted, disk stays Inconsistent`);
       delete l.resync;
     }
-    for (const node of [a, b]) {
+    for (const [node, other] of [[a, b], [b, a]] as const) {
       const kernel = kernelResource(state, node, resource);
       if (kernel?.role === 'Primary') {
         newGeneration(state, node, resource);
         log(node, `${resource}: connection lost while Primary: new current UUID`);
+        const peer = peerOf(kernel, other);
+        if (state.settings.handlers && peer && fencing(peer) !== 'dont-care' && !l.fenced?.[node]) queueHandler(state, node, resource, 'fence-peer', peer.nodeId);
       }
     }
   } else if (!l.connected && want) {
     handshake(state, resource, a, b, now, log);
   }
   // durationMs < 0: the resync runs until a test ends it (drbd-fault resync-done).
+  if (l.connected && !l.resync && l.fenced) unfenceIfUpToDate(state, resource, a, b, l);
   if (l.connected && l.resync && l.resync.durationMs >= 0 && now >= l.resync.startedAt + l.resync.durationMs) finishResync(state, resource, l, log);
+}
+
+/** unfence-peer: the kernel calls it once local and peer disks are UpToDate again. */
+function unfenceIfUpToDate(state: EmulatorState, resource: string, a: string, b: string, l: Link): void {
+  const all = [a, b].every((node) => Object.values(kernelResource(state, node, resource)?.devices ?? {}).every((device) => diskState(state, node, resource, device) === 'UpToDate'));
+  if (!all) return;
+  for (const [node, other] of [[a, b], [b, a]] as const) {
+    if (!l.fenced?.[node]) continue;
+    delete l.fenced[node];
+    const peer = peerOf(kernelResource(state, node, resource)!, other);
+    if (state.settings.handlers && peer) queueHandler(state, node, resource, 'unfence-peer', peer.nodeId);
+  }
 }
 
 export function finishResync(state: EmulatorState, resource: string, l: Link, log: Logger): void {
@@ -350,7 +404,7 @@ export function resourceView(state: EmulatorState, node: string, resource: strin
         return {
           volume: device.volume,
           replication,
-          peerDisk: connected && otherDevice ? diskState(state, peer.name, resource, otherDevice) : 'DUnknown',
+          peerDisk: connected && otherDevice ? diskState(state, peer.name, resource, otherDevice) : l.fenced?.[node] ? 'Outdated' : 'DUnknown',
           peerClient: Boolean(connected && otherDevice?.client),
           done,
           outOfSync,
@@ -429,6 +483,11 @@ export function promote(state: EmulatorState, node: string, resource: string, fo
     newGeneration(state, node, resource);
     for (const peerName of peers) startResync(state, resource, node, peerName, now, log);
   } else if (peers.length === 0) {
+    if (state.settings.handlers && !force) {
+      for (const peer of Object.values(kernel.peers)) {
+        if (fencing(peer) !== 'dont-care' && !link(state, resource, node, peer.name).fenced?.[node]) throw new NeedFence(resource, peer.nodeId);
+      }
+    }
     newGeneration(state, node, resource);
   }
   kernel.role = 'Primary';

@@ -82,6 +82,16 @@ export interface Link {
   resync?: Resync;
   /** The last handshake found a split brain. */
   splitBrain?: boolean;
+  /** Node -> it fenced (outdated) its peer through the fence-peer handler while disconnected. */
+  fenced?: Record<string, boolean>;
+}
+
+/** A handler the emulated kernel calls (`drbdadm fence-peer|unfence-peer RES`), run by the node's next emulator command. */
+export interface PendingHandler {
+  node: string;
+  resource: string;
+  handler: 'fence-peer' | 'unfence-peer';
+  peerNodeId: number;
 }
 
 export interface LoopDevice {
@@ -103,7 +113,9 @@ export interface EmulatorState {
   loops: Record<string, LoopDevice>;
   /** Fault hook: pretend the device of `res|node` is held open by this description. */
   heldOpen: Record<string, string>;
-  settings: { resyncMs: number };
+  /** handlers: run fence-peer/unfence-peer handlers (off unless a test turns them on). */
+  settings: { resyncMs: number; handlers?: boolean };
+  pending?: PendingHandler[];
 }
 
 export function emptyState(): EmulatorState {
