@@ -55,9 +55,16 @@ function set(score: number, reason: string): ScoreDecision {
   return score > 0 ? { kind: 'set', score, reason } : { kind: 'delete', reason: `${reason} (score 0: not promotable)` };
 }
 
-/** The promotion score a node in this state deserves; undefined state = resource down. */
-export function promotionScore(state: ResourceState | undefined, table: ScoreTable): ScoreDecision {
+/**
+ * The promotion score a node in this state deserves; undefined state = resource down.
+ * `splitBrainPeers`: peers this node is in a split brain with; a Secondary in a split brain
+ * holds diverged data and gets no score (the Primary keeps serving).
+ */
+export function promotionScore(state: ResourceState | undefined, table: ScoreTable, splitBrainPeers: readonly string[] = []): ScoreDecision {
   if (!state) return { kind: 'delete', reason: 'DRBD resource is down' };
+  if (splitBrainPeers.length > 0 && state.role !== 'Primary') {
+    return { kind: 'delete', reason: `SPLIT BRAIN with ${splitBrainPeers.join(', ')}: this node's data diverged, not promotable` };
+  }
   if (state.volumes.length === 0) return { kind: 'delete', reason: 'DRBD resource has no volumes attached' };
   if (state.volumes.some((v) => !v.quorum)) return { kind: 'delete', reason: 'DRBD resource has lost quorum' };
   const disks = state.volumes.map((v) => v.disk);

@@ -85,7 +85,8 @@ function remember(ctx: StoreContext, state: ResourceState | undefined): NodeMemo
  */
 export async function publishScore(ctx: StoreContext, state: ResourceState | undefined, { force = false, extraReason }: { force?: boolean; extraReason?: string } = {}): Promise<void> {
   const s = ctx.settings;
-  const decision = promotionScore(state, s.scores);
+  const splitBrains = detectSplitBrain(state, readMemory(memoryPath(s)).peers).map((b) => b.peer);
+  const decision = promotionScore(state, s.scores, splitBrains);
   if (decision.kind === 'keep') {
     ctx.log.debug(`promotion score unchanged: ${decision.reason}`);
     return;

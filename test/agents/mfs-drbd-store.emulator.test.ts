@@ -350,6 +350,8 @@ describe('mfs-drbd-store: split brain', () => {
     expect(victim.name).toBe('OCF_DEGRADED');
     expect(victim.stderr).toContain('CRIT: SPLIT BRAIN');
     expect(await reason(c, 'alpha')).toContain('SPLIT BRAIN with beta (split_brain_policy=manual: resolve by hand)');
+    expect(await score(c, 'alpha'), 'diverged data is not promotable').toBeUndefined();
+    expect(await score(c, 'beta')).toBe(10000);
     const primary = await monitor(c, 'beta');
     expect(primary.name).toBe('OCF_DEGRADED_PROMOTED');
     expect(primary.stderr).toContain('keeps serving as Primary');

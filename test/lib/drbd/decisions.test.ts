@@ -83,6 +83,13 @@ describe('promotion score table', () => {
     expect(promotionScore(state({ disk: 'Consistent' }), custom)).toMatchObject({ kind: 'set', score: 5 });
   });
 
+  it('gives a Secondary in a split brain no score; the Primary keeps its own', () => {
+    const standAlone = { connection: 'StandAlone' as const };
+    expect(promotionScore(state({ peers: [standAlone] }), table, ['node2'])).toMatchObject({ kind: 'delete', reason: expect.stringContaining('SPLIT BRAIN with node2') });
+    expect(promotionScore(state({ role: 'Primary', peers: [standAlone] }), table, ['node2'])).toMatchObject({ kind: 'set', score: 10000 });
+    expect(promotionScore(state({ peers: [standAlone] }), table, [])).toMatchObject({ kind: 'set', score: 1000 });
+  });
+
   it('explains the lower score by the unknown peer', () => {
     expect(promotionScore(state({ peers: [{ name: 'nodeB', connection: 'StandAlone' }] }), table).reason).toContain('peer nodeB is unknown');
   });
