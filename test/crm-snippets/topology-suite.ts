@@ -123,7 +123,7 @@ export function topologySuite(t: TopologyExpectations): void {
   async function running(format: Format, tag: string): Promise<{ cib: string; graph: TransitionGraph; active: string; other: string }> {
     const base = await onlineNodes(cibs[format], NODES, join(dir, `${format}-${tag}-base.xml`));
     for (const node of NODES) await setNodeAttribute(base, node, promotionScoreAttribute(basePrimitive), '10000');
-    const { graph, cib } = await simulate(base, join(dir, `${format}-${tag}-running.xml`), { directory: dir });
+    const { graph, cib } = await simulate(base, join(dir, `${format}-${tag}-running.xml`));
     const active = await nodeOf(cib, basePrimitive, 'Promoted');
     return { cib, graph, active, other: NODES.find((node) => node !== active)! };
   }
@@ -158,7 +158,7 @@ export function topologySuite(t: TopologyExpectations): void {
 
     it('node failure: the node is fenced, then everything starts on the other one in order', async () => {
       const { cib, active, other } = await running(format, 'fail');
-      const failed = await simulate(cib, join(dir, `${format}-failed.xml`), { nodeFail: active, directory: dir });
+      const failed = await simulate(cib, join(dir, `${format}-failed.xml`), { nodeFail: active });
       const { graph } = failed;
       const fence = graph.one({ kind: 'crm_event', operation: 'stonith', node: active });
       const promote = graph.one({ rsc: basePrimitive, operation: 'promote', node: other });
@@ -172,7 +172,7 @@ export function topologySuite(t: TopologyExpectations): void {
     it('standby: stops in reverse order, then demotes, before starting on the other node', async () => {
       const { cib, active, other } = await running(format, 'standby');
       await setNodeAttribute(cib, active, 'standby', 'on', 'forever');
-      const { graph, cib: after } = await simulate(cib, join(dir, `${format}-standby.xml`), { directory: dir });
+      const { graph, cib: after } = await simulate(cib, join(dir, `${format}-standby.xml`));
       const stops = [...t.members].reverse().map((rsc) => graph.one({ rsc, operation: 'stop', node: active }));
       const demote = graph.one({ rsc: basePrimitive, operation: 'demote', node: active });
       expect(graph.chain(...stops, demote), graph.describe()).toBe(true);
@@ -189,7 +189,6 @@ export function topologySuite(t: TopologyExpectations): void {
       for (let failure = 1; failure <= MIGRATION_THRESHOLD; failure++) {
         const step = await simulate(cib, join(dir, `${format}-monitor-${failure}.xml`), {
           opInject: [`mfs-master_monitor_${MASTER_MONITOR_MS}@${active}=7`],
-          directory: dir,
         });
         const { graph } = step;
         if (failure < MIGRATION_THRESHOLD) {

@@ -246,7 +246,7 @@ export interface SimulationStep {
 export async function simulate(
   cib: string,
   out: string,
-  options: { nodeFail?: string; opInject?: string[]; directory: string },
+  options: { nodeFail?: string; opInject?: string[] } = {},
 ): Promise<SimulationStep> {
   const graphFile = `${out}.graph.xml`;
   const args = ['-x', cib, '-S', '-G', graphFile, '-O', out];
