@@ -17,7 +17,8 @@ import { MasterProgram } from '../../lib/moosefs/master-program.js';
 import { masterPid } from '../../lib/moosefs/master-service.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { connectedTo, metaloggerPid, startMetalogger, stopMetalogger, validateMetaloggerEnvironment } from '../../lib/moosefs/metalogger.js';
-import { betterSource, describeSource, inspectSource, type MetadataSource } from '../../lib/moosefs/metalogger-files.js';
+import { betterSource, describeSource, inspectSource, readImage, type MetadataSource } from '../../lib/moosefs/metalogger-files.js';
+import { METADATA_FILE } from '../../lib/moosefs/data-path.js';
 import { bootstrapFileSystem, rebuildMasterMetadata, setAsideMasterFiles } from '../../lib/moosefs/metalogger-promote.js';
 import {
   decidePromotion,
@@ -82,6 +83,16 @@ const parameters = {
       'true promotes anyway.',
     default: false,
   }),
+  high_water_interval: param.integer({
+    shortdesc: 'Seconds between high-water mark updates',
+    longdesc:
+      "The Promoted instance's monitor records the running master's metadata version in the CIB (cluster property " +
+      'mfs-ocf-high-water-<resource>) at most this often, since every configuration change makes Pacemaker compute a transition; demote ' +
+      "records the master's final version at once. A mark up to this old lets a candidate that lacks only the most recent changes be promoted " +
+      'when every node holding them is gone; 0 records at every monitor.',
+    default: 60,
+    min: 0,
+  }),
   bootstrap_node: param.string({
     shortdesc: 'Node that may create a new file system',
     longdesc:
@@ -98,6 +109,9 @@ interface Marker {
   version: string;
   fsId: string;
   at: string;
+  /** The high-water mark this node last wrote, and when (ms since the epoch). */
+  markVersion?: string;
+  markWrittenAt?: number;
 }
 
 const baseInstance = (ctx: Context) => ctx.instance.replace(/:\d+$/, '');
@@ -235,14 +249,28 @@ async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: 
 }
 
 /** Promoted monitor: records the running master's version as the cluster's high-water mark. */
-async function recordHighWater(ctx: Context, master: MasterConfig, marker: Marker): Promise<void> {
-  const version = await runningMasterVersion(connectAddress(master.clientListener), master.clientListener.port, ctx);
-  if (version === undefined) return;
+/**
+ * Raises the cluster's high-water mark to `version` (never lowers it). A cluster property is
+ * configuration: each write makes Pacemaker run a transition, so a monitor writes at most once
+ * per high_water_interval; demote (after a clean stop of the master) always writes.
+ */
+async function raiseHighWater(ctx: Context, marker: Marker, version: bigint, { always = false } = {}): Promise<void> {
+  const now = Date.now();
+  if (marker.markVersion !== undefined && BigInt(marker.markVersion) >= version) return;
+  if (!always && marker.markWrittenAt !== undefined && now - marker.markWrittenAt < ctx.params.high_water_interval * 1000) return;
   const s = store(ctx);
   const current = await readMarkState(s);
   if (current.kind === 'unknown') return;
   const raised = raiseMark(current, { version, fsId: BigInt(`0x${marker.fsId}`) });
-  if (raised && (await s.writeMark(formatPosition(raised)))) ctx.log.debug(`high-water mark raised to ${raised.version}`);
+  if (raised && !(await s.writeMark(formatPosition(raised)))) return;
+  if (raised) ctx.log.debug(`high-water mark raised to ${raised.version}`);
+  if (readMarker(ctx)) writeMarker(ctx, { ...marker, markVersion: String(raised?.version ?? version), markWrittenAt: now });
+}
+
+/** Promoted monitor: records the running master's version as the cluster's high-water mark. */
+async function recordHighWater(ctx: Context, master: MasterConfig, marker: Marker): Promise<void> {
+  const version = await runningMasterVersion(connectAddress(master.clientListener), master.clientListener.port, ctx);
+  if (version !== undefined) await raiseHighWater(ctx, marker, version);
 }
 
 function candidatesFromNotify(ctx: Context): string[] {
@@ -485,12 +513,9 @@ export default defineAgent({
           await restartMetaloggerQuietly(ctx, metalogger);
           throw error;
         }
-        writeMarker(ctx, { version: String(reached.version), fsId: hexId(reached.fsId), at: new Date().toISOString() });
-        const mark = await readMarkState(s);
-        if (mark.kind !== 'unknown') {
-          const raised = raiseMark(mark, reached);
-          if (raised) await s.writeMark(formatPosition(raised));
-        }
+        const marker: Marker = { version: String(reached.version), fsId: hexId(reached.fsId), at: new Date().toISOString() };
+        writeMarker(ctx, marker);
+        await raiseHighWater(ctx, marker, reached.version, { always: true });
         await s.saveCandidates([]);
         await publish(ctx, SCORE.promoted, `promoted at metadata version ${reached.version}: ${decision.reason}`);
         return OCF.SUCCESS;
@@ -500,11 +525,15 @@ export default defineAgent({
       timeout: '60s',
       async run(ctx) {
         const { metalogger, master } = configs(ctx);
-        if (readMarker(ctx)) {
+        const marker = readMarker(ctx);
+        if (marker) {
           const running = masterPid(master);
           if (running !== undefined) {
             throw new OcfError(OCF.ERR_GENERIC, `mfsmaster (pid ${running}) still runs on ${master.dataPath}: the master resource must stop before demote (order it after promote)`);
           }
+          // A clean stop left metadata.mfs: its version is exactly what this master served.
+          const served = readImage(join(master.dataPath, METADATA_FILE));
+          if (served && served.version > 1n) await raiseHighWater(ctx, marker, served.version, { always: true });
           rmSync(markerPath(ctx), { force: true });
           ctx.log.info('demoted: back to metalogger');
         }

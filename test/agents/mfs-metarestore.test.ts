@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { readMetadataHeader } from '../../lib/moosefs/data-path.js';
+import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
 import { chownToMfs, createMasterFixture, mountClient, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
@@ -186,13 +187,19 @@ describe('mfs-metarestore: failover from the metalogger', () => {
         `the earliest lost was acknowledged ${window.toFixed(1)} ms before the kill`,
     );
 
-    // The Promoted monitor records what the cluster serves: the high-water mark.
-    expect((await metarestore(c, node2, 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '10000' })).name).toBe('OCF_RUNNING_PROMOTED');
-    const mark = await highWaterMark(c);
+    // Promote recorded the rebuilt version as the high-water mark; the Promoted monitor raises it to what
+    // the master serves, at most once per high_water_interval (a CIB configuration write each time).
     const rebuilt = readMetadataHeader(join(node2.master.dataPath, 'metadata.mfs.back'))!;
-    expect(mark).toMatch(/^\d+:[0-9A-F]{16}$/);
-    expect(BigInt(mark!.split(':')[0]!)).toBeGreaterThanOrEqual(rebuilt.version);
-    expect(mark!.split(':')[1]).toBe(rebuilt.fsId.toString(16).toUpperCase().padStart(16, '0'));
+    const fsHex = rebuilt.fsId.toString(16).toUpperCase().padStart(16, '0');
+    expect(await highWaterMark(c)).toBe(`${rebuilt.version}:${fsHex}`);
+    const PROMOTED_MONITOR = { OCF_RESKEY_CRM_meta_interval: '10000' };
+    expect((await metarestore(c, node2, 'monitor', {}, PROMOTED_MONITOR)).name).toBe('OCF_RUNNING_PROMOTED');
+    expect(await highWaterMark(c), 'not again within high_water_interval').toBe(`${rebuilt.version}:${fsHex}`);
+    expect((await metarestore(c, node2, 'monitor', { high_water_interval: '0' }, PROMOTED_MONITOR)).name).toBe('OCF_RUNNING_PROMOTED');
+    const served = (await queryMasterInfo('127.0.0.1', c.origin.ports.client, 5000)).metadataVersion!;
+    expect(served).toBeGreaterThan(rebuilt.version); // the client's session came and went
+    const mark = await highWaterMark(c);
+    expect(mark).toBe(`${served}:${fsHex}`);
     expect(vanished(before, node2.ml.dataPath, node2.master.dataPath)).toEqual([]);
 
     // Demote refuses while the master runs; after the master stops it returns to metalogger.
@@ -202,6 +209,8 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     expect((await mfsmaster(node2.master, 'stop')).name).toBe('OCF_SUCCESS');
     const demote = await metarestore(c, node2, 'demote');
     expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    const final = readMetadataHeader(join(node2.master.dataPath, 'metadata.mfs'))!;
+    expect(await highWaterMark(c), "demote records the stopped master's final version").toBe(`${final.version}:${mark!.split(':')[1]}`);
     expect(node2.ml.pid()).toBeDefined();
     expect((await metarestore(c, node2, 'monitor', {}, MONITOR)).name).toBe('OCF_SUCCESS');
   });
