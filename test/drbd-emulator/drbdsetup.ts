@@ -179,8 +179,10 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
 
   try {
     switch (command) {
-      case 'status':
       case 'events2':
+        if (options.now !== 'yes') return events2Follow(positional[0], options, dir, node, io);
+        return readOnly(command, positional, options, dir, node, io);
+      case 'status':
       case 'show':
       case 'role':
       case 'cstate':
@@ -609,6 +611,58 @@ function readOnly(command: string, positional: string[], options: Record<string,
     }
     return 20;
   });
+}
+
+/** Identity fields of an events2 object (always printed), per drbdsetup_events2.c. */
+const IDENTITY = new Set(['name', 'peer-node-id', 'conn-name', 'volume', 'minor', 'local', 'peer']);
+
+function objectsOf(text: string): Map<string, string[]> {
+  const objects = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const [, object, ...fields] = line.split(' ');
+    if (!object || object === '-') continue;
+    const key = [object, ...fields.filter((field) => IDENTITY.has(field.split(':')[0]!))].join(' ');
+    objects.set(key, [object, ...fields]);
+  }
+  return objects;
+}
+
+/**
+ * `drbdsetup events2 [RES]` without --now: the `exists` lines, `exists -`, then `create`,
+ * `change` (identity and changed fields only) and `destroy` lines as the state changes, until
+ * killed. Polls the shared state every 200 ms.
+ */
+function events2Follow(wanted: string | undefined, options: Record<string, string>, dir: string, node: string, io: Io): number {
+  const statistics = options.statistics === 'yes' || options.full === 'yes';
+  const snapshot = () =>
+    withState(dir, (state) => {
+      settle(state, Date.now(), log(dir));
+      return events2Now(views(state, node, resourceNames(state, node, wanted)), statistics);
+    });
+  const first = snapshot();
+  io.out(first);
+  let previous = objectsOf(first);
+  for (;;) {
+    sleep(200);
+    const current = objectsOf(snapshot());
+    const lines: string[] = [];
+    for (const [key, fields] of current) {
+      const before = previous.get(key);
+      if (!before) {
+        lines.push(`create ${fields.join(' ')}`);
+        continue;
+      }
+      // may_promote and promotion_score are printed together when either changes.
+      const promotion = (field: string) => /^(may_promote|promotion_score):/.test(field);
+      const differs = (field: string) => !before.includes(field);
+      const promotionChanged = fields.some((field) => promotion(field) && differs(field));
+      const changed = fields.slice(1).filter((field) => !IDENTITY.has(field.split(':')[0]!) && (differs(field) || (promotionChanged && promotion(field))));
+      if (changed.length) lines.push(`change ${[fields[0], ...fields.slice(1).filter((field) => IDENTITY.has(field.split(':')[0]!)), ...changed].join(' ')}`);
+    }
+    for (const [key] of previous) if (!current.has(key)) lines.push(`destroy ${key}`);
+    if (lines.length) io.out(`${lines.join('\n')}\n`);
+    previous = current;
+  }
 }
 
 /** wait-connect-* / wait-sync-*: polls the shared state until connected (or synced), bounded by --wfc-timeout. */

@@ -5,7 +5,9 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTwoNodeSetup, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
+import { createTwoNodeSetup, EMULATOR_BIN, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
+import { join } from 'node:path';
+import { Deadline } from '../../lib/ocf/deadline.js';
 
 const setups: TwoNodeSetup[] = [];
 afterEach(async () => {
@@ -235,5 +237,24 @@ describe('drbdadm over the emulated kernel', () => {
     expect(results.map((r) => r.exitCode).sort()).toEqual([0, 11]);
     const roles = await Promise.all(drbd.nodes.map((node) => drbd.drbdadm(node, ['role', 'r0'])));
     expect(roles.map((r) => r.stdout).sort()).toEqual(['Primary', 'Secondary']);
+  });
+
+  it('events2 without --now follows changes: exists, then change lines, until killed', async () => {
+    const drbd = await twoNodes({ up: true });
+    const follower = spawn(join(EMULATOR_BIN, 'drbdsetup'), ['events2', 'r0'], { env: { ...process.env, ...drbd.env('alpha') }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let seen = '';
+    follower.stdout!.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    try {
+      const deadline = new Deadline(20_000);
+      expect(await deadline.poll(() => (seen.includes('exists -\n') ? true : undefined), { intervalMs: 50 })).toBe(true);
+      expect(seen).toContain('exists resource name:r0 role:Secondary');
+      expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+      expect(await deadline.poll(() => (/^change resource name:r0 role:Primary may_promote:no promotion_score:10102$/m.test(seen) ? true : undefined), { intervalMs: 50 })).toBe(true);
+      expect((await drbd.drbdadm('beta', ['disconnect', 'r0'])).exitCode).toBe(0);
+      expect(await deadline.poll(() => (/^change connection name:r0 peer-node-id:1 conn-name:beta connection:Connecting role:Unknown$/m.test(seen) ? true : undefined), { intervalMs: 50 })).toBe(true);
+    } finally {
+      follower.kill('SIGKILL');
+      await new Promise((resolve) => follower.once('exit', resolve));
+    }
   });
 });
