@@ -129,6 +129,21 @@ function scoreTable(ctx: Context) {
   }
 }
 
+/**
+ * Run as a clone (Pacemaker passes clone_max), it must be a promotable clone with notify=true
+ * and at most one Promoted instance: the file system is mounted on one node only.
+ */
+function cloneMeta(ctx: Context): void {
+  if (ctx.meta('clone_max') === undefined) return; // by hand, or ocf-tester
+  if (!/^(true|yes|1|on)$/i.test(ctx.meta('notify') ?? '')) {
+    throw new OcfError(OCF.ERR_CONFIGURED, 'the clone of this resource needs meta attribute notify=true (scores follow peers starting and stopping)');
+  }
+  const promotedMax = Number(ctx.meta('promoted_max') ?? ctx.meta('master_max') ?? '1');
+  if (promotedMax > 1) {
+    throw new OcfError(OCF.ERR_CONFIGURED, `the clone of this resource must have promoted-max=1 (got ${promotedMax}): the store's file system is mounted on one node only`);
+  }
+}
+
 function drbdFor(ctx: Context): Drbd {
   return new Drbd({ resource: ctx.params.drbd_resource, configFile: ctx.params.drbdconf, log: ctx.log });
 }
@@ -186,6 +201,7 @@ export default defineAgent({
   async validate(ctx) {
     scoreTable(ctx);
     signals(ctx.params.unmount_signals);
+    cloneMeta(ctx);
     await drbdFor(ctx).devices(ctx.deadline);
     if (ctx.action === 'promote' || ctx.action === 'validate-all') masterSide(ctx, true);
   },

@@ -91,6 +91,10 @@ async function agent(c: Cluster, node: Node, action: string, params: Record<stri
       OCF_RESOURCE_INSTANCE: 'store',
       OCF_RESKEY_CRM_meta_on_node: node,
       OCF_RESKEY_CRM_meta_timeout: '60000',
+      // As Pacemaker runs it: a promotable clone of two with notify=true.
+      OCF_RESKEY_CRM_meta_clone_max: '2',
+      OCF_RESKEY_CRM_meta_notify: 'true',
+      OCF_RESKEY_CRM_meta_promoted_max: '1',
       ...extra,
     },
   );

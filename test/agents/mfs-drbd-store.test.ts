@@ -52,6 +52,17 @@ describe('mfs-drbd-store: parameters and probes', () => {
     expect(result.exitReason).toContain(message);
   });
 
+  it.each([
+    [{ OCF_RESKEY_CRM_meta_clone_max: '2' }, 'needs meta attribute notify=true'],
+    [{ OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'false' }, 'needs meta attribute notify=true'],
+    [{ OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '2' }, 'must have promoted-max=1 (got 2)'],
+    [{ OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_master_max: '2' }, 'must have promoted-max=1 (got 2)'],
+  ])('refuses a clone configured %j', async (meta, message) => {
+    const result = await agent('validate-all', { drbd_resource: 'r0' }, meta);
+    expect(result.name, result.stderr).toBe('OCF_ERR_CONFIGURED');
+    expect(result.exitReason).toContain(message);
+  });
+
   it('probes on a node without the DRBD resource report not running; a recurring monitor says why', async () => {
     const probe = await agent('monitor', { drbd_resource: 'mfsnothere' }, { OCF_RESKEY_CRM_meta_interval: '0' });
     expect(probe.name, probe.stderr).toBe('OCF_NOT_RUNNING');
