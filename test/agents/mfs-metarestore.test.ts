@@ -13,7 +13,8 @@ import { readMetadataHeader } from '../../lib/moosefs/data-path.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
-import { chownToMfs, createMasterFixture, mountClient, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { chownToMfs, createMasterFixture, createMetaloggerFixture, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
+import { freePorts } from '../helpers/ports.js';
 import {
   cloneMeta,
   contentHashes,
@@ -35,7 +36,9 @@ import {
 
 const clusters: Cluster[] = [];
 const extraFixtures: MasterFixture[] = [];
+const extraMetaloggers: MetaloggerFixture[] = [];
 afterEach(async () => {
+  for (const m of extraMetaloggers.splice(0)) await m.cleanup();
   for (const c of clusters.splice(0)) await c.cleanup();
   for (const f of extraFixtures.splice(0)) await f.cleanup();
 });
@@ -433,5 +436,16 @@ describe('mfs-metarestore: the election', () => {
     expect(promote.name).toBe('OCF_ERR_GENERIC');
     expect(promote.exitReason).toMatch(/a master still answers at 127\.0\.0\.1:\d+ \(metadata version \d+\): promoting would make two masters/);
     expect(node2.ml.pid()).toBeDefined();
+
+    // A metalogger that does not reach the live master (wrong MASTER_PORT) is degraded, and says why.
+    const [wrongPort] = await freePorts(1);
+    const stray = await createMetaloggerFixture(wrongPort!);
+    extraMetaloggers.push(stray);
+    const strayNode: Node = { ...node2, ml: stray };
+    expect((await metarestore(c, strayNode, 'start')).name).toBe('OCF_SUCCESS');
+    const monitor = await metarestore(c, strayNode, 'monitor', {}, MONITOR);
+    expect(monitor.name).toBe('OCF_DEGRADED');
+    expect(monitor.stderr).toMatch(/WARNING: not promotable: no metadata in .* yet; the metalogger is not connected to the master/);
+    expect(await reason(c, 'node2')).toMatch(/the metalogger is not connected to the master/);
   });
 });
