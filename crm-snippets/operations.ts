@@ -7,7 +7,7 @@
  */
 import { parseOcfTime } from '../lib/ocf/deadline.js';
 import type { AdvertisedAction } from '../lib/ocf/metadata.js';
-import type { Role } from '../lib/pacemaker/cib.js';
+import { formatAgentType, type Role } from '../lib/pacemaker/cib.js';
 import type { AgentInfo } from './agent-info.js';
 import type { Operation } from './model.js';
 import { InputError } from './options.js';
@@ -30,9 +30,7 @@ export function withUnit(time: string): string {
   return /^\d+$/.test(text) ? `${text}s` : text;
 }
 
-function label(info: AgentInfo): string {
-  return info.agent.class === 'ocf' ? `ocf:${info.agent.provider}:${info.agent.type}` : `stonith:${info.agent.type}`;
-}
+const label = (info: AgentInfo): string => formatAgentType(info.agent);
 
 function advertisedTimeout(info: AgentInfo, action: AdvertisedAction | undefined, name: string): string {
   if (!action || !action.timeout) throw new Error(`${label(info)} advertises no timeout for its ${name} action: its meta-data is not what mfs-crm expects`);
