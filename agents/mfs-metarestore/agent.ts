@@ -488,6 +488,7 @@ export default defineAgent({
             // PAF's swap: make Pacemaker try the better candidate next.
             await setPromotionScore(target, SCORE.lastResort);
             await setPromotionScore({ ...target, node: decision.better }, SCORE.best);
+            await publishReason({ ...target, node: decision.better }, `promotion score ${SCORE.best} set by the election on ${node}: ${decision.reason}`);
           } else {
             await setPromotionScore(target, undefined);
           }

@@ -314,6 +314,7 @@ describe('mfs-metarestore: the election', () => {
     expect(await promotionScore(c, 'node3')).toBe('1');
     expect(await promotionScore(c, 'node2')).toBe('1000');
     expect(await reason(c, 'node3')).toMatch(/^promote refused: node2 has newer metadata/);
+    expect(await reason(c, 'node2')).toMatch(/^promotion score 1000 set by the election on node3: node2 has newer metadata/);
     expect(readdirSync(node3.master.dataPath).filter((n) => n.endsWith('.mfs'))).toEqual([]);
 
     const newer = await promoteAmong(c, node2, [node2, node3]);
