@@ -19,6 +19,7 @@ import { lookupUser } from '../../lib/system/accounts.js';
 import { findMount } from '../../lib/system/mount.js';
 import { agentPath, ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { nodeOf, simulate } from '../helpers/pacemaker.js';
 import { createTwoNodeSetup, type TwoNodeOptions, type TwoNodeSetup } from '../drbd-emulator/index.js';
 
 const NODES = ['alpha', 'beta'] as const;
@@ -115,6 +116,29 @@ function target(c: Cluster, node: Node) {
 
 const score = (c: Cluster, node: Node) => getPromotionScore(target(c, node));
 const reason = (c: Cluster, node: Node) => readReason(target(c, node));
+
+/**
+ * Where Pacemaker promotes the clone with the scores the agent wrote: the test's CIB plus a
+ * promotable clone of the agent (id `store`, as the scores' instance), through crm_simulate.
+ */
+async function pacemakerPromotes(c: Cluster): Promise<string> {
+  const cib = join(c.drbd.dir, 'with-clone.xml');
+  writeFileSync(cib, readFileSync(c.cib, 'utf8'));
+  const resources = `<resources><clone id="store-clone"><meta_attributes id="store-clone-meta">
+    <nvpair id="store-clone-promotable" name="promotable" value="true"/><nvpair id="store-clone-notify" name="notify" value="true"/>
+    <nvpair id="store-clone-promoted-max" name="promoted-max" value="1"/></meta_attributes>
+    <primitive id="store" class="ocf" provider="mfs" type="mfs-drbd-store"><instance_attributes id="store-ia">
+    <nvpair id="store-ia-res" name="drbd_resource" value="${c.resource}"/></instance_attributes></primitive></clone></resources>`;
+  writeFileSync(join(c.drbd.dir, 'resources.xml'), resources);
+  const env = { CIB_file: cib };
+  expect((await run('cibadmin', ['--replace', '-o', 'resources', '--xml-file', join(c.drbd.dir, 'resources.xml')], { env })).exitCode).toBe(0);
+  expect((await run('crm_attribute', ['-t', 'crm_config', '-n', 'stonith-enabled', '-v', 'false'], { env })).exitCode).toBe(0);
+  const step = await simulate(cib, join(c.drbd.dir, 'simulated.xml'));
+  const promotes = step.graph.find({ operation: 'promote', rsc: 'store' }).map((action) => action.node ?? '');
+  expect(promotes, step.graph.describe()).toHaveLength(1);
+  expect(await nodeOf(step.cib, 'store', 'Promoted')).toBe(promotes[0]);
+  return promotes[0]!;
+}
 
 async function startBoth(c: Cluster): Promise<void> {
   for (const node of NODES) {
@@ -259,6 +283,7 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
     expect(await score(c, 'beta')).toBeUndefined();
     expect(await reason(c, 'beta')).toContain('disk is Outdated');
+    expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('alpha');
     // Pacemaker would not try; if it did (say alpha's node died), the promote must refuse.
     expect((await agent(c, 'alpha', 'demote')).name).toBe('OCF_SUCCESS');
     const refused = await agent(c, 'beta', 'promote');
@@ -301,6 +326,7 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     // The peer sees it gone and keeps a lower score.
     expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
     expect(await score(c, 'beta')).toBe(1000);
+    expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('beta');
   });
 
   it('keeps scores right through notifications', async () => {
