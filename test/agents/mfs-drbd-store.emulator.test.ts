@@ -294,10 +294,20 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     expect(findMount(c.mnt.beta)).toBeUndefined();
   });
 
-  it('reports a Primary whose mount is gone as failed promoted, and a failed disk as an error with no score', async () => {
+  it('reports a Primary whose mount is read-only, without data directory or gone as failed promoted, and a failed disk as an error with no score', async () => {
     const c = await cluster();
     await startBoth(c);
     expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    expect((await run('mount', ['-o', 'remount,ro', c.mnt.alpha])).ok).toBe(true);
+    const readOnly = await monitor(c, 'alpha');
+    expect(readOnly.name).toBe('OCF_FAILED_PROMOTED');
+    expect(readOnly.exitReason).toContain('is Primary but its file system is mounted read-only');
+    expect((await run('mount', ['-o', 'remount,rw', c.mnt.alpha])).ok).toBe(true);
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_RUNNING_PROMOTED');
+    rmSync(join(c.mnt.alpha, 'mfs'), { recursive: true });
+    const noData = await monitor(c, 'alpha');
+    expect(noData.name).toBe('OCF_FAILED_PROMOTED');
+    expect(noData.exitReason).toContain('the MooseFS data directory is missing');
     expect((await run('umount', [c.mnt.alpha])).ok).toBe(true);
     const failed = await monitor(c, 'alpha');
     expect(failed.name).toBe('OCF_FAILED_PROMOTED');
