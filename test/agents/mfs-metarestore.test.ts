@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
-import { readMetadataHeader } from '../../lib/moosefs/data-path.js';
+import { lockOwner, readMetadataHeader } from '../../lib/moosefs/data-path.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
-import { chownToMfs, createMasterFixture, createMetaloggerFixture, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
+import { chownToMfs, createMasterFixture, createMetaloggerFixture, METALOGGER_LOCK, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { freePorts } from '../helpers/ports.js';
 import {
   cloneMeta,
@@ -37,7 +37,9 @@ import {
 const clusters: Cluster[] = [];
 const extraFixtures: MasterFixture[] = [];
 const extraMetaloggers: MetaloggerFixture[] = [];
+const extraCleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
+  for (const cleanup of extraCleanups.splice(0)) await cleanup();
   for (const m of extraMetaloggers.splice(0)) await m.cleanup();
   for (const c of clusters.splice(0)) await c.cleanup();
   for (const f of extraFixtures.splice(0)) await f.cleanup();
@@ -263,6 +265,41 @@ describe('mfs-metarestore: failover from the metalogger', () => {
       `torn changelog (metalogger SIGKILLed, then the master): agent reached version ${rebuilt}, plain restore ${plainVersion}; ` +
         `${lost.length} of ${flushed.length + unflushed.length} operations lost, acknowledged in the last ${window.toFixed(1)} ms before the metalogger died`,
     );
+  });
+
+  it("works when the metalogger and the master share one DATA_PATH (Debian's defaults): the metalogger's files stay in place", async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    // node2's metalogger writes into its master's DATA_PATH.
+    const shared = await createMetaloggerFixture(c.origin.ports.metalogger, { DATA_PATH: node2.master.dataPath });
+    extraMetaloggers.push(shared);
+    const sharedPid = () => lockOwner(node2.master.dataPath, METALOGGER_LOCK);
+    const sameDir: Node = { ...node2, ml: { ...shared, dataPath: node2.master.dataPath, pid: sharedPid } };
+    extraCleanups.push(async () => {
+      const pid = sharedPid();
+      if (pid !== undefined) await kill(pid);
+    });
+    expect((await mfsmaster(c.origin, 'start')).name).toBe('OCF_SUCCESS');
+    expect((await metarestore(c, sameDir, 'start')).name).toBe('OCF_SUCCESS');
+    await waitCaughtUp(c, sameDir);
+    const mount = await mountClient(c.origin);
+    const ops = await writeOps(mount, 's', 30);
+    await waitCaughtUp(c, sameDir);
+    await crashOrigin(c, mount);
+    const before = contentHashes(node2.master.dataPath);
+    const metaloggerFiles = readdirSync(node2.master.dataPath).filter((n) => /^(metadata_ml|changelog_ml)/.test(n)).sort();
+    expect(metaloggerFiles.length).toBeGreaterThan(0);
+
+    const promote = await promoteAmong(c, sameDir, [sameDir]);
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(readdirSync(node2.master.dataPath).filter((n) => /^(metadata_ml|changelog_ml)/.test(n)).sort()).toEqual(metaloggerFiles);
+    expect((await mfsmaster(node2.master, 'start')).name).toBe('OCF_SUCCESS');
+    const seen = await survivors(node2.master, 'mnt-node2');
+    expect(ops.filter((op) => !seen.has(op.name))).toEqual([]);
+    expect(vanished(before, node2.master.dataPath)).toEqual([]);
+    expect((await mfsmaster(node2.master, 'stop')).name).toBe('OCF_SUCCESS');
+    expect((await metarestore(c, sameDir, 'demote')).name).toBe('OCF_SUCCESS');
+    expect(sharedPid()).toBeDefined();
   });
 
   it('fails loudly, naming the files, when the rebuilt metadata does not reach the newest complete changelog line', async () => {
