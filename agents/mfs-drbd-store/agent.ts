@@ -183,7 +183,7 @@ async function store(ctx: Context, { needMaster = false, needDevice = true } = {
     historyDir: DEFAULT_HISTORY_DIR,
     env: ctx.env,
   };
-  return { settings, deadline: ctx.deadline, log: ctx.log };
+  return { settings, deadline: ctx.deadline, log: ctx.log, probe: ctx.isProbe };
 }
 
 export default defineAgent({

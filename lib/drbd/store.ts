@@ -60,6 +60,8 @@ export interface StoreContext {
   settings: StoreSettings;
   deadline: Deadline;
   log: Logger;
+  /** A probe: look and report, change nothing in DRBD (no split-brain recovery). */
+  probe?: boolean;
 }
 
 function memoryPath(s: StoreSettings): string {
@@ -130,7 +132,8 @@ export async function removeScore(ctx: StoreContext, reason: string): Promise<vo
 /** Applies the split-brain policy to what this node sees; returns a note for the reason attribute. */
 async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefined, memory: NodeMemory): Promise<string | undefined> {
   const s = ctx.settings;
-  const plan = splitBrainPlan(state, memory.peers, s.splitBrainPolicy, s.node);
+  // A probe only reports: what the policy does waits for the recurring monitor.
+  const plan = splitBrainPlan(state, memory.peers, ctx.probe ? 'manual' : s.splitBrainPolicy, s.node);
   switch (plan.kind) {
     case 'none':
       return undefined;

@@ -403,7 +403,16 @@ describe('mfs-drbd-store: split brain', () => {
 
   it('discard-secondary: the Secondary discards its changes (named in the log) and resynchronises from the Primary', async () => {
     const { c, demoteLog } = await splitBrain('discard-secondary');
-    // Monitors on both sides: the Secondary discards its changes, the Primary reconnects.
+    // The Primary's monitor reconnects: DRBD meets the split brain again, both StandAlone.
+    await monitor(c, 'beta');
+    expect((await state(c, 'alpha'))?.peers[0]?.connection).toBe('StandAlone');
+    // A probe only reports; it discards nothing.
+    const probe = await agent(c, 'alpha', 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '0' });
+    expect(probe.name).toBe('OCF_DEGRADED');
+    expect(probe.stderr).toContain('CRIT: SPLIT BRAIN');
+    expect(probe.stderr).not.toContain('DISCARDING');
+    expect((await state(c, 'alpha'))?.peers[0]?.connection).toBe('StandAlone');
+    // Recurring monitors on both sides: the Secondary discards its changes, the Primary reconnects.
     let logs = demoteLog;
     const reconnected = await new Deadline(30_000).poll(
       async () => {
