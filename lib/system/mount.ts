@@ -4,11 +4,11 @@
  * the file system (in the log first), signal them, wait, try again; one signal after the
  * other (TERM then KILL by default), the stop budget split between them.
  *
- * Holders are found in /proc like `fuser -m`: a process holds the mount when its cwd, root,
- * executable, an open file or a mapped file lies on the mounted file system's device. Only
- * those processes are signalled, never anything found by name.
+ * Holders are found in /proc like Filesystem's `force_unmount=safe`: a process holds the mount
+ * when its cwd, root, executable or an open file lies under the mount point, or it maps a file
+ * of the mounted device. Only those processes are signalled, never anything found by name.
  */
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { sleep, type Deadline } from '../ocf/deadline.js';
 import type { Logger } from '../ocf/log.js';
 import { liveProcess, signalProcess, type ProcessInfo } from '../process/proc.js';
@@ -125,52 +125,59 @@ export interface Holder extends ProcessInfo {
   how: string;
 }
 
-function onDevice(path: string, dev: number): boolean {
+/**
+ * Whether a /proc link (cwd, root, exe, fd/N) points into the mount. By the link's text, never
+ * by stat(): stat() of a file on a hung FUSE or network mount would hang the action.
+ */
+function linksInto(link: string, mountpoint: string): boolean {
+  let target: string;
   try {
-    return statSync(path).dev === dev;
+    target = readlinkSync(link);
   } catch {
-    return false;
+    return false; // gone, or not ours to read
   }
+  const path = target.replace(/ \(deleted\)$/, '');
+  return path === mountpoint || path.startsWith(mountpoint === '/' ? '/' : `${mountpoint}/`);
 }
 
-/** Processes that hold the file system mounted at `mountpoint` (as `fuser -m`), this one excepted. */
-export function mountHolders(mountpoint: string): Holder[] {
-  let dev: number;
-  let majorMinor: string | undefined;
+/**
+ * Processes that hold the file system mounted at `mountpoint` (as `fuser -m`), this one
+ * excepted: by cwd, root, executable or open file under the mount point, or by a memory
+ * mapping of a file on the mounted device.
+ */
+export function mountHolders(directory: string): Holder[] {
+  const mount = findMount(directory);
+  if (!mount) return [];
+  let mountpoint = mount.mountpoint;
   try {
-    dev = statSync(mountpoint).dev;
-    majorMinor = findMount(mountpoint)?.majorMinor;
+    mountpoint = realpathSync(mount.mountpoint);
   } catch {
-    return [];
+    /* keep the kernel's */
   }
+  const [major, minor] = mount.majorMinor.split(':').map(Number) as [number, number];
+  const mapsDevice = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
   const holders: Holder[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     const base = `/proc/${entry}`;
-    let how: string | undefined;
-    for (const link of ['cwd', 'root', 'exe']) {
-      if (onDevice(`${base}/${link}`, dev)) {
-        how = link;
-        break;
-      }
-    }
+    let how = ['cwd', 'root', 'exe'].find((link) => linksInto(`${base}/${link}`, mountpoint));
     if (!how) {
       try {
-        for (const fd of readdirSync(`${base}/fd`)) {
-          if (onDevice(`${base}/fd/${fd}`, dev)) {
-            how = `fd ${fd}`;
-            break;
-          }
-        }
+        const fd = readdirSync(`${base}/fd`).find((n) => linksInto(`${base}/fd/${n}`, mountpoint));
+        if (fd !== undefined) how = `fd ${fd}`;
       } catch {
         /* gone, or a kernel thread */
       }
     }
-    if (!how && majorMinor) {
+    if (!how) {
       try {
-        const [major, minor] = majorMinor.split(':').map(Number) as [number, number];
-        const hex = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}`;
-        if (readFileSync(`${base}/maps`, 'utf8').split('\n').some((line) => line.split(/\s+/)[3] === hex && line.split(/\s+/)[4] !== '0')) how = 'mmap';
+        const mapped = readFileSync(`${base}/maps`, 'utf8')
+          .split('\n')
+          .some((line) => {
+            const fields = line.split(/\s+/);
+            return fields[3] === mapsDevice && fields[4] !== '0';
+          });
+        if (mapped) how = 'mmap';
       } catch {
         /* gone */
       }

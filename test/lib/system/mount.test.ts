@@ -121,10 +121,15 @@ describe('a mounted loop device', () => {
     ].join('\n');
     const byMap = holdWith(['python3', '-c', mapper]);
     const bystander = holdWith(['sleep', '60'], dir);
+    // A sibling whose name merely starts like the mount point is not under it.
+    mkdirSync(`${mnt}-sibling`, { recursive: true });
+    const sibling = holdWith(['sleep', '60'], `${mnt}-sibling`);
     expect(await waitHolder(byCwd.pid!, /^cwd$/)).toBe('cwd');
     expect(await waitHolder(byFd.pid!, /^fd 3$/)).toBe('fd 3');
     expect(await waitHolder(byMap.pid!, /^mmap$/)).toBe('mmap');
     expect(mountHolders(mnt).map((h) => h.pid)).not.toContain(bystander.pid);
+    expect(mountHolders(mnt).map((h) => h.pid)).not.toContain(sibling.pid);
+    expect(mountHolders(`${mnt}-sibling`), 'not a mount point: nobody holds it').toEqual([]);
   });
 
   it('unmounts a busy mount: lists the holders, TERM ends one, KILL the one that ignores TERM', async () => {
