@@ -248,7 +248,6 @@ async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: 
   return decision.degraded ? OCF.DEGRADED : OCF.SUCCESS;
 }
 
-/** Promoted monitor: records the running master's version as the cluster's high-water mark. */
 /**
  * Raises the cluster's high-water mark to `version` (never lowers it). A cluster property is
  * configuration: each write makes Pacemaker run a transition, so a monitor writes at most once

@@ -97,7 +97,15 @@ export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
     };
   }
   if (masterUp) {
-    const lag = masterVersion > position.version ? masterVersion - position.version : 0n;
+    if (position.version > masterVersion) {
+      // Only after a failover that lost changes: this node holds history the running master does not.
+      return {
+        score: SCORE.lagging,
+        reason: `${at} is ${position.version - masterVersion} change(s) AHEAD of the running master at ${masterVersion}: changes were lost at a failover; this node's files hold them`,
+        degraded: true,
+      };
+    }
+    const lag = masterVersion - position.version;
     if (!connected) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master, and the metalogger is not connected to it`, degraded: true, lag };
     if (lag > input.maxLag) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master (more than max_lag ${input.maxLag})`, degraded: true, lag };
     const steps = input.maxLag > 0n ? Number((lag * 100n) / input.maxLag) : 0;

@@ -48,6 +48,7 @@ describe('Unpromoted scores', () => {
     ['at max_lag', { masterVersion: 1000n + 10_000n, maxLag: 10_000n }, SCORE.floorInSync, false, /10000 change\(s\) behind/],
     ['max_lag 0, in step', { maxLag: 0n }, SCORE.best, false, /0 change/],
     ['past max_lag', { masterVersion: 1101n }, SCORE.lagging, true, /101 change\(s\) behind the master \(more than max_lag 100\)/],
+    ['ahead of the running master (a failover lost changes)', { masterVersion: 990n }, SCORE.lagging, true, /10 change\(s\) AHEAD of the running master at 990: changes were lost at a failover/],
     ['not connected to a live master', { connected: false, masterVersion: 1000n }, SCORE.lagging, true, /not connected/],
     ['no master, no mark', { masterVersion: undefined, connected: false }, SCORE.best, false, /no master answers \(no high-water mark yet\)/],
     ['no master, at the mark', { masterVersion: undefined, mark: mark(1000) }, SCORE.best, false, /high-water mark 1000/],
