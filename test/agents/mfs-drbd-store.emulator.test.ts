@@ -237,6 +237,29 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     expect(readFileSync(join(c.mnt.beta, 'mfs', 'before-switch'), 'utf8')).toBe('kept');
   });
 
+  it('a failed unmount (a holder that survives the configured signals) leaves DRBD Primary and mounted', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    const stubborn = spawn('sh', ['-c', "trap '' TERM; while :; do sleep 0.1; done"], { cwd: c.mnt.alpha, stdio: 'ignore', detached: true });
+    cleanups.push(async () => {
+      if (stubborn.pid && liveProcess(stubborn.pid)) process.kill(-stubborn.pid, 'SIGKILL');
+    });
+    const failed = await agent(c, 'alpha', 'demote', { unmount_signals: 'TERM', unmount_signal_delay: '2' }, { OCF_RESKEY_CRM_meta_timeout: '15000' });
+    expect(failed.name).toBe('OCF_ERR_GENERIC');
+    expect(failed.exitReason).toContain('stays Primary with its file system mounted');
+    expect(failed.stderr).toMatch(new RegExp(`held by pid ${stubborn.pid} \\(sh, cwd\\)`));
+    expect(liveProcess(stubborn.pid!)).toBeDefined();
+    expect((await state(c, 'alpha'))?.role).toBe('Primary');
+    expect(findMount(c.mnt.alpha)).toBeDefined();
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_RUNNING_PROMOTED');
+    // With KILL allowed, the same demote goes through.
+    const demote = await agent(c, 'alpha', 'demote', { unmount_signals: 'TERM,KILL', unmount_signal_delay: '1' });
+    expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    expect(demote.stderr).toContain(`sending SIGKILL to pid ${stubborn.pid}`);
+    expect((await state(c, 'alpha'))?.role).toBe('Secondary');
+  });
+
   it('a demote that DRBD refuses (device held open) leaves a whole Promoted store, never half-demoted', async () => {
     const c = await cluster();
     await startBoth(c);
