@@ -170,9 +170,13 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     rmSync(c.origin.dataPath, { recursive: true, force: true });
     const before = contentHashes(node2.ml.dataPath, node2.master.dataPath);
 
+    const promoteStarted = performance.now();
     const promote = await promoteAmong(c, node2, [node2]);
+    const promoteMs = performance.now() - promoteStarted;
     expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
-    expect(promote.stderr).toMatch(/INFO: .*mfsmaster -c \S+ -x restore rebuilt \S+metadata\.mfs in \d+ ms/);
+    const restoreMs = /INFO: .*mfsmaster -c \S+ -x restore rebuilt \S+metadata\.mfs in (\d+) ms/.exec(promote.stderr)?.[1];
+    expect(restoreMs).toBeDefined();
+    console.log(`notify + promote: ${promoteMs.toFixed(0)} ms, of which mfsmaster restore ${restoreMs} ms`);
     expect((await metarestore(c, node2, 'monitor', {}, MONITOR)).name).toBe('OCF_RUNNING_PROMOTED');
     expect(node2.ml.pid(), 'promote stops the metalogger').toBeUndefined();
     expect(await promotionScore(c, 'node2')).toBe('1001');
@@ -300,6 +304,32 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     expect((await mfsmaster(node2.master, 'stop')).name).toBe('OCF_SUCCESS');
     expect((await metarestore(c, sameDir, 'demote')).name).toBe('OCF_SUCCESS');
     expect(sharedPid()).toBeDefined();
+  });
+
+  it("promotes from this node's own master files when they are newer than its metalogger's (the old master's node after a full-cluster crash)", async () => {
+    const c = await cluster(['node2']);
+    const node2 = c.nodes[0]!;
+    await startAll(c);
+    const mount = await mountClient(c.origin);
+    const early = await writeOps(mount, 'o', 10);
+    await waitCaughtUp(c, node2);
+    await kill(node2.ml.pid()); // the metalogger stops here
+    const late = await writeOps(mount, 'n', 10);
+    await kill(c.origin.masterPid());
+    await unmountClient(mount);
+    // node2 is where that master ran: its files are in node2's master DATA_PATH.
+    cpSync(c.origin.dataPath, node2.master.dataPath, { recursive: true });
+    for (const name of readdirSync(node2.master.dataPath)) await chownToMfs(join(node2.master.dataPath, name));
+    const before = contentHashes(node2.ml.dataPath, node2.master.dataPath);
+
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toMatch(/INFO: promoting: .*rebuilding from version \d+ of file system [0-9A-F]{16} \(master files in /);
+    expect(promote.stderr).toMatch(/INFO: copied \d+ file\(s\) of .* into .*before-promote-/);
+    expect((await mfsmaster(node2.master, 'start')).name).toBe('OCF_SUCCESS');
+    const seen = await survivors(node2.master, 'mnt-node2');
+    expect([...early, ...late].filter((op) => !seen.has(op.name))).toEqual([]);
+    expect(vanished(before, node2.ml.dataPath, node2.master.dataPath)).toEqual([]);
   });
 
   it('fails loudly, naming the files, when the rebuilt metadata does not reach the newest complete changelog line', async () => {
