@@ -173,6 +173,9 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
   const node = nodeName(env);
   const logTo = log(dir);
   const conf = env.DRBD_EMULATOR_CONF;
+  // The resource file is read outside the lock (it runs the real drbdadm).
+  const configured =
+    command === 'new-minor' && positional.length >= 3 ? hostVolumes(conf, positional[0]!, node)?.find((volume) => volume.minor === Number(positional[1])) : undefined;
   const need = (count: number, usage: string) => {
     if (positional.length < count) throw new EmulatorUsageError(`USAGE:\n drbdsetup ${command} ${usage}\n`);
   };
@@ -256,7 +259,6 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         const kernel = requireResource(state, node, resource);
         const minor = Number(minorText);
         if (findMinor(state, node, minor) || kernel.devices[volumeText]) throw failure(resource, FAILURE.MINOR_OR_VOLUME_EXISTS);
-        const configured = hostVolumes(conf, resource, node)?.find((volume) => volume.minor === minor);
         kernel.devices[volumeText] = {
           volume: Number(volumeText),
           minor,

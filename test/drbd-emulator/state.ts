@@ -149,9 +149,9 @@ export function nodeState(state: EmulatorState, node: string): NodeState {
   return found;
 }
 
-const LOCK_WAIT_MS = 15_000;
+const LOCK_WAIT_MS = 30_000;
 /** No emulator command holds the lock this long (they never sleep under it): its holder died. */
-const STALE_LOCK_MS = 5_000;
+const STALE_LOCK_MS = 10_000;
 
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
