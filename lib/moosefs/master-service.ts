@@ -112,7 +112,7 @@ async function ensurePortsFree(config: MasterConfig): Promise<void> {
   }
 }
 
-export async function createEmptyFileSystem(config: MasterConfig, log: Logger): Promise<void> {
+async function createEmptyFileSystem(config: MasterConfig, log: Logger): Promise<void> {
   const path = join(config.dataPath, METADATA_FILE);
   writeFileSync(path, NEW_FILESYSTEM_HEADER, { flag: 'wx', mode: 0o640 });
   const user = await lookupUser(config.workingUser);
