@@ -23,6 +23,7 @@ import {
   findMinor,
   kernelResource,
   link,
+  markConsistentIfUnfenced,
   metadata,
   outdate,
   promote,
@@ -363,6 +364,7 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         device.metaDev = metaDev;
         device.metaIdx = metaIdx;
         device.diskOptions = { ...options };
+        markConsistentIfUnfenced(state, node, resource, device);
         logTo(node, `${resource}: attached ${lower} (${device.loop}), disk ${diskState(state, node, resource, device)}`);
         attachHandshake(state, node, resource, device, logTo);
         return 0;

@@ -182,4 +182,25 @@ describe('DRBD emulator fault hooks', () => {
     expect(handlersLog().slice(before)).toEqual(['fence-peer r0 peer=0 node0=alpha cstate=Connecting']);
     expect((await setup.fault(['log'])).stdout).toContain('fence-peer helper returned 4 (peer was fenced)');
   });
+
+  it('fencing: a disk attached while its peer is unknown is Consistent (no promotion score) until fence-peer or the peer', async () => {
+    const setup = await createTwoNodeSetup({ net: 'fencing resource-only;' });
+    setups.push(setup);
+    const fence = join(setup.dir, 'fence.sh');
+    writeFileSync(fence, `#!/bin/sh\necho "fence-peer $DRBD_RESOURCE" >> "$(dirname "$0")/handlers.log"\nexit 5\n`, { mode: 0o755 });
+    writeFileSync(setup.config, readFileSync(setup.config, 'utf8').replace('  net {', `  handlers {\n    fence-peer "${fence}";\n  }\n  net {`));
+    expect((await setup.fault(['handlers', 'on'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('alpha', ['up', 'r0'])).exitCode).toBe(0);
+    const alone = await events(setup, 'alpha');
+    expect(alone).toContain('disk:Consistent client:no');
+    expect(alone).toContain('may_promote:no promotion_score:0');
+    // Promotion fences the unknown peer first (5: unreachable), then counts the data UpToDate.
+    expect((await setup.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect(readFileSync(join(setup.dir, 'handlers.log'), 'utf8')).toBe('fence-peer r0\n');
+    expect((await setup.drbdadm('alpha', ['dstate', 'r0'])).stdout).toBe('UpToDate/Outdated');
+    // The peer comes: it was not fenced itself, meets alpha's newer data and resyncs.
+    expect((await setup.drbdadm('beta', ['up', 'r0'])).exitCode).toBe(0);
+    expect((await setup.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
+    expect((await setup.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha role:Primary\n    peer-disk:UpToDate\n');
+  });
 });

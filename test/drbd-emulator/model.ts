@@ -110,7 +110,23 @@ export function metadata(state: EmulatorState, node: string, device: KernelDevic
 /** The disk state a node's kernel shows for a volume. */
 export function diskState(state: EmulatorState, node: string, resource: string, device: KernelDevice): DiskState {
   if (device.client || !device.attached) return 'Diskless';
-  return metadata(state, node, device).disk;
+  const disk = metadata(state, node, device).disk;
+  return disk === 'UpToDate' && device.consistent ? 'Consistent' : disk;
+}
+
+/** With fencing on (handlers), may this node's attached UpToDate data count as UpToDate alone? */
+export function markConsistentIfUnfenced(state: EmulatorState, node: string, resource: string, device: KernelDevice): void {
+  const kernel = kernelResource(state, node, resource);
+  if (!kernel || !state.settings.handlers || !device.attached) return;
+  const unfenced = Object.values(kernel.peers).some((peer) => {
+    const l = link(state, resource, node, peer.name);
+    return fencing(peer) !== 'dont-care' && !l.connected && !l.fenced?.[node];
+  });
+  device.consistent = unfenced && metadata(state, node, device).disk === 'UpToDate';
+}
+
+function clearConsistent(state: EmulatorState, node: string, resource: string): void {
+  for (const device of Object.values(kernelResource(state, node, resource)?.devices ?? {})) device.consistent = false;
 }
 
 export function link(state: EmulatorState, resource: string, a: string, b: string): Link {
@@ -134,12 +150,14 @@ export function applyFenceResult(state: EmulatorState, node: string, resource: s
   const l = link(state, resource, node, peer.name);
   if ([3, 4, 5, 7].includes(exitCode)) {
     if (!l.connected) (l.fenced ??= {})[node] = true;
-    log(node, `${resource}: fence-peer helper returned ${exitCode} (peer ${exitCode === 3 ? 'is inconsistent' : exitCode === 4 ? 'was fenced' : exitCode === 5 ? 'is unreachable' : 'got stonithed'})`);
+    clearConsistent(state, node, resource);
+    const meaning = { 3: 'peer is inconsistent or worse', 4: 'peer was fenced', 5: 'peer is unreachable, assumed to be dead', 7: 'peer was stonithed' }[exitCode as 3 | 4 | 5 | 7];
+    log(node, `${resource}: fence-peer helper returned ${exitCode} (${meaning})`);
     return true;
   }
   if (exitCode === 6) {
     for (const device of Object.values(kernel.devices)) if (device.attached) metadata(state, node, device).disk = 'Outdated';
-    log(node, `${resource}: fence-peer helper returned 6 (peer is primary): outdating myself`);
+    log(node, `${resource}: fence-peer helper returned 6 (peer is active): Peer is primary, outdating myself.`);
     return false;
   }
   log(node, `${resource}: fence-peer helper broken, returned ${exitCode}`);
@@ -293,6 +311,8 @@ function handshake(state: EmulatorState, resource: string, a: string, b: string,
   }
   l.connected = true;
   l.splitBrain = false;
+  clearConsistent(state, a, resource);
+  clearConsistent(state, b, resource);
   if (peerAB.discardMyData || peerBA.discardMyData) {
     const victim = peerAB.discardMyData ? a : b;
     log(victim, `${resource}: Split-Brain detected, manually solved. Sync from peer node`);
@@ -475,10 +495,18 @@ export function promote(state: EmulatorState, node: string, resource: string, fo
       return otherDevice !== undefined && diskState(state, peerName, resource, otherDevice) === 'UpToDate';
     });
   });
-  if (!accessible || devices.length === 0) {
+  // Consistent data (fencing, peer unknown): the kernel runs fence-peer, then counts it UpToDate.
+  const consistentOnly = devices.length > 0 && devices.every((device) => device.consistent || diskState(state, node, resource, device) === 'UpToDate');
+  if (!accessible && consistentOnly && !force && peers.length === 0) {
+    const unfenced = Object.values(kernel.peers).find((peer) => fencing(peer) !== 'dont-care' && !link(state, resource, node, peer.name).fenced?.[node]);
+    if (unfenced) throw new NeedFence(resource, unfenced.nodeId);
+    clearConsistent(state, node, resource);
+    newGeneration(state, node, resource);
+  } else if (!accessible || devices.length === 0) {
     const attached = devices.length > 0 && devices.every((device) => device.attached && !device.client);
     if (!force || !attached) throw stateChangeFailed(resource, STATE_CHANGE.NO_UP_TO_DATE_DISK);
     log(node, `${resource}: Forced to consider local data as UpToDate!`);
+    clearConsistent(state, node, resource);
     for (const device of devices) metadata(state, node, device).disk = 'UpToDate';
     newGeneration(state, node, resource);
     for (const peerName of peers) startResync(state, resource, node, peerName, now, log);

@@ -33,6 +33,11 @@ export interface KernelDevice {
   metaDev?: string;
   metaIdx?: string;
   diskOptions: Record<string, string>;
+  /**
+   * Attached UpToDate data shown as Consistent: with fencing, a disk attached while its peers are
+   * neither connected nor known outdated (kernel disk_state_from_md / may_be_up_to_date).
+   */
+  consistent?: boolean;
   /** The loop device standing for the backing disk while attached. */
   loop?: string;
   /** A failed disk (fault hook): detached on I/O error, shown as Diskless. */
