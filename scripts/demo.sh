@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# npm run demo: installs what is needed on a fresh Debian 12 machine (as root), builds the
-# agents, and runs the demonstration.
+# npm run demo: the main job. Installs what is needed on a fresh Debian 12 machine (as root),
+# builds the agents, then brings up a real two-node Pacemaker cluster with MooseFS in
+# namespaces on this machine and fails it over while a client writes (test/cluster/demo.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build
-node scripts/run-ts.mjs scripts/demo/mfsmaster.ts
+node scripts/run-ts.mjs test/cluster/demo.ts "$@"

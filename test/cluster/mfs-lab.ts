@@ -5,13 +5,13 @@
  * crmsh inside a node, two chunkservers in the storage namespace, and a FUSE client in the
  * client namespace.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
 import { terminate } from '../../lib/process/proc.js';
 import { run, type RunResult } from '../../lib/process/run.js';
-import { BINARY, DIST } from '../helpers/built.js';
+import { DIST } from '../helpers/built.js';
 import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, type NodeName } from './lab.js';
@@ -20,7 +20,8 @@ export type Topology = 'drbd-store';
 
 export const MASTER_RESOURCE = 'mfs-master';
 const DRBD_RESOURCE = 'r0';
-const STORE_MOUNT = '/var/lib/mfs';
+// Not /var/lib/mfs: the nodes have a per-node directory bound there (for metaloggers).
+const STORE_MOUNT = '/srv/mfs';
 const EMULATOR = join(DIST, 'test-tools', 'drbd-emulator');
 
 /** What each topology needs of CHANGELOG_SAVE_MODE for its promise (mfs-crm says the same). */
@@ -62,6 +63,9 @@ export class MfsLab {
 
   async up(): Promise<void> {
     await this.cluster.up(() => this.prepare());
+    // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
+    const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs(`/etc/drbd.d/${DRBD_RESOURCE}.res`)));
+    writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
     await this.initialiseStore();
     const crm = join(this.paths.state, 'cluster.crm');
     await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: 60_000 }));
@@ -100,7 +104,6 @@ export class MfsLab {
     writeFileSync(image, '');
     await must(run('truncate', ['-s', '256M', image]));
     this.loop = (await must(run('losetup', ['-f', '--show', image]))).stdout.trim();
-    writeFileSync(join(this.paths.state, 'loop'), this.loop);
     // The emulator inside the nodes: Pacemaker runs agents with a clean environment, so small
     // wrappers give it its state directory and the real drbdadm (for parsing resource files).
     const realDrbdadm = join(drbdDir, 'real-drbdadm');
@@ -117,9 +120,6 @@ export class MfsLab {
     // /etc/drbd.conf includes drbd.d/global_common.conf and drbd.d/*.res: the nodes see ours.
     copyFileSync('/etc/drbd.d/global_common.conf', join(drbdDir, 'etc-drbd.d', 'global_common.conf'));
     writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify([[join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']]));
-    // The cluster configuration and the DRBD resource file, from mfs-crm.
-    const generated = await must(run(BINARY.replace(/mfs-ocf$/, 'mfs-crm'), this.mfsCrmArgs(join(drbdDir, 'etc-drbd.d', `${DRBD_RESOURCE}.res`))));
-    writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
     writeFileSync(join(this.paths.state, 'metadata.mfs.new'), NEW_FILESYSTEM_HEADER);
   }
 
@@ -186,7 +186,7 @@ export class MfsLab {
       const dir = this.chunkserverDir(i);
       for (const sub of ['data', 'hdd']) mkdirSync(join(dir, sub), { recursive: true });
       await must(run('chown', ['-R', 'mfs:mfs', dir]));
-      writeFileSync(join(dir, 'mfshdd.cfg'), `${join(dir, 'hdd')} 2GiB\n`);
+      writeFileSync(join(dir, "mfshdd.cfg"), `${join(dir, "hdd")}\n`);
       writeFileSync(
         join(dir, 'mfschunkserver.cfg'),
         [
@@ -219,7 +219,9 @@ export class MfsLab {
     const chunkservers = [1, 2].map((i) => lockOwner(join(this.chunkserverDir(i), 'data'), '.mfschunkserver.lock')).filter((p): p is number => p !== undefined);
     await terminate(chunkservers, { deadline: new Deadline(15_000), log: QUIET_LOG(), what: 'lab chunkservers', afterKill: 'lab teardown' });
     await this.cluster.down();
-    const loop = this.loop ?? (existsSync(join(this.paths.state, 'loop')) ? readFileSync(join(this.paths.state, 'loop'), 'utf8').trim() : undefined);
-    if (loop) await run('losetup', ['-d', loop], { timeoutMs: 10_000 });
+    // Every loop device over the lab's image (also those of an interrupted start).
+    const image = join(this.paths.dir, 'drbd', 'disk.img');
+    const loops = (await run('losetup', ['-j', image], { timeoutMs: 10_000 })).stdout.split('\n').map((l) => l.split(':')[0]!).filter(Boolean);
+    for (const loop of loops) await run('losetup', ['-d', loop], { timeoutMs: 10_000 });
   }
 }
