@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync,
+  chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync,
   statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -41,8 +41,23 @@ const maintainer = typeof pkg.author === 'string' ? pkg.author : pkg.author?.ema
 
 if (!existsSync(binary)) throw new Error(`${binary} is missing: run 'npm run build' first`);
 mkdirSync(dist, { recursive: true });
-const work = mkdtempSync(join(dist, '.package-'));
+// Work directories of runs that were killed (named by their PID) are removed.
+for (const entry of readdirSync(dist)) {
+  const pid = /^\.package-(\d+)$/.exec(entry)?.[1];
+  if (pid && !alive(Number(pid))) rmSync(join(dist, entry), { recursive: true, force: true });
+}
+const work = join(dist, `.package-${process.pid}`);
+mkdirSync(work);
 const started = Date.now();
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
 
 const sh = (file, args, options = {}) => execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
 
@@ -257,6 +272,10 @@ try {
   const packages = [rpm(stageRoot, programs, helper, version), deb(stageRoot, helper, version)];
   mkdirSync(out, { recursive: true });
   for (const { built, file } of packages) renameSync(built, join(out, file));
+  // What the packages were made from, for the tests (others may rebuild dist/ meanwhile).
+  const stamp = join(out, `${pkg.name}.packaged.json`);
+  writeFileSync(`${stamp}.new`, `${JSON.stringify({ version: pkg.version, files: packages.map((p) => p.file), programs }, null, 2)}\n`);
+  renameSync(`${stamp}.new`, stamp);
   const mb = (path) => `${(statSync(path).size / 1e6).toFixed(1)} MB`;
   console.log(`packaged ${programs.map((p) => p.name).join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s: executable ${mb(executable)} (built ${mb(binary)})`);
   for (const { file } of packages) console.log(`  ${relative(root, join(out, file))} ${mb(join(out, file))}`);

@@ -84,6 +84,26 @@ describe('agent man pages from meta-data', () => {
     expect(text).toContain('(optional, integer, default "3")');
     expect(text).toMatch(/primitive p_demo ocf:mfs:demo \\\n\s+params device=string \\\n\s+op start timeout="60s" \\\n\s+op monitor timeout="20s" interval="10s" depth="0"\n/);
     expect(text).toContain('pcs resource create p_demo ocf:mfs:demo device=string op start timeout="60s" op monitor timeout="20s" interval="10s" depth="0"');
+    expect(text).not.toMatch(/clone|promotable/);
+  });
+
+  it('shows a promotable agent as a promotable clone, each action once in the synopsis', async () => {
+    const metadata = await parseMetadata(`<?xml version="1.0"?>
+<resource-agent name="pro" version="1.0">
+  <longdesc lang="en">Promotable.</longdesc><shortdesc lang="en">Promotable demo</shortdesc>
+  <parameters/>
+  <actions>
+    <action name="monitor" role="Promoted" timeout="20s" interval="10s"/>
+    <action name="monitor" role="Unpromoted" timeout="20s" interval="20s"/>
+    <action name="promote" timeout="90s"/>
+    <action name="notify" timeout="5s"/>
+  </actions>
+</resource-agent>`);
+    const { text, warnings } = await render(agentManPage(metadata, CONTEXT), 'ocf_mfs_pro.7');
+    expect(warnings).toBe('');
+    expect(text).toMatch(/SYNOPSIS\n\s+pro \[monitor \| promote \| notify\]\n/);
+    expect(text).toMatch(/op promote timeout="90s"\n\s+clone p_pro-clone p_pro \\\n\s+meta promotable=true notify=true\n/);
+    expect(text).toContain('op promote timeout="90s" promotable notify=true');
   });
 
   it('refuses what is not an agent meta-data', async () => {
