@@ -1,0 +1,239 @@
+/**
+ * ocf:mfs:mfs-drbd-store over two emulated DRBD nodes (see mfs-drbd-store.fixture.ts): Outdated
+ * data, lost mounts and disks, stop, notifications, Pacemaker's choice from the scores, split
+ * brain under each policy, ocf-tester, and the real mfsmaster across a switch-over.
+ */
+import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findProcesses, terminate } from '../../lib/process/proc.js';
+import { agentPath, ocfEnv, runAgent } from '../helpers/built.js';
+import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Deadline } from '../../lib/ocf/deadline.js';
+import { run } from '../../lib/process/run.js';
+import { findMount } from '../../lib/system/mount.js';
+import { agent, cluster, monitor, NODES, onCleanup, pacemakerPromotes, reason, runCleanups, score, startBoth, state, type Cluster, type Node } from './mfs-drbd-store.fixture.js';
+
+afterEach(runCleanups);
+
+describe('mfs-drbd-store over two emulated DRBD nodes: failures', () => {
+  it('refuses to promote Outdated data and gives it no score; a Primary without its peer is degraded', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    expect((await c.drbd.fault(['cut', c.resource])).ok).toBe(true);
+    expect((await c.drbd.fault(['outdate', c.resource, 'beta'])).ok).toBe(true);
+    const degraded = await monitor(c, 'alpha');
+    expect(degraded.name).toBe('OCF_DEGRADED_PROMOTED');
+    expect(degraded.stderr).toContain('Primary, peer not connected: beta');
+    expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'beta')).toBeUndefined();
+    expect(await reason(c, 'beta')).toContain('disk is Outdated');
+    expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('alpha');
+    // Pacemaker would not try; if it did (say alpha's node died), the promote must refuse.
+    expect((await agent(c, 'alpha', 'demote')).name).toBe('OCF_SUCCESS');
+    const refused = await agent(c, 'beta', 'promote');
+    expect(refused.name).toBe('OCF_ERR_GENERIC');
+    expect(refused.exitReason).toContain('Refusing to promote DRBD resource');
+    expect(refused.exitReason).toContain('local data is Outdated, not UpToDate; staying Secondary');
+    expect((await state(c, 'beta'))?.role).toBe('Secondary');
+    expect(findMount(c.mnt.beta)).toBeUndefined();
+  });
+
+  it('reports a Primary whose mount is read-only, without data directory or gone as failed promoted, and a failed disk as an error with no score', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    expect((await run('mount', ['-o', 'remount,ro', c.mnt.alpha])).ok).toBe(true);
+    const readOnly = await monitor(c, 'alpha');
+    expect(readOnly.name).toBe('OCF_FAILED_PROMOTED');
+    expect(readOnly.exitReason).toContain('is Primary but its file system is mounted read-only');
+    expect((await run('mount', ['-o', 'remount,rw', c.mnt.alpha])).ok).toBe(true);
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_RUNNING_PROMOTED');
+    rmSync(join(c.mnt.alpha, 'mfs'), { recursive: true });
+    const noData = await monitor(c, 'alpha');
+    expect(noData.name).toBe('OCF_FAILED_PROMOTED');
+    expect(noData.exitReason).toContain('the MooseFS data directory is missing');
+    expect((await run('umount', [c.mnt.alpha])).ok).toBe(true);
+    const failed = await monitor(c, 'alpha');
+    expect(failed.name).toBe('OCF_FAILED_PROMOTED');
+    expect(failed.exitReason).toContain('is Primary but its file system is not mounted');
+    expect((await c.drbd.fault(['fail-disk', c.resource, 'beta'])).ok).toBe(true);
+    const diskless = await monitor(c, 'beta');
+    expect(diskless.name).toBe('OCF_ERR_GENERIC');
+    expect(diskless.exitReason).toContain('without its disk (Diskless)');
+    expect(await score(c, 'beta')).toBeUndefined();
+  });
+
+  it('stops a Promoted store (demote, down, score removed); stop is idempotent', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    const stop = await agent(c, 'alpha', 'stop');
+    expect(stop.name, stop.stderr).toBe('OCF_SUCCESS');
+    expect(await state(c, 'alpha')).toBeUndefined();
+    expect(findMount(c.mnt.alpha)).toBeUndefined();
+    expect(await score(c, 'alpha')).toBeUndefined();
+    const again = await agent(c, 'alpha', 'stop');
+    expect(again.name).toBe('OCF_SUCCESS');
+    expect(again.stderr).toContain('is already down');
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_NOT_RUNNING');
+    expect((await agent(c, 'alpha', 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '0' })).name).toBe('OCF_NOT_RUNNING');
+    // The peer sees it gone and keeps a lower score.
+    expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'beta')).toBe(1000);
+    expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('beta');
+  });
+
+  it('keeps scores right through notifications', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'stop')).name).toBe('OCF_SUCCESS');
+    const notify = (type: string, operation: string) =>
+      agent(c, 'beta', 'notify', {}, { OCF_RESKEY_CRM_meta_notify_type: type, OCF_RESKEY_CRM_meta_notify_operation: operation, OCF_RESKEY_CRM_meta_notify_stop_uname: 'alpha' });
+    expect((await notify('post', 'stop')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'beta'), 'after the peer stopped').toBe(1000);
+    expect((await agent(c, 'alpha', 'start')).name).toBe('OCF_SUCCESS');
+    expect((await notify('pre', 'start')).name).toBe('OCF_SUCCESS');
+    expect((await notify('post', 'start')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'beta'), 'after the peer started').toBe(10000);
+  });
+});
+
+/**
+ * A split brain: alpha Primary (mounted, written), the link cut, beta made Primary as well by
+ * hand (both sides wrote apart), the link healed: DRBD drops the connection to StandAlone on
+ * both sides. Pacemaker then demotes one side, alpha, and completes the other's promotion.
+ * (The emulator's two nodes share one disk, so only one side can have it mounted at a time.)
+ */
+async function splitBrain(policy: string): Promise<{ c: Cluster; demoteLog: string }> {
+  const c = await cluster({ params: { split_brain_policy: policy } });
+  await startBoth(c);
+  expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+  expect((await c.drbd.fault(['cut', c.resource])).ok).toBe(true);
+  expect((await c.drbd.drbdadm('beta', ['primary', c.resource])).ok).toBe(true);
+  writeFileSync(join(c.mnt.alpha, 'mfs', 'written-apart'), 'alpha');
+  expect((await c.drbd.fault(['heal', c.resource])).ok).toBe(true);
+  for (const node of NODES) {
+    const s = await state(c, node);
+    expect([s?.role, s?.peers[0]?.connection], node).toEqual(['Primary', 'StandAlone']);
+  }
+  expect((await monitor(c, 'alpha')).name, 'a Primary in split brain').toBe('OCF_DEGRADED_PROMOTED');
+  const demote = await agent(c, 'alpha', 'demote');
+  expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+  const promote = await agent(c, 'beta', 'promote');
+  expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+  expect(findMount(c.mnt.beta)).toBeDefined();
+  return { c, demoteLog: demote.stderr };
+}
+
+describe('mfs-drbd-store: split brain', () => {
+  it('manual: reported loudly on both sides, the Primary keeps serving, nothing is discarded', async () => {
+    const { c, demoteLog } = await splitBrain('manual');
+    expect(demoteLog).toMatch(/CRIT: SPLIT BRAIN on DRBD resource \w+ with beta: .*nothing is discarded automatically/);
+    expect(demoteLog).not.toContain('DISCARDING');
+    const victim = await monitor(c, 'alpha');
+    expect(victim.name).toBe('OCF_DEGRADED');
+    expect(victim.stderr).toContain('CRIT: SPLIT BRAIN');
+    expect(await reason(c, 'alpha')).toContain('SPLIT BRAIN with beta (split_brain_policy=manual: resolve by hand)');
+    expect(await score(c, 'alpha'), 'diverged data is not promotable').toBeUndefined();
+    expect(await score(c, 'beta')).toBe(10000);
+    const primary = await monitor(c, 'beta');
+    expect(primary.name).toBe('OCF_DEGRADED_PROMOTED');
+    expect(primary.stderr).toContain('keeps serving as Primary');
+    // Still apart: nobody reconnected, nobody discarded anything; alpha keeps its own data.
+    for (const node of NODES) expect((await state(c, node))?.peers[0]?.connection).toBe('StandAlone');
+    expect((await state(c, 'alpha'))?.volumes[0]?.disk).toBe('UpToDate');
+    expect((await c.drbd.fault(['log'])).stdout).not.toMatch(/discard|manually solved/i);
+  });
+
+  it('discard-secondary: the Secondary discards its changes (named in the log) and resynchronises from the Primary', async () => {
+    const { c, demoteLog } = await splitBrain('discard-secondary');
+    // The Primary's monitor reconnects: DRBD meets the split brain again, both StandAlone.
+    await monitor(c, 'beta');
+    expect((await state(c, 'alpha'))?.peers[0]?.connection).toBe('StandAlone');
+    // A probe only reports; it discards nothing.
+    const probe = await agent(c, 'alpha', 'monitor', {}, { OCF_RESKEY_CRM_meta_interval: '0' });
+    expect(probe.name).toBe('OCF_DEGRADED');
+    expect(probe.stderr).toContain('CRIT: SPLIT BRAIN');
+    expect(probe.stderr).not.toContain('DISCARDING');
+    expect((await state(c, 'alpha'))?.peers[0]?.connection).toBe('StandAlone');
+    // Recurring monitors on both sides: the Secondary discards its changes, the Primary reconnects.
+    let logs = demoteLog;
+    const reconnected = await new Deadline(30_000).poll(
+      async () => {
+        for (const node of NODES) logs += (await monitor(c, node)).stderr;
+        const [a, b] = [await state(c, 'alpha'), await state(c, 'beta')];
+        return b?.peers[0]?.connection === 'Connected' && a?.volumes[0]?.disk === 'UpToDate' ? true : undefined;
+      },
+      { intervalMs: 300 },
+    );
+    expect(reconnected, 'alpha and beta connected again').toBe(true);
+    expect(logs).toMatch(
+      /CRIT: split brain on DRBD resource \w+ with beta: split_brain_policy=discard-secondary: DISCARDING on alpha \(Secondary\) every volume of \w+: changes this node \(alpha\) made while Primary without beta since \d{4}-/,
+    );
+    expect(logs).not.toContain('DISCARDING on beta');
+    expect((await monitor(c, 'beta')).name).toBe('OCF_RUNNING_PROMOTED');
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'alpha')).toBe(10000);
+    expect((await c.drbd.fault(['log'])).stdout).toMatch(/alpha: .*Split-Brain detected, manually solved\. Sync from peer node/);
+  });
+});
+
+describe('mfs-drbd-store: ocf-tester', () => {
+  it('passes ocf-tester on one node (the peer never started), without any CIB', async () => {
+    const c = await cluster();
+    const env = { ...process.env, ...c.drbd.env('alpha') };
+    delete env.CIB_file;
+    const params = { ...c.params, directory: c.mnt.alpha, master_config: c.masterConfig.alpha };
+    const args = ['-n', 'store', ...Object.entries(params).flatMap(([k, v]) => ['-o', `${k}=${v}`]), agentPath('mfs-drbd-store')];
+    const result = await run('ocf-tester', args, { env, extendEnv: false, timeoutMs: 240_000, all: true });
+    expect(result.stderr, result.stderr).toContain('passed all tests');
+    expect(result.exitCode).toBe(0);
+    expect(await state(c, 'alpha')).toBeUndefined();
+  });
+});
+
+describe('mfs-drbd-store with the real mfsmaster', () => {
+  it('runs the master on the promoted store; data written before a switch-over is there after it', async () => {
+    const c = await cluster();
+    const fixture: MasterFixture = await createMasterFixture({ metadata: 'none' });
+    onCleanup(async () => {
+      const masters = findProcesses((p) => p.comm === 'mfsmaster' && NODES.some((n) => p.argv.includes(c.masterConfig[n]) || p.argv.some((a) => a.includes(c.mnt[n]))));
+      await terminate(masters.map((p) => p.pid), { deadline: new Deadline(15_000), log: QUIET_LOG(), what: 'test mfsmaster', afterKill: 'test cleanup' });
+      await fixture.cleanup();
+    });
+    // The fixture's configuration (ports, exports), with DATA_PATH on each node's store.
+    const base = readFileSync(fixture.configFile, 'utf8').replace(/^DATA_PATH = .*$/m, '');
+    for (const node of NODES) writeFileSync(c.masterConfig[node], `${base}DATA_PATH = ${join(c.mnt[node], 'mfs')}\n`);
+    const master = (node: Node, action: string, params: Record<string, string> = {}) =>
+      runAgent('mfsmaster', action, ocfEnv({ config: c.masterConfig[node], ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', OCF_RESOURCE_INSTANCE: 'master' }));
+
+    await startBoth(c);
+    expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+    const first = await master('alpha', 'start', { allow_empty_init: 'true' });
+    expect(first.code, first.stderr).toBe(0);
+    let client = await mountClient(fixture, 'client-alpha');
+    // Metadata only (no chunkservers here): a directory, an empty file, a symlink carrying text.
+    mkdirSync(join(client, 'dir'));
+    writeFileSync(join(client, 'dir', 'empty-file'), '');
+    symlinkSync('written through alpha', join(client, 'dir', 'before-switch-over'));
+    await unmountClient(client);
+
+    // Switch-over in Pacemaker's order: master stop, store demote here, store promote there, master start.
+    expect((await master('alpha', 'stop')).code).toBe(0);
+    const demote = await agent(c, 'alpha', 'demote');
+    expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    const promote = await agent(c, 'beta', 'promote', { fsck: 'true' });
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toContain('checking the file system on');
+    const second = await master('beta', 'start');
+    expect(second.code, second.stderr).toBe(0);
+    expect((await master('beta', 'monitor', {})).code).toBe(0);
+    client = await mountClient(fixture, 'client-beta');
+    expect(readlinkSync(join(client, 'dir', 'before-switch-over'))).toBe('written through alpha');
+    expect(statSync(join(client, 'dir', 'empty-file')).isFile()).toBe(true);
+    await unmountClient(client);
+    expect((await master('beta', 'stop')).code).toBe(0);
+  });
+});
