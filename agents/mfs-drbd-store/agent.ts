@@ -163,6 +163,17 @@ function masterSide(ctx: Context, required: boolean): Pick<StoreSettings, 'dataP
   }
 }
 
+/** A checked value; a stop falls back to the default instead: a bad parameter never fails a stop. */
+function lenient<T>(ctx: Context, checked: () => T, fallback: () => T): T {
+  try {
+    return checked();
+  } catch (error) {
+    if (ctx.action !== 'stop' || !(error instanceof OcfError)) throw error;
+    ctx.log.warn(`${error.message}: stopping with the default`);
+    return fallback();
+  }
+}
+
 async function store(ctx: Context, { needMaster = false, needDevice = true } = {}): Promise<StoreContext> {
   const drbd = drbdFor(ctx);
   const device = ctx.params.device ?? (needDevice ? (await drbd.devices(ctx.deadline))[0]! : '');
@@ -175,9 +186,9 @@ async function store(ctx: Context, { needMaster = false, needDevice = true } = {
     fsck: ctx.params.fsck,
     ...masterSide(ctx, needMaster),
     splitBrainPolicy: ctx.params.split_brain_policy,
-    unmountSignals: signals(ctx.params.unmount_signals),
+    unmountSignals: lenient(ctx, () => signals(ctx.params.unmount_signals), () => signals(parameters.unmount_signals.defaultText!)),
     unmountSignalDelayMs: ctx.params.unmount_signal_delay * 1000,
-    scores: scoreTable(ctx),
+    scores: lenient(ctx, () => scoreTable(ctx), () => parseScoreTable(DEFAULT_SCORE_TABLE_TEXT)),
     node: ctx.meta('on_node') || hostname(),
     instance: ctx.instance,
     historyDir: DEFAULT_HISTORY_DIR,

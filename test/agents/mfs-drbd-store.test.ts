@@ -71,5 +71,8 @@ describe('mfs-drbd-store: parameters and probes', () => {
     expect(recurring.exitReason).toContain("DRBD resource 'mfsnothere' is not configured on this node");
     const stop = await agent('stop', { drbd_resource: 'mfsnothere' });
     expect(stop.name, 'stop of what cannot run succeeds').toBe('OCF_SUCCESS');
+    const badParameters = await agent('stop', { drbd_resource: 'mfsnothere', unmount_signals: 'TERM FOO', adjust_master_score: '0 1000 10 10000' });
+    expect(badParameters.name, `a bad parameter never fails a stop: ${badParameters.stderr}`).toBe('OCF_SUCCESS');
+    expect(badParameters.stderr).toContain("parameter 'unmount_signals' names unknown signals: SIGFOO: stopping with the default");
   });
 });
