@@ -125,6 +125,15 @@ export function deviceNumbers(path: string): [number, number] | undefined {
   }
 }
 
+function openedForWrite(pid: string, fd: string): boolean {
+  try {
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+    return flags ? (parseInt(flags[1]!, 8) & 3) !== 0 : true;
+  } catch {
+    return true;
+  }
+}
+
 function timestamp(): string {
   const now = new Date();
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -138,7 +147,7 @@ function timestamp(): string {
  * demotion left open); a claim seen only through an exclusive open (a mount in another
  * mount namespace) counts too.
  */
-export function openers(path: string, loop: string | undefined): string[] {
+export function openers(path: string, loop: string | undefined, writersOnly = false): string[] {
   const found: string[] = [];
   const numbers = deviceNumbers(loop ?? path);
   if (!numbers || numbers[0] === DRBD_MAJOR) return found;
@@ -161,6 +170,8 @@ export function openers(path: string, loop: string | undefined): string[] {
       // A node replaced since it was opened (demotion republishes it) reads "PATH (deleted)".
       target = target.replace(/ \(deleted\)$/, '');
       if (target !== path && target !== loop) continue;
+      // The kernel refuses demotion for writers only (open_rw_cnt): O_WRONLY or O_RDWR.
+      if (writersOnly && !openedForWrite(pid, fd)) continue;
       let comm = '?';
       try {
         comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -175,7 +186,9 @@ export function openers(path: string, loop: string | undefined): string[] {
   let mounted = false;
   try {
     for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-      if (line.split(' ')[2] === id) mounted = true;
+      const fields = line.split(' ');
+      // A read-only mount does not hold the device open for writing.
+      if (fields[2] === id && !(writersOnly && /(^|,)ro(,|$)/.test(fields[5] ?? ''))) mounted = true;
     }
   } catch {
     /* no /proc */

@@ -108,15 +108,15 @@ function reconcile(state: EmulatorState, node: string): void {
   }
 }
 
-/** Who holds this node's devices of `resource` open. */
-function resourceOpeners(state: EmulatorState, node: string, resource: string): string[] {
+/** Who holds this node's devices of `resource` open (for writing only, with writersOnly). */
+function resourceOpeners(state: EmulatorState, node: string, resource: string, writersOnly = false): string[] {
   const kernel = kernelResource(state, node, resource);
   if (!kernel) return [];
   const found: string[] = [];
   const held = state.heldOpen[`${resource}|${node}`];
   for (const device of Object.values(kernel.devices)) {
     const loop = kernel.role === 'Primary' || kernel.forceIoFailures ? dataLoop(state, node, resource, device) : undefined;
-    found.push(...openers(device.path, loop));
+    found.push(...openers(device.path, loop, writersOnly));
     if (held) found.push(`${device.path} opened by ${held}`);
   }
   return found;
@@ -396,6 +396,10 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
       }
       case 'primary': {
         need(1, 'primary {resource} [--force]');
+        const kernel = requireResource(state, node, positional[0]!);
+        clearForcedIo(kernel, kernel.forceIoFailures ? resourceOpeners(state, node, positional[0]!) : []);
+        // After a forced demotion, I/O fails until the last opener is gone: no promotion meanwhile.
+        if (kernel.role === 'Secondary' && kernel.forceIoFailures) throw stateChangeFailed(positional[0]!, STATE_CHANGE.DEVICE_IN_USE);
         promote(state, node, positional[0]!, options.force === 'yes', Date.now(), logTo);
         return 0;
       }
@@ -403,7 +407,7 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         need(1, 'secondary {resource} [--force]');
         const resource = positional[0]!;
         requireResource(state, node, resource);
-        demote(state, node, resource, options.force === 'yes', resourceOpeners(state, node, resource), logTo);
+        demote(state, node, resource, options.force === 'yes', resourceOpeners(state, node, resource, true), logTo);
         return 0;
       }
       case 'down': {

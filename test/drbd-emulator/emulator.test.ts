@@ -154,12 +154,29 @@ describe('drbdadm over the emulated kernel', () => {
       expect(down.stderr).toContain('(-12) Device is held open by someone');
       expect((await drbd.drbdadm('alpha', ['secondary', '--force', 'r0'])).exitCode).toBe(0);
       expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toContain('r0 role:Secondary force-io-failures:yes\n');
+      // While I/O fails for the old opener, the node cannot be promoted again.
+      const again = await drbd.drbdadm('alpha', ['primary', 'r0']);
+      expect(again.exitCode).toBe(11);
+      expect(again.stderr).toContain('(-12) Device is held open by someone');
     } finally {
       opener.kill('SIGKILL');
       await new Promise((resolve) => opener.once('exit', resolve));
     }
     expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toMatch(/^r0 role:Secondary\n/);
     expect((await drbd.drbdadm('alpha', ['down', 'r0'])).exitCode).toBe(0);
+  });
+
+  it('a reader does not block demotion (the kernel counts writers only)', async () => {
+    const drbd = await twoNodes({ up: true });
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    const reader = spawn('sh', ['-c', `exec 3<${drbd.devices.alpha}; echo ready; exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve) => reader.stdout!.once('data', () => resolve()));
+      expect((await drbd.drbdadm('alpha', ['secondary', 'r0'])).exitCode).toBe(0);
+    } finally {
+      reader.kill('SIGKILL');
+      await new Promise((resolve) => reader.once('exit', resolve));
+    }
   });
 
   it('a mount on the Primary holds it open; the Secondary cannot mount', async () => {

@@ -8,6 +8,8 @@
  *   drbd-fault [-c FILE] hold-open RES NODE [WHO]    pretend NODE's device is held open by WHO
  *   drbd-fault [-c FILE] release RES NODE            undo hold-open
  *   drbd-fault [-c FILE] initial-sync RES NODE...    these nodes' disks hold the same UpToDate data
+ *   drbd-fault crash NODE                            NODE lost its power: its kernel forgets every resource (no
+ *                                                    demote, no detach: the on-disk meta-data stays as it was); peers lose it
  *   drbd-fault resync-ms MS                          later resyncs take MS milliseconds (0: instant, -1: until resync-done)
  *   drbd-fault resync-done RES                       running resyncs of RES end now
  *   drbd-fault handlers on|off                       run fence-peer/unfence-peer handlers (default off)
@@ -127,6 +129,18 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
         else delete state.heldOpen[`${resource}|${node}`];
         break;
       }
+      case 'crash': {
+        // Here the second word is the node: `drbd-fault crash NODE`.
+        const node = resource;
+        if (!node) throw new Error('usage: drbd-fault crash NODE');
+        for (const res of Object.keys(nodeState(state, node).kernel)) {
+          delete nodeState(state, node).kernel[res];
+          delete state.heldOpen[`${res}|${node}`];
+          for (const other of Object.keys(state.nodes)) if (other !== node && state.nodes[other]!.kernel[res]) touched.add(other);
+          log(node, `${res}: node crashed (fault hook): kernel state lost`);
+        }
+        break;
+      }
       case 'initial-sync': {
         if (!resource || rest.length === 0) throw new Error('usage: drbd-fault initial-sync RES NODE...');
         const gen = state.seq++;
@@ -139,7 +153,7 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
         break;
       }
       default:
-        throw new Error(`unknown fault hook '${command ?? ''}' (cut, heal, outdate, fail-disk, hold-open, release, initial-sync, resync-ms, resync-done, state, log)`);
+        throw new Error(`unknown fault hook '${command ?? ''}' (cut, heal, crash, outdate, fail-disk, hold-open, release, initial-sync, resync-ms, resync-done, state, log)`);
     }
     settle(state, Date.now(), log);
     for (const node of touched) reconcile(state, node);
