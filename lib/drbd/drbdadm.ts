@@ -116,8 +116,15 @@ export class Drbd {
     return this.exec('drbdadm', ['secondary', this.resource], deadline);
   }
 
-  down(deadline: Deadline): Promise<DrbdCommandResult> {
-    return this.exec('drbdadm', ['down', this.resource], deadline);
+  /**
+   * `drbdadm down RES`; when drbdadm cannot read the resource from the configuration (file
+   * gone or changed), `drbdsetup down RES` as LINBIT's agent does: a stop must still work.
+   */
+  async down(deadline: Deadline): Promise<DrbdCommandResult> {
+    const result = await this.exec('drbdadm', ['down', this.resource], deadline);
+    if (result.ok || (result.refusal !== 'no-such-resource' && !/no resources defined|Can not open|No such file/i.test(result.said))) return result;
+    this.options.log.warn(`drbdadm down ${this.resource}: ${result.said.split('\n').at(-1) ?? ''}; using drbdsetup down ${this.resource}`);
+    return this.exec('drbdsetup', ['down', this.resource], deadline);
   }
 
   disconnect(deadline: Deadline): Promise<DrbdCommandResult> {

@@ -83,6 +83,11 @@ describe('mfs-drbd-store over two emulated DRBD nodes: failures', () => {
     expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
     expect(await score(c, 'beta')).toBe(1000);
     expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('beta');
+    // A configuration file gone meanwhile does not block the stop (drbdsetup down, as LINBIT's agent).
+    const blind = await agent(c, 'beta', 'stop', { drbdconf: join(c.drbd.dir, 'gone.res') });
+    expect(blind.name, blind.stderr).toBe('OCF_SUCCESS');
+    expect(blind.stderr).toContain('using drbdsetup down');
+    expect(await state(c, 'beta')).toBeUndefined();
   });
 
   it('keeps scores right through notifications', async () => {

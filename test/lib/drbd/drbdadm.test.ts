@@ -30,6 +30,7 @@ case "$FAKE_MODE:$*" in
   *:*"sh-dev x") echo "'x' not defined in your config (for this host)." >&2; exit 1 ;;
   *:*"primary r0") printf 'r0: State change failed: (-2) Need access to UpToDate data\\nCommand %s terminated with exit code 17\\n' "'drbdsetup primary r0'" >&2; exit 17 ;;
   *:*"secondary r0") printf 'r0: State change failed: (-12) Device is held open by someone\\nadditional info from kernel:\\n/dev/drbd0 opened by mount (pid 4242) at 2023-01-09 14:51:18.123\\n' >&2; exit 11 ;;
+  *:*"down x") echo "'x' not defined in your config (for this host)." >&2; exit 1 ;;
   *:*"up r0") echo "r0: Failure: (125) Device has a net-config (use disconnect first)" >&2; exit 10 ;;
   *) exit 0 ;;
 esac
@@ -99,6 +100,17 @@ describe('Drbd (DRBD 9)', () => {
     await expect(d.up(deadline())).rejects.toThrow(/drbdadm up r0: exit code 10.*\(125\) Device has a net-config/);
     expect((await d.connect(deadline(), { discardMyData: true })).ok).toBe(true);
     expect(calls()).toEqual(['drbdadm primary r0', 'drbdadm secondary r0', 'drbdadm up r0', 'drbdadm connect --discard-my-data r0']);
+  });
+});
+
+describe('Drbd down', () => {
+  it('falls back to drbdsetup down when the configuration no longer names the resource', async () => {
+    const d = drbd('v9', 'x');
+    expect((await d.down(deadline())).ok).toBe(true);
+    expect(calls()).toEqual(['drbdadm -c /etc/drbd.d/r0.res down x', 'drbdsetup down x']);
+    const normal = drbd('v9');
+    expect((await normal.down(deadline())).ok).toBe(true);
+    expect(calls()).toEqual(['drbdadm -c /etc/drbd.d/r0.res down r0']);
   });
 });
 
