@@ -110,6 +110,7 @@ describe('the .deb', () => {
         expect([binary.uid, binary.gid, binary.mode & 0o7777]).toEqual([0, 0, 0o755]);
         expect(JSON.parse((await ok(INSTALLED_BINARY, ['--programs'], 30_000)).stdout)).toEqual(programs);
         const agents = programs.filter((program) => program.kind === 'agent');
+        expect(agents.map((agent) => agent.name)).toEqual(expect.arrayContaining(['mfsmaster', 'mfs-drbd-store', 'mfs-metarestore']));
         for (const { name } of agents) {
           const path = `${OCF_PROVIDER_DIR}/${name}`;
           expect(lstatSync(path).isSymbolicLink()).toBe(true);
