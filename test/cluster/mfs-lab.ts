@@ -142,6 +142,7 @@ export class MfsLab {
     for (const node of NODES) await on(node, 'drbdadm', ['up', DRBD_RESOURCE]);
     await on('node1', 'drbdadm', ['primary', '--force', DRBD_RESOURCE]);
     await on('node1', 'mkfs.ext4', ['-q', '-F', '/dev/drbd0']);
+    await on('node1', 'mkdir', ['-p', STORE_MOUNT]);
     await on('node1', 'mount', ['/dev/drbd0', STORE_MOUNT]);
     await on('node1', 'mkdir', ['-p', this.dataPath]);
     await on('node1', 'cp', [join(this.paths.state, 'metadata.mfs.new'), `${this.dataPath}/metadata.mfs`]);
@@ -150,6 +151,11 @@ export class MfsLab {
     await on('node1', 'drbdadm', ['secondary', DRBD_RESOURCE]);
     for (const node of NODES) await on(node, 'drbdadm', ['down', DRBD_RESOURCE]);
     this.log('metadata store initialised (new, empty file system on the replicated device)');
+  }
+
+  /** A fault hook of the DRBD emulator (drbd-fault), with the lab's shared state. */
+  async drbdFault(args: string[]): Promise<void> {
+    await must(run(join(this.paths.usrOverlay, 'sbin', 'drbd-fault'), args, { timeoutMs: 30_000 }));
   }
 
   /** The node where the master runs, per Pacemaker (crm_mon asked on any running node). */

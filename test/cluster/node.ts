@@ -4,6 +4,7 @@
  * network namespace with its addresses goes too), orderly shutdown, and commands inside it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Deadline, sleep } from '../../lib/ocf/deadline.js';
 import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
@@ -58,12 +59,17 @@ export async function powerOn(paths: LabPaths, node: NodeName): Promise<number> 
   return init;
 }
 
-/** Cuts the power: SIGKILL of the node's init. */
+/**
+ * Cuts the power: SIGKILL of the node's init. The emulated DRBD "kernel" of the node (state in
+ * a shared file, unlike a real kernel's) is told it crashed, so that it forgets its resources.
+ */
 export async function powerOff(paths: LabPaths, node: NodeName): Promise<void> {
   const pid = initPid(paths, node);
   if (!pid) return;
   signalProcess(pid, 'SIGKILL');
   if (!(await waitForExit([pid], new Deadline(10_000)))) throw new Error(`${node}: init ${pid} survived SIGKILL`);
+  const drbdFault = join(paths.usrOverlay, 'sbin', 'drbd-fault');
+  if (existsSync(drbdFault)) await must(run(drbdFault, ['crash', node], { timeoutMs: 20_000 }));
 }
 
 /** Orderly shutdown (pacemaker, then corosync), bounded; then the power is cut anyway. */

@@ -88,9 +88,16 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
   partition: {
     name: 'network partition of the active node',
-    fault: (_lab, active) => setLink(active, false),
-    // The survivor fences it (reboot: a new cable comes with the new boot).
-    restore: (lab) => settle(lab),
+    async fault(lab, active) {
+      await setLink(active, false);
+      // DRBD replicates over the same network: its link goes too (the emulator cannot see the cable).
+      await lab.drbdFault(['cut', 'r0']);
+    },
+    // The survivor fences it (reboot: a new cable comes with the new boot); then DRBD reconnects.
+    async restore(lab) {
+      await lab.drbdFault(['heal', 'r0']);
+      await settle(lab);
+    },
   },
 };
 
