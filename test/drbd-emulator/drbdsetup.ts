@@ -301,6 +301,9 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         }
         if (existing) throw failure(resource, [174, 'Already exists']);
         kernel.peers[peerNodeId] = { nodeId: Number(peerNodeId), name: name ?? `peer${peerNodeId}`, netOptions, paths: [], connect: false, discardMyData: false, peerDeviceOptions: {} };
+        // The kernel knows fencing peers from the meta-data (MDF_PEER_FENCING) already at attach;
+        // `adjust --skip-net` attaches before the peer exists here, so decide again now.
+        for (const device of Object.values(kernel.devices)) if (device.attached && !device.consistent) markConsistentIfUnfenced(state, node, resource, device);
         return 0;
       }
       case 'new-path':

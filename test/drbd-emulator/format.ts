@@ -76,7 +76,8 @@ function printPeerDeviceStatistics(w: Printer, indent: number, p: PeerDeviceView
   w.print(indent, ' unacked:0');
   if (!details) return;
   w.print(indent, ' dbdt1:0.00');
-  w.print(indent, ` eta:${p.outOfSync > 0 ? 'nan' : '0'}`);
+  // No resync throughput is modelled (db1 = 0): drbdsetup prints printf("%.0f", NAN).
+  w.print(indent, ' eta:nan');
 }
 
 function printDeviceStatistics(w: Printer, indent: number, sizeKiB: number, verbose: number, statistics: boolean): void {

@@ -4,7 +4,7 @@
  * namespaces: hostname, /proc/drbd), its promotion score goes through crm_master into a CIB
  * file (CIB_file, two online nodes made by crm_simulate), as Pacemaker would keep it.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OCF } from '../../lib/ocf/exit-codes.js';
@@ -29,19 +29,19 @@ afterAll(async () => {
 });
 
 /** One action of ocf:linbit:drbd on `node`, with the environment Pacemaker gives a promotable clone. */
-async function linbit(node: string, action: string, extra: Record<string, string> = {}) {
-  const { file, args } = onNodeCommand(drbd, node, LINBIT_AGENT, [action]);
+async function linbit(node: string, action: string, extra: Record<string, string> = {}, setup: TwoNodeSetup = drbd) {
+  const { file, args } = onNodeCommand(setup, node, LINBIT_AGENT, [action]);
   const result = await run(file, args, {
     extendEnv: false,
     timeoutMs: 60_000,
     env: {
       PATH: `${EMULATOR_BIN}:/usr/sbin:/usr/bin:/sbin:/bin`,
-      DRBD_EMULATOR_STATE: drbd.stateDir,
+      DRBD_EMULATOR_STATE: setup.stateDir,
       CIB_file: cib,
       OCF_ROOT: '/usr/lib/ocf',
       OCF_RESOURCE_INSTANCE: 'drbd0',
-      OCF_RESKEY_drbd_resource: drbd.resource,
-      OCF_RESKEY_drbdconf: drbd.config,
+      OCF_RESKEY_drbd_resource: setup.resource,
+      OCF_RESKEY_drbdconf: setup.config,
       OCF_RESKEY_crm_feature_set: '3.16.2',
       OCF_RESKEY_CRM_meta_clone_max: '2',
       OCF_RESKEY_CRM_meta_clone_node_max: '1',
@@ -116,6 +116,29 @@ describe('ocf:linbit:drbd over the DRBD emulator', () => {
       expect((await linbit(node, 'monitor', probe)).exitCode).toBe(OCF.NOT_RUNNING);
       expect(await score(node)).toBeUndefined();
       expect(existsSync(drbd.devices[node]!)).toBe(false);
+    }
+  });
+
+  it('with fencing: alone after start its disk is Consistent (no score); promote fences the peer through the handler', async () => {
+    const fenced = await createTwoNodeSetup({ net: 'fencing resource-only;' });
+    try {
+      const handler = join(fenced.dir, 'fence.sh');
+      writeFileSync(handler, `#!/bin/sh\necho "fence-peer $DRBD_RESOURCE on $(uname -n)" >> "$(dirname "$0")/handlers.log"\nexit 5\n`, { mode: 0o755 });
+      writeFileSync(fenced.config, readFileSync(fenced.config, 'utf8').replace('  net {', `  handlers {\n    fence-peer "${handler}";\n  }\n  net {`));
+      expect((await fenced.fault(['handlers', 'on'])).exitCode).toBe(0);
+      expect((await linbit('alpha', 'start', {}, fenced)).exitCode).toBe(OCF.SUCCESS);
+      expect((await fenced.drbdsetup('alpha', ['events2', '--now', 'r0'])).stdout).toContain('disk:Consistent');
+      // LINBIT gives Consistent data without a good peer no promotion score.
+      expect((await linbit('alpha', 'monitor', {}, fenced)).exitCode).toBe(OCF.SUCCESS);
+      expect(await score('alpha')).toBeUndefined();
+      // Promoted anyway (as by an operator): drbdadm primary fences the peer first.
+      const promoted = await linbit('alpha', 'promote', {}, fenced);
+      expect(promoted.exitCode, promoted.stderr).toBe(OCF.SUCCESS);
+      expect(readFileSync(join(fenced.dir, 'handlers.log'), 'utf8')).toBe('fence-peer r0 on alpha\n');
+      expect((await linbit('alpha', 'monitor', {}, fenced)).exitCode).toBe(OCF.RUNNING_PROMOTED);
+      expect((await linbit('alpha', 'stop', {}, fenced)).exitCode).toBe(OCF.SUCCESS);
+    } finally {
+      await fenced.cleanup();
     }
   });
 });
