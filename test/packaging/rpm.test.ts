@@ -106,6 +106,34 @@ describe('the RPM', () => {
   });
 });
 
+describe('the RPM installed by rpm into a temporary root', () => {
+  it('rpm -i installs it (no scriptlet), its agents run there, and rpm -e removes every file and directory it owns', async () => {
+    const root = mkdtempSync('/tmp/mfs-ocf-rpm-root-');
+    const rpm = async (...args: string[]) => {
+      const result = await run('rpm', ['--root', root, ...args], { timeoutMs: 120_000 });
+      expect(result.exitCode, `rpm ${args.join(' ')}: ${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    try {
+      await rpm('--initdb');
+      // --nodeps: the temporary root has no glibc or resource-agents of its own.
+      await rpm('-i', '--nodeps', packages.rpm);
+      const owned = (await rpm('-ql', PACKAGE_JSON.name)).split('\n');
+      expect(owned).toContain('/usr/lib/mfs-ocf/mfs-ocf');
+      for (const path of owned) expect(() => lstatSync(join(root, path)), path).not.toThrow();
+      for (const { name } of programs.filter((program) => program.kind === 'agent')) {
+        const metadata = await run(join(root, 'usr', 'lib', 'ocf', 'resource.d', 'mfs', name), ['meta-data'], { env: ocfEnv({}), timeoutMs: 30_000 });
+        expect(metadata.exitCode, metadata.stderr).toBe(0);
+        expect((await parseMetadata(metadata.stdout)).name).toBe(name);
+      }
+      await rpm('-e', PACKAGE_JSON.name);
+      expect(owned.filter((path) => existsSync(join(root, path)))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the RPM payload, unpacked', () => {
   it('holds the agents of the built executable, which run from the unpacked root', async () => {
     const binary = join(payload, 'usr', 'lib', 'mfs-ocf', 'mfs-ocf');
