@@ -8,24 +8,27 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../../test/helpers/built.js';
 import { crashRun, type CrashOptions, type CrashResult } from '../../test/durability/crash.js';
+import { metaloggerCrashRun } from '../../test/durability/metalogger-crash.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-const rows: Array<{ name: string; options: CrashOptions }> = [
+const rows: Array<{ name: string; options: CrashOptions; run?: () => Promise<CrashResult> }> = [
   { name: 'mode 0', options: { changelogSaveMode: 0, killAfterMs: [1000, 3000] } },
   { name: 'mode 0, data writer stalled 300 ms', options: { changelogSaveMode: 0, killAfterMs: [1000, 3000], stallDataWriterMs: 300 } },
   { name: 'mode 1', options: { changelogSaveMode: 1, killAfterMs: [1000, 3000] } },
   { name: 'mode 1, data writer stalled 300 ms', options: { changelogSaveMode: 1, killAfterMs: [1000, 3000], stallDataWriterMs: 300 } },
   { name: 'mode 2', options: { changelogSaveMode: 2, killAfterMs: [1000, 3000] } },
+  // The DRBD-less topology: the metalogger node is promoted; it lags the master asynchronously.
+  { name: 'metalogger path (mode 1, promoted)', options: { changelogSaveMode: 1, killAfterMs: [1000, 3000] }, run: () => metaloggerCrashRun([1000, 3000]) },
 ];
 
 const sum = (results: CrashResult[], pick: (r: CrashResult) => number) => results.reduce((total, r) => total + pick(r), 0);
 const report: Array<Record<string, unknown>> = [];
 console.log(`crash runs: ${RUNS} per row (SIGKILL of the master at a random moment while a client writes through mfsmount)`);
 console.log('row                                   acked    lost   runs losing   window s   ops/s');
-for (const { name, options } of rows) {
+for (const { name, options, run } of rows) {
   const results: CrashResult[] = [];
-  for (let i = 0; i < RUNS; i++) results.push(await crashRun(options));
+  for (let i = 0; i < RUNS; i++) results.push(await (run ? run() : crashRun(options)));
   const acked = sum(results, (r) => r.acknowledged);
   const lost = sum(results, (r) => r.lost);
   const windowS = sum(results, (r) => r.windowMs) / 1000;
