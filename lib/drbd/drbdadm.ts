@@ -3,12 +3,13 @@
  * Argument arrays only; every run bounded by the action's deadline. What their output means
  * is parsed in state.ts, what their refusals mean in decisions.ts.
  */
+import { readFileSync } from 'node:fs';
 import type { Deadline } from '../ocf/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { classifyRefusal, type DrbdRefusal } from './decisions.js';
-import { isDrbd84, parse84, parseEvents2, parseVersion, type DrbdVersions, type ResourceState } from './state.js';
+import { isDrbd84, parse84, parseEvents2, parseProcDrbd, parseVersion, type DrbdVersions, type ResourceState } from './state.js';
 
 /** Longest any single DRBD command may take (the action's deadline bounds it further). */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -26,6 +27,8 @@ export interface DrbdOptions {
   log: Logger;
   /** Extra environment for the tools (tests: the emulator's node). */
   env?: Record<string, string | undefined>;
+  /** Where the kernel module reports its version (tests). */
+  procDrbd?: string;
 }
 
 export class Drbd {
@@ -56,8 +59,23 @@ export class Drbd {
     return result;
   }
 
+  /**
+   * The versions; the kernel module's from /proc/drbd when it is loaded (a file read, no
+   * process: the monitor path), else from `drbdadm --version`.
+   */
   async versions(deadline: Deadline): Promise<DrbdVersions> {
     if (this.versionsCache) return this.versionsCache;
+    let procDrbd = '';
+    try {
+      procDrbd = readFileSync(this.options.procDrbd ?? '/proc/drbd', 'utf8');
+    } catch {
+      /* no module loaded (or an emulator): ask drbdadm */
+    }
+    const kernel = parseProcDrbd(procDrbd);
+    if (kernel > 0) {
+      this.versionsCache = { utils: 0, kernel };
+      return this.versionsCache;
+    }
     const result = await this.exec('drbdadm', ['--version'], deadline, 10_000);
     this.versionsCache = parseVersion(result.stdout);
     return this.versionsCache;

@@ -315,6 +315,15 @@ export function parseVersion(text: string): DrbdVersions {
   return { utils: code('DRBDADM_VERSION_CODE'), kernel: code('DRBD_KERNEL_VERSION_CODE') };
 }
 
+/**
+ * The kernel module's version code from /proc/drbd (`version: 8.4.11 (api:1/proto:86-101)` or
+ * `version: 9.2.2 (api:2/proto:86-121)`); 0 when the text does not say.
+ */
+export function parseProcDrbd(text: string): number {
+  const match = /^version: (\d+)\.(\d+)\.(\d+)/m.exec(text);
+  return match ? (Number(match[1]) << 16) | (Number(match[2]) << 8) | Number(match[3]) : 0;
+}
+
 /** Which generation of the command line to speak: 8.4 when the kernel module says so. */
 export function isDrbd84(versions: DrbdVersions): boolean {
   return versions.kernel > 0 && versions.kernel < 0x090000;

@@ -103,6 +103,17 @@ describe('Drbd (DRBD 9)', () => {
   });
 });
 
+describe('Drbd versions', () => {
+  it('takes the module version from /proc/drbd when there is one, without running drbdadm', async () => {
+    writeFileSync(join(dir, 'calls.log'), '');
+    writeFileSync(join(dir, 'proc-drbd'), 'version: 8.4.11 (api:1/proto:86-101)\n');
+    const d = new Drbd({ resource: 'r0', configFile: undefined, log, procDrbd: join(dir, 'proc-drbd'), env: { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, FAKE_MODE: 'v84' } });
+    expect(await d.versions(deadline())).toEqual({ utils: 0, kernel: 0x08040b });
+    expect(describeState((await d.state(deadline()))!)).toContain('SyncTarget');
+    expect(calls().sort()).toEqual(['drbdadm cstate r0', 'drbdadm dstate r0', 'drbdadm role r0']);
+  });
+});
+
 describe('Drbd down', () => {
   it('falls back to drbdsetup down when the configuration no longer names the resource', async () => {
     const d = drbd('v9', 'x');

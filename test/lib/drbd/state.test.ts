@@ -3,7 +3,7 @@
  * formats of drbd-utils 9.22 as in DRBD-FACTS.md), role/cstate/dstate (8.4), --version.
  */
 import { describe, expect, it } from 'vitest';
-import { describeState, isDrbd84, parse84, parseEvents2, parseStatusJson, parseVersion } from '../../../lib/drbd/state.js';
+import { describeState, isDrbd84, parse84, parseEvents2, parseProcDrbd, parseStatusJson, parseVersion } from '../../../lib/drbd/state.js';
 
 const P = 'name:r0 peer-node-id:1 conn-name:node2';
 
@@ -195,5 +195,16 @@ describe('drbdadm --version', () => {
     expect(isDrbd84(parseVersion(installed))).toBe(false);
     expect(isDrbd84(parseVersion(installed.replace('0x000000', '0x090202')))).toBe(false);
     expect(isDrbd84(parseVersion(installed.replace('0x000000', '0x080411')))).toBe(true);
+  });
+});
+
+describe('/proc/drbd', () => {
+  it.each([
+    ['version: 9.2.2 (api:2/proto:86-121)\nGIT-hash: 65ffd5b0 build by root@vm\nTransports (api:18): tcp (9.2.2)\n', 0x090202],
+    ['version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 2A6E9E2C4EC7F4BA9A2C8E2\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n', 0x08040b],
+    ['', 0],
+  ])('reads the module version from %j', (text, code) => {
+    expect(parseProcDrbd(text)).toBe(code);
+    if (code) expect(isDrbd84({ utils: 0, kernel: code })).toBe(code < 0x090000);
   });
 });
