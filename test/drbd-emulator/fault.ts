@@ -1,6 +1,7 @@
 /**
  * Fault hooks: what tests do to the emulated cluster that no DRBD command does.
  *
+ *   drbd-fault crash NODE                            NODE lost power: its kernel forgets every resource
  *   drbd-fault [-c FILE] cut RES [NODE_A NODE_B]     cut the replication link (all pairs of RES)
  *   drbd-fault [-c FILE] heal RES [NODE_A NODE_B]    restore it (the nodes reconnect: resync or split brain)
  *   drbd-fault [-c FILE] outdate RES NODE            outdate NODE's disk, as a fence-peer handler does
@@ -20,6 +21,7 @@
 import { existsSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hostVolumes } from './config.js';
+import { releaseLoop } from './devices.js';
 import { detachDevice, reconcile } from './drbdsetup.js';
 import { finishResync, kernelResource, link, settle } from './model.js';
 import { kernelLog, nodeState, stateDir, withState, type EmulatorState } from './state.js';
@@ -71,6 +73,22 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
       case 'resync-ms':
         state.settings.resyncMs = Number(resource ?? '0');
         return 0;
+      case 'crash': {
+        // Power loss: the node's kernel state is gone (its devices went with its /dev), the
+        // meta-data on its disk stays; peers lose the connection as a real peer would.
+        const node = resource;
+        if (!node) throw new Error('usage: drbd-fault crash NODE');
+        const kernels = state.nodes[node]?.kernel ?? {};
+        for (const [res, kernel] of Object.entries(kernels)) {
+          for (const device of Object.values(kernel.devices)) if (device.attached && device.backingDev) releaseLoop(state, node, device.backingDev);
+          delete kernels[res];
+          delete state.heldOpen[`${res}|${node}`];
+          log(node, `${res}: node crashed (fault hook): the kernel forgot the resource`);
+        }
+        state.pending = (state.pending ?? []).filter((p) => p.node !== node);
+        settle(state, Date.now(), log);
+        return 0;
+      }
       case 'handlers':
         state.settings.handlers = resource === 'on';
         return 0;

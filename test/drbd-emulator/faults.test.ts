@@ -203,4 +203,17 @@ describe('DRBD emulator fault hooks', () => {
     expect((await setup.drbdadm('beta', ['dstate', 'r0'])).stdout).toBe('UpToDate/UpToDate');
     expect((await setup.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha role:Primary\n    peer-disk:UpToDate\n');
   });
+
+  it('crash: the node forgets its resources, its peer sees it gone, promotes, and is SyncSource when it returns', async () => {
+    const drbd = await twoNodes();
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['crash', 'alpha'])).exitCode).toBe(0);
+    // The emulated kernel knows nothing of r0 on alpha any more (its /dev went with it: the node is left as it was).
+    expect((await drbd.drbdsetup('alpha', ['events2', '--now', 'r0'])).stdout).toBe('exists -');
+    expect((await drbd.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha connection:Connecting\n');
+    expect((await drbd.drbdadm('beta', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['up', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  beta role:Primary\n    peer-disk:UpToDate\n');
+    expect((await drbd.fault(['log'])).stdout).toContain('alpha: r0: resync started, SyncTarget from beta');
+  });
 });
