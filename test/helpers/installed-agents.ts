@@ -4,30 +4,17 @@
  * agents there, under an exclusive lock shared by every test that touches that directory
  * (the packaging tests install the .deb there too), and remove them afterwards.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, rmdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from '../../lib/ocf/deadline.js';
 import { AGENT_DIR, BINARY } from './built.js';
+import { withDirectoryLock } from './lock.js';
 
 export const OCF_PROVIDER_DIR = '/usr/lib/ocf/resource.d/mfs';
 const LOCK = '/run/lock/mfs-ocf-test-agents.lock';
 
 /** Runs `body` while holding the lock on the provider directory (bounded wait: 10 min). */
-export async function withProviderDirectory<T>(body: () => Promise<T>): Promise<T> {
-  for (let tries = 0; ; tries++) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 6000) throw error;
-      await sleep(100);
-    }
-  }
-  try {
-    return await body();
-  } finally {
-    rmdirSync(LOCK);
-  }
+export function withProviderDirectory<T>(body: () => Promise<T>): Promise<T> {
+  return withDirectoryLock(LOCK, body, 600_000);
 }
 
 /** Installs links to the built agents in the provider directory while `body` runs. */

@@ -13,7 +13,7 @@ import { parseMetadata } from '../../packaging/man-page.js';
 import { ocfEnv } from '../helpers/built.js';
 import { OCF_PROVIDER_DIR, withProviderDirectory } from '../helpers/installed-agents.js';
 import { createMasterFixture, type MasterFixture } from '../helpers/moosefs.js';
-import { ensurePackages, PACKAGE_JSON, type Packages, type Program } from './packages.js';
+import { ensurePackages, PACKAGE_JSON, PACKAGE_VERSION, type Packages, type Program } from './packages.js';
 
 const INSTALLED_BINARY = '/usr/lib/mfs-ocf/mfs-ocf';
 const MFSMASTER = `${OCF_PROVIDER_DIR}/mfsmaster`;
@@ -78,7 +78,7 @@ describe('the .deb', () => {
   it('declares its dependencies as an admin expects and has no maintainer scripts', async () => {
     const field = async (name: string) => (await ok('dpkg-deb', ['-f', packages.deb, name])).stdout;
     expect(await field('Package')).toBe(PACKAGE_JSON.name);
-    expect(await field('Version')).toBe(PACKAGE_JSON.version.replace('-', '~'));
+    expect(await field('Version')).toBe(PACKAGE_VERSION);
     expect(await field('Architecture')).toBe('amd64');
     const depends = await field('Depends');
     expect(depends).not.toMatch(/node/i);

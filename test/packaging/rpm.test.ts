@@ -11,7 +11,7 @@ import { parseMetadata } from '../../packaging/man-page.js';
 import { ocfEnv, ROOT } from '../helpers/built.js';
 import { validateMetadata } from '../helpers/metadata.js';
 import { createMasterFixture, type MasterFixture } from '../helpers/moosefs.js';
-import { ensurePackages, PACKAGE_JSON, type Packages, type Program } from './packages.js';
+import { ensurePackages, PACKAGE_JSON, PACKAGE_VERSION, type Packages, type Program } from './packages.js';
 
 let packages: Packages;
 let programs: Program[];
@@ -42,7 +42,7 @@ afterAll(async () => {
 describe('the RPM', () => {
   it('is named and versioned from package.json', async () => {
     const info = await rpmQuery('--qf', '%{NAME}|%{VERSION}|%{RELEASE}|%{ARCH}|%{LICENSE}|%{SUMMARY}');
-    expect(info.split('|')).toEqual([PACKAGE_JSON.name, PACKAGE_JSON.version.replace('-', '~'), '1', 'x86_64', PACKAGE_JSON.license, expect.stringMatching(/MooseFS/)]);
+    expect(info.split('|')).toEqual([PACKAGE_JSON.name, PACKAGE_VERSION, '1', 'x86_64', PACKAGE_JSON.license, expect.stringMatching(/MooseFS/)]);
     expect(await rpmQuery('-i')).toMatch(/^Description :\n.*no\s+Node\.js/ms);
   });
 
@@ -96,7 +96,7 @@ describe('the RPM', () => {
   it('has no scriptlet (upgrade and removal restart nothing) and a changelog', async () => {
     expect(await rpmQuery('--scripts')).toBe('');
     expect(await rpmQuery('--triggers')).toBe('');
-    expect(await rpmQuery('--changelog')).toContain(`- ${PACKAGE_JSON.version.replace('-', '~')}-1`);
+    expect(await rpmQuery('--changelog')).toContain(`- ${PACKAGE_VERSION}-1`);
   });
 
   it('passes rpmlint with no error and no warning beyond the explained filters', async () => {
