@@ -216,4 +216,19 @@ describe('DRBD emulator fault hooks', () => {
     expect((await drbd.drbdadm('alpha', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  beta role:Primary\n    peer-disk:UpToDate\n');
     expect((await drbd.fault(['log'])).stdout).toContain('alpha: r0: resync started, SyncTarget from beta');
   });
+
+  it('after-sb-1pri discard-secondary: a split brain with one Primary is solved at the handshake', async () => {
+    const drbd = await twoNodes({ net: 'after-sb-1pri discard-secondary;' });
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['cut', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['secondary', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.fault(['heal', 'r0'])).exitCode).toBe(0);
+    expect((await drbd.drbdadm('beta', ['status', 'r0'])).stdout).toBe('r0 role:Secondary\n  disk:UpToDate\n  alpha role:Primary\n    peer-disk:UpToDate\n');
+    const log = (await drbd.fault(['log'])).stdout;
+    expect(log).toContain('beta: drbd r0: Split-Brain detected, 1 primaries, automatically solved. Sync from peer node');
+    expect(log).not.toContain('unresolved');
+    // The running net options (drbdsetup show) match the file: adjust has nothing to do.
+    expect((await drbd.drbdadm('alpha', ['-d', 'adjust', 'r0'])).stdout).toBe('');
+  });
 });

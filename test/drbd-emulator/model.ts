@@ -300,6 +300,15 @@ function handshake(state: EmulatorState, resource: string, a: string, b: string,
     if (found === 'split-brain') break;
   }
   if (direction === 'split-brain') {
+    const solved = afterSplitBrain(kernelA, kernelB, peerAB, a, b);
+    if (solved) {
+      const primaries = [kernelA, kernelB].filter((k) => k.role === 'Primary').length;
+      log(solved.source, `drbd ${resource}: Split-Brain detected, ${primaries} primaries, automatically solved. Sync from this node`);
+      log(solved.target, `drbd ${resource}: Split-Brain detected, ${primaries} primaries, automatically solved. Sync from peer node`);
+      direction = solved;
+    }
+  }
+  if (direction === 'split-brain') {
     peerAB.connect = false;
     peerBA.connect = false;
     l.splitBrain = true;
@@ -330,6 +339,19 @@ function handshake(state: EmulatorState, resource: string, a: string, b: string,
     }
   }
   if (direction !== 'none') startResync(state, resource, direction.source, direction.target, now, log);
+}
+
+/**
+ * The after-sb-* policy that needs no write history: after-sb-1pri discard-secondary. The
+ * others (discard-younger-primary, discard-least-changes, consensus, ...) behave as the
+ * default, disconnect.
+ */
+export function afterSplitBrain(kernelA: KernelResource, kernelB: KernelResource, peerAB: KernelPeer, a: string, b: string): { source: string; target: string } | undefined {
+  const primaries = [kernelA.role, kernelB.role].filter((role) => role === 'Primary').length;
+  if (primaries === 1 && (peerAB.netOptions['after-sb-1pri'] ?? 'disconnect') === 'discard-secondary') {
+    return kernelA.role === 'Primary' ? { source: a, target: b } : { source: b, target: a };
+  }
+  return undefined;
 }
 
 export function startResync(state: EmulatorState, resource: string, source: string, target: string, now: number, log: Logger): void {
