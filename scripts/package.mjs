@@ -191,14 +191,14 @@ function walk(dir, base = dir) {
   });
 }
 
-function rpm(stageRoot, programs, helpers, version) {
+function rpm(stageRoot, programs, helpers, version, releases) {
   const topdir = join(work, 'rpm');
   const sources = join(topdir, 'SOURCES');
   mkdirSync(sources, { recursive: true });
   copyFileSync(join(root, 'LICENSE'), join(sources, 'LICENSE'));
   copyFileSync(join(packaging, 'CHANGELOG.md'), join(sources, 'CHANGELOG.md'));
   const changelogFile = join(topdir, 'changelog');
-  writeFileSync(changelogFile, `${helpers.rpmChangelog(helpers.parseChangelog(readFileSync(join(packaging, 'CHANGELOG.md'), 'utf8')), maintainer)}\n`);
+  writeFileSync(changelogFile, `${helpers.rpmChangelog(releases, maintainer)}\n`);
   const toolFiles = join(topdir, 'tool-files');
   const tools = programs.filter((program) => program.kind === 'tool');
   writeFileSync(toolFiles, tools.flatMap(({ name }) => [`%{_bindir}/${name}`, `%{_mandir}/man1/${name}.1*`]).join('\n') + '\n');
@@ -221,12 +221,11 @@ function rpm(stageRoot, programs, helpers, version) {
   return { built: join(topdir, 'RPMS', 'x86_64', file), file };
 }
 
-function deb(stageRoot, helpers, version) {
+function deb(stageRoot, helpers, version, releases) {
   const debRoot = join(work, 'deb');
   linkTree(stageRoot, debRoot);
   const doc = join(debRoot, 'usr', 'share', 'doc', pkg.name);
   writeFile(join(doc, 'copyright'), readFileSync(join(packaging, 'deb', 'copyright')));
-  const releases = helpers.parseChangelog(readFileSync(join(packaging, 'CHANGELOG.md'), 'utf8'));
   writeFile(join(doc, 'changelog.gz'), gzipSync(helpers.debianChangelog(releases, pkg.name, maintainer), { level: 9 }));
   writeFile(join(debRoot, 'usr', 'share', 'lintian', 'overrides', pkg.name), readFileSync(join(packaging, 'deb', 'lintian-overrides')));
   for (const { path, info } of walk(debRoot)) if (info.isDirectory()) chmodSync(path, 0o755);
@@ -269,7 +268,7 @@ try {
   const context = { source: `${pkg.name} ${pkg.version}`, date: releases[0].date };
   const { stageRoot, pages } = stage(executable, programs, helper, context);
   await writeManPages(stageRoot, pages);
-  const packages = [rpm(stageRoot, programs, helper, version), deb(stageRoot, helper, version)];
+  const packages = [rpm(stageRoot, programs, helper, version, releases), deb(stageRoot, helper, version, releases)];
   mkdirSync(out, { recursive: true });
   for (const { built, file } of packages) renameSync(built, join(out, file));
   // What the packages were made from, for the tests (others may rebuild dist/ meanwhile).
