@@ -311,7 +311,10 @@ export async function verifyDataDirectory(ctx: StoreContext): Promise<void> {
 async function backToSecondary(ctx: StoreContext): Promise<void> {
   const s = ctx.settings;
   try {
-    if (findMount(s.directory)) await unmountWithKill({ directory: s.directory, signals: [], signalDelayMs: 0, deadline: ctx.deadline, reserveMs: 1000, log: ctx.log });
+    const health = mountHealth(s, { writeProbe: false });
+    if (health !== 'not-mounted' && health !== 'wrong-device') {
+      await unmountWithKill({ directory: s.directory, signals: [], signalDelayMs: 0, deadline: ctx.deadline, reserveMs: 1000, log: ctx.log });
+    }
     const result = await s.drbd.secondary(ctx.deadline);
     if (!result.ok) ctx.log.error(`drbdadm secondary ${s.drbd.resource} after a failed promote: ${result.said}`);
   } catch (error) {
@@ -352,7 +355,10 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
     }
   }
   try {
-    if (!findMount(s.directory)) {
+    // Mount unless our device is already mounted there: another mount at the directory (a bind
+    // mount, an empty tmpfs) is not the store, and the store goes on top of it.
+    const before = mountHealth(s, { writeProbe: false });
+    if (before === 'not-mounted' || before === 'wrong-device') {
       if (s.fsck) {
         ctx.log.info(`checking the file system on ${s.device}`);
         await checkFilesystem(s.device, s.fstype, ctx.deadline.slice(0.6, Infinity, 2000), ctx.log);
@@ -388,7 +394,9 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   let state = await drbd.state(ctx.deadline);
   if (!state) return OCF.NOT_RUNNING;
   remember(ctx, state);
-  const wasMounted = findMount(s.directory) !== undefined;
+  // Only the store's own mount: whatever else is mounted at the directory is not ours to take away.
+  const health = mountHealth(s, { writeProbe: false });
+  const wasMounted = health !== 'not-mounted' && health !== 'wrong-device';
   if (wasMounted) {
     // Keep time for DRBD's own demotion after the unmount.
     const reserveMs = Math.min(10_000, Math.max(1000, ctx.deadline.totalMs / 10));

@@ -15,6 +15,8 @@ import { liveProcess, signalProcess, type ProcessInfo } from '../process/proc.js
 import { describeOutcome, run } from '../process/run.js';
 
 export interface MountEntry {
+  /** mountinfo's mount ID: which of several mounts at one place this is. */
+  id: string;
   mountpoint: string;
   source: string;
   fstype: string;
@@ -39,6 +41,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     const r = right.split(' ');
     const options = (l[5] ?? '').split(',');
     entries.push({
+      id: l[0] ?? '',
       mountpoint: unescape(l[4] ?? ''),
       majorMinor: l[2] ?? '',
       fstype: r[0] ?? '',
@@ -206,10 +209,16 @@ export interface UnmountOptions {
   log: Logger;
 }
 
-async function tryUnmount(directory: string, deadline: Deadline): Promise<{ ok: boolean; said: string }> {
-  if (!findMount(directory)) return { ok: true, said: '' };
-  const result = await run('umount', [directory], { deadline, timeoutMs: 30_000, marginMs: 500 });
-  if (!findMount(directory)) return { ok: true, said: '' };
+/** Whether this very mount (not another one at the same place) is still there. */
+function stillMounted(target: MountEntry): boolean {
+  return findMount(target.mountpoint)?.id === target.id;
+}
+
+/** Unmounts the top mount at the directory if it still is `target`: a mount beneath is never touched. */
+async function tryUnmount(target: MountEntry, deadline: Deadline): Promise<{ ok: boolean; said: string }> {
+  if (!stillMounted(target)) return { ok: true, said: '' };
+  const result = await run('umount', [target.mountpoint], { deadline, timeoutMs: 30_000, marginMs: 500 });
+  if (!stillMounted(target)) return { ok: true, said: '' };
   return { ok: false, said: describeOutcome(result) };
 }
 
@@ -224,7 +233,9 @@ export async function unmountWithKill(options: UnmountOptions): Promise<boolean>
     const done = await unmountWithKill({ ...options, directory: sub.mountpoint });
     if (!done) return false;
   }
-  let attempt = await tryUnmount(directory, deadline);
+  const target = findMount(directory);
+  if (!target) return true;
+  let attempt = await tryUnmount(target, deadline);
   if (attempt.ok) return true;
   let holders = mountHolders(directory);
   log.warn(
@@ -243,7 +254,7 @@ export async function unmountWithKill(options: UnmountOptions): Promise<boolean>
     const unmounted = await stepDeadline.poll(
       async () => {
         if (mountHolders(directory).length > 0) return undefined;
-        attempt = await tryUnmount(directory, deadline);
+        attempt = await tryUnmount(target, deadline);
         return attempt.ok ? true : undefined;
       },
       { intervalMs: 100 },
@@ -254,7 +265,7 @@ export async function unmountWithKill(options: UnmountOptions): Promise<boolean>
     }
     if (deadline.expired(reserveMs)) break;
   }
-  attempt = await tryUnmount(directory, deadline);
+  attempt = await tryUnmount(target, deadline);
   if (attempt.ok) return true;
   const left = mountHolders(directory);
   log.error(`${directory} is still mounted${left.length > 0 ? `, held by ${left.map(describeHolder).join('; ')}` : ''}`);

@@ -6,7 +6,7 @@
  * mfs-drbd-store.failover.test.ts.
  */
 import { spawn } from 'node:child_process';
-import { chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { lookupUser } from '../../lib/system/accounts.js';
@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { liveProcess } from '../../lib/process/proc.js';
 import { findMount } from '../../lib/system/mount.js';
+import { run } from '../../lib/process/run.js';
 import { agent, cluster, holdMount, monitor, NODES, onCleanup, reason, runCleanups, score, startBoth, state } from './mfs-drbd-store.fixture.js';
 
 afterEach(runCleanups);
@@ -77,6 +78,23 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     const direct = await c.drbd.drbdadm('beta', ['primary', c.resource]);
     expect(direct.exitCode).toBe(11);
     expect(direct.stderr).toContain('(-1) Multiple primaries not allowed by config');
+  });
+
+  it('promotes over another mount at the directory (not its device): the store goes on top, demote leaves the other', async () => {
+    const c = await cluster();
+    await startBoth(c);
+    mkdirSync(c.mnt.alpha, { recursive: true });
+    const tmpfs = await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', c.mnt.alpha]);
+    expect(tmpfs.ok, tmpfs.stderr).toBe(true);
+    onCleanup(async () => void (await run('umount', [c.mnt.alpha])));
+    const promote = await agent(c, 'alpha', 'promote');
+    expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+    expect(findMount(c.mnt.alpha)?.fstype).toBe('ext4');
+    expect((await monitor(c, 'alpha')).name).toBe('OCF_RUNNING_PROMOTED');
+    const demote = await agent(c, 'alpha', 'demote');
+    expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    expect(findMount(c.mnt.alpha)?.fstype, 'the other mount is left alone').toBe('tmpfs');
+    expect((await state(c, 'alpha'))?.role).toBe('Secondary');
   });
 
   it('demotes with a process holding the mount: listed, ended, unmounted, Secondary; the other node then promotes', async () => {

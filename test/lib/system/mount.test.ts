@@ -83,8 +83,8 @@ describe('mountinfo', () => {
       '37 35 7:3 / /srv/store ro,relatime shared:9 - xfs /dev/loop3 ro,attr2',
     ].join('\n');
     expect(parseMountinfo(text)).toEqual([
-      { mountpoint: '/mnt/with space', majorMinor: '98:0', fstype: 'ext3', source: '/dev/root', options: ['rw', 'noatime', 'rw', 'errors=continue'], readOnly: false },
-      { mountpoint: '/srv/store', majorMinor: '7:3', fstype: 'xfs', source: '/dev/loop3', options: ['ro', 'relatime', 'ro', 'attr2'], readOnly: true },
+      { id: '36', mountpoint: '/mnt/with space', majorMinor: '98:0', fstype: 'ext3', source: '/dev/root', options: ['rw', 'noatime', 'rw', 'errors=continue'], readOnly: false },
+      { id: '37', mountpoint: '/srv/store', majorMinor: '7:3', fstype: 'xfs', source: '/dev/loop3', options: ['ro', 'relatime', 'ro', 'attr2'], readOnly: true },
     ]);
     expect(findMount('/srv/store/', text)?.source).toBe('/dev/loop3');
     expect(findMount('/srv', text)).toBeUndefined();
