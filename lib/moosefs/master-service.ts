@@ -10,6 +10,7 @@ import { OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
 import { findProcesses, signalProcess, terminate, waitForExit } from '../process/proc.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
+import { validateDaemonEnvironment } from './daemon-environment.js';
 import { connectAddress, type Listener, type MasterConfig } from './config.js';
 import {
   DATA_WRITER_LOCK_FILE,
@@ -65,24 +66,7 @@ export async function checkMaster(config: MasterConfig, level: number, deadline:
 
 /** Checks what the master needs on this node: its user and group, DATA_PATH, exports file. */
 export async function validateMasterEnvironment(config: MasterConfig): Promise<void> {
-  const user = await lookupUser(config.workingUser);
-  if (!user) throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_USER = "${config.workingUser}" does not exist on this node`);
-  if (config.workingGroup && !(await lookupGroup(config.workingGroup))) {
-    throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_GROUP = "${config.workingGroup}" does not exist on this node`);
-  }
-  let stat;
-  try {
-    stat = statSync(config.dataPath);
-  } catch {
-    throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) does not exist on this node: is the metadata store mounted?`);
-  }
-  if (!stat.isDirectory()) throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) is not a directory`);
-  if (stat.uid !== user.id && (stat.mode & 0o002) === 0) {
-    throw new OcfError(
-      OCF.ERR_PERM,
-      `DATA_PATH ${config.dataPath} is owned by uid ${stat.uid}, not by WORKING_USER ${config.workingUser} (uid ${user.id}): the master could not write it`,
-    );
-  }
+  await validateDaemonEnvironment('master', config, ': is the metadata store mounted?');
   try {
     statSync(config.exportsFile);
   } catch {

@@ -3,14 +3,14 @@
  * its TCP connection to MASTER_PORT (read from /proc, no child process) says whether it
  * follows a master. SIGTERM makes it flush and close its changelog (masterconn_beforeclose).
  */
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Deadline } from '../ocf/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
 import { terminate } from '../process/proc.js';
 import { describeOutcome, run } from '../process/run.js';
-import { lookupGroup, lookupUser } from '../system/accounts.js';
 import type { MetaloggerConfig } from './config.js';
+import { validateDaemonEnvironment } from './daemon-environment.js';
 import { lockOwner } from './data-path.js';
 import { isExecutable } from './master-program.js';
 
@@ -71,21 +71,7 @@ export function connectedTo(pid: number, remotePort: number): boolean {
 /** Checks what the metalogger needs on this node: the program, its user, DATA_PATH. */
 export async function validateMetaloggerEnvironment(binary: string, config: MetaloggerConfig): Promise<void> {
   if (!isExecutable(binary)) throw new OcfError(OCF.ERR_INSTALLED, `binary ${binary} is not installed or not executable (package moosefs-metalogger)`);
-  const user = await lookupUser(config.workingUser);
-  if (!user) throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_USER = "${config.workingUser}" does not exist on this node`);
-  if (config.workingGroup && !(await lookupGroup(config.workingGroup))) {
-    throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_GROUP = "${config.workingGroup}" does not exist on this node`);
-  }
-  let stat;
-  try {
-    stat = statSync(config.dataPath);
-  } catch {
-    throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) does not exist on this node`);
-  }
-  if (!stat.isDirectory()) throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) is not a directory`);
-  if (stat.uid !== user.id && (stat.mode & 0o002) === 0) {
-    throw new OcfError(OCF.ERR_PERM, `DATA_PATH ${config.dataPath} is owned by uid ${stat.uid}, not by WORKING_USER ${config.workingUser} (uid ${user.id}): the metalogger could not write it`);
-  }
+  await validateDaemonEnvironment('metalogger', config);
 }
 
 /** Starts mfsmetalogger (it daemonizes) and waits for its lock; returns its PID. */

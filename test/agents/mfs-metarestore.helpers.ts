@@ -13,7 +13,7 @@ import { inspectSource } from '../../lib/moosefs/metalogger-files.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { run } from '../../lib/process/run.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
-import { createMasterFixture, createMetaloggerFixture, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
+import { createMasterFixture, createMetaloggerFixture, masterAgent, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { emptyCib, onlineNodes } from '../helpers/pacemaker.js';
 
 export const RESOURCE = 'mfsmeta';
@@ -86,10 +86,7 @@ export async function metarestore(cluster: Cluster, node: Node, action: string, 
   return { ...result, name: exitCodeName(result.code ?? -1) };
 }
 
-export async function mfsmaster(master: MasterFixture, action: string) {
-  const result = await runAgent('mfsmaster', action, ocfEnv(master.params, { OCF_RESKEY_CRM_meta_timeout: '60000' }));
-  return { ...result, name: exitCodeName(result.code ?? -1) };
-}
+export const mfsmaster = (master: MasterFixture, action: string) => masterAgent(master, action);
 
 /** The notification environment of a pre-promote of `promoted` among `candidates`. */
 export function prePromote(promoted: Node, candidates: Node[]): Record<string, string> {

@@ -4,30 +4,16 @@
  */
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
-import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
-import { ocfEnv, runAgent } from '../helpers/built.js';
-import { chownToMfs, createMasterFixture, mountClient, unmountClient, type MasterFixture, type MasterFixtureOptions } from '../helpers/moosefs.js';
+import { chownToMfs, mountClient, unmountClient, masterAgent, masterFixtures, type MasterFixture } from '../helpers/moosefs.js';
 
-const fixtures: MasterFixture[] = [];
-afterEach(async () => {
-  for (const fixture of fixtures.splice(0)) await fixture.cleanup();
-});
+const fixture = masterFixtures();
+const agent = masterAgent;
 
-async function fixture(options: MasterFixtureOptions = {}): Promise<MasterFixture> {
-  const made = await createMasterFixture(options);
-  fixtures.push(made);
-  return made;
-}
-
-async function agent(f: MasterFixture, action: string, params: Record<string, string> = {}, extra: Record<string, string> = {}) {
-  const result = await runAgent('mfsmaster', action, ocfEnv({ ...f.params, ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', ...extra }));
-  return { ...result, name: exitCodeName(result.code ?? -1) };
-}
 
 /** Makes entries through a FUSE client, then crashes the master (SIGKILL). */
 async function writeThenCrash(f: MasterFixture, count: number): Promise<string[]> {

@@ -4,30 +4,17 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync, chownSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
-import { OCF, exitCodeName } from '../../lib/ocf/exit-codes.js';
+import { OCF } from '../../lib/ocf/exit-codes.js';
 import { liveProcess, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
-import { chownToMfs, createMasterFixture, mountClient, unmountClient, type MasterFixture, type MasterFixtureOptions } from '../helpers/moosefs.js';
+import { chownToMfs, masterAgent, masterFixtures, mountClient, unmountClient } from '../helpers/moosefs.js';
 import { validateMetadata } from '../helpers/metadata.js';
 
-const fixtures: MasterFixture[] = [];
-afterEach(async () => {
-  for (const fixture of fixtures.splice(0)) await fixture.cleanup();
-});
+const fixture = masterFixtures();
+const agent = masterAgent;
 
-async function fixture(options: MasterFixtureOptions = {}): Promise<MasterFixture> {
-  const made = await createMasterFixture(options);
-  fixtures.push(made);
-  return made;
-}
-
-/** Runs an action of the built agent; `expect(...).toBe` messages carry the code's name. */
-async function agent(f: MasterFixture, action: string, params: Record<string, string> = {}, extra: Record<string, string> = {}) {
-  const result = await runAgent('mfsmaster', action, ocfEnv({ ...f.params, ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', ...extra }));
-  return { ...result, name: exitCodeName(result.code ?? -1) };
-}
 
 const recurring = { OCF_RESKEY_CRM_meta_interval: '10000' };
 

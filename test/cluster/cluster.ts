@@ -10,6 +10,7 @@ import { findProcesses, signalProcess, terminate, waitForExit } from '../../lib/
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { lookupGroup, lookupUser } from '../../lib/system/accounts.js';
 import { BINARY } from '../helpers/built.js';
+import { must } from '../helpers/run.js';
 import { QUIET_LOG } from '../helpers/moosefs.js';
 import { FENCE_AGENT, LAB_SWITCH, LabPaths, NET, NODES, nodeIp, type NodeName } from './lab.js';
 import { initPid, inNode, powerOff, powerOn, shutdown } from './node.js';
@@ -23,11 +24,6 @@ export interface ClusterOptions {
   log?: (line: string) => void;
 }
 
-async function must(promise: Promise<RunResult>): Promise<RunResult> {
-  const result = await promise;
-  if (!result.ok) throw new Error(`${result.command}: ${result.stderr || `exit ${result.exitCode}`}`);
-  return result;
-}
 
 export function corosyncConf(token?: number): string {
   const nodes = NODES.map((node) => `    node {\n        name: ${node}\n        nodeid: ${node.slice(4)}\n        ring0_addr: ${nodeIp(node)}\n    }\n`).join('');

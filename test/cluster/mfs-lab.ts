@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
 import { terminate } from '../../lib/process/proc.js';
-import { run, type RunResult } from '../../lib/process/run.js';
+import { run } from '../../lib/process/run.js';
 import { DIST } from '../helpers/built.js';
 import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
+import { must } from '../helpers/run.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, type NodeName } from './lab.js';
 
@@ -35,11 +36,6 @@ export interface MfsLabOptions {
   log?: (line: string) => void;
 }
 
-async function must(promise: Promise<RunResult>): Promise<RunResult> {
-  const result = await promise;
-  if (!result.ok) throw new Error(`${result.command}: ${(result.stderr || result.stdout).trim() || `exit ${result.exitCode}`}`);
-  return result;
-}
 
 export class MfsLab {
   readonly cluster: Cluster;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Deadline, sleep } from '../../lib/ocf/deadline.js';
 import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
+import { must } from '../helpers/run.js';
 import { LabPaths, NET, NODE_INIT, nodeIp, nodeMac, type NodeName } from './lab.js';
 
 /** PID (host view) of a node's init, if it runs: checked against its command line, never a reused PID. */
@@ -19,11 +20,6 @@ export function initPid(paths: LabPaths, node: NodeName): number | undefined {
   return ours ? pid : undefined;
 }
 
-async function must(result: Promise<RunResult>): Promise<RunResult> {
-  const done = await result;
-  if (!done.ok) throw new Error(`${done.command}: ${done.stderr || done.exitCode}`);
-  return done;
-}
 
 /** Powers a node on; resolves once its init runs and its cable is plugged in. */
 export async function powerOn(paths: LabPaths, node: NodeName): Promise<number> {

@@ -10,6 +10,9 @@ import { DATA_WRITER_LOCK_FILE, lockOwner, MASTER_LOCK_FILE, NEW_FILESYSTEM_HEAD
 import { findProcesses, terminate } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
 import { lookupUser } from '../../lib/system/accounts.js';
+import { afterEach } from 'vitest';
+import { exitCodeName } from '../../lib/ocf/exit-codes.js';
+import { ocfEnv, runAgent } from './built.js';
 import { freePorts } from './ports.js';
 
 export const QUIET_LOG = () => createLogger({ agent: 'test', env: {}, write: () => {} });
@@ -169,4 +172,23 @@ export async function createMetaloggerFixture(masterPort: number, config: Record
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Fixtures made in a test file, each cleaned up after its test: `const fixture = masterFixtures();`. */
+export function masterFixtures(): (options?: MasterFixtureOptions) => Promise<MasterFixture> {
+  const made: MasterFixture[] = [];
+  afterEach(async () => {
+    for (const fixture of made.splice(0)) await fixture.cleanup();
+  });
+  return async (options = {}) => {
+    const fixture = await createMasterFixture(options);
+    made.push(fixture);
+    return fixture;
+  };
+}
+
+/** Runs an action of the built ocf:mfs:mfsmaster on a fixture; `name` is the exit code's name, for readable failures. */
+export async function masterAgent(fixture: MasterFixture, action: string, params: Record<string, string> = {}, extra: Record<string, string> = {}) {
+  const result = await runAgent('mfsmaster', action, ocfEnv({ ...fixture.params, ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', ...extra }));
+  return { ...result, name: exitCodeName(result.code ?? -1) };
 }
