@@ -4,7 +4,7 @@
  * mounts in lib/system/mount.ts, node attributes in lib/pacemaker, OCF in lib/ocf.
  */
 import { constants, hostname } from 'node:os';
-import { defineAgent, type ActionContext } from '../../lib/ocf/agent.js';
+import { defineAgent, promotableMonitors, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { readMasterConfig } from '../../lib/moosefs/config.js';
@@ -256,10 +256,7 @@ export default defineAgent({
     },
     monitor: {
       timeout: '20s',
-      advertise: [
-        { timeout: '20s', interval: '20s', role: 'Unpromoted' },
-        { timeout: '20s', interval: '10s', role: 'Promoted' },
-      ],
+      advertise: promotableMonitors(),
       async run(ctx) {
         const verdict = await monitorStore(await store(ctx));
         if (verdict.code === OCF.FAILED_PROMOTED || verdict.code === OCF.ERR_GENERIC) throw new OcfError(verdict.code, verdict.reason);

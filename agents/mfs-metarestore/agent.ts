@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defineAgent, type ActionContext } from '../../lib/ocf/agent.js';
+import { defineAgent, promotableMonitors, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError, type OcfExitCode } from '../../lib/ocf/exit-codes.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { connectAddress, readMasterConfig, readMetaloggerConfig, type MasterConfig, type MetaloggerConfig } from '../../lib/moosefs/config.js';
@@ -402,10 +402,7 @@ export default defineAgent({
     },
     monitor: {
       timeout: '20s',
-      advertise: [
-        { timeout: '20s', interval: '20s', role: 'Unpromoted' },
-        { timeout: '20s', interval: '10s', role: 'Promoted' },
-      ],
+      advertise: promotableMonitors(),
       async run(ctx) {
         const { metalogger, master } = configs(ctx);
         const marker = readMarker(ctx);

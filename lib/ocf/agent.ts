@@ -77,6 +77,17 @@ export function defineAgent<P extends ParameterSpecs>(definition: AgentDefinitio
   return definition;
 }
 
+/**
+ * The monitor entries of a promotable agent: one per role, with distinct intervals (Pacemaker
+ * tells recurring operations apart by interval alone).
+ */
+export function promotableMonitors(timeout = '20s', promotedInterval = '10s', unpromotedInterval = '20s'): Array<Omit<AdvertisedAction, 'name'>> {
+  return [
+    { timeout, interval: unpromotedInterval, role: 'Unpromoted' },
+    { timeout, interval: promotedInterval, role: 'Promoted' },
+  ];
+}
+
 /** Every action entry the meta-data advertises, in a stable order. */
 export function advertisedActions(definition: AgentDefinition<ParameterSpecs>): AdvertisedAction[] {
   const entries: AdvertisedAction[] = [];
