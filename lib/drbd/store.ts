@@ -394,9 +394,8 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   let state = await drbd.state(ctx.deadline);
   if (!state) return OCF.NOT_RUNNING;
   remember(ctx, state);
-  // Only the store's own mount: whatever else is mounted at the directory is not ours to take away.
-  const health = mountHealth(s, { writeProbe: false });
-  const wasMounted = health !== 'not-mounted' && health !== 'wrong-device';
+  // The unmount takes only the top mount at the directory (the store's), never one beneath it.
+  const wasMounted = findMount(s.directory) !== undefined;
   if (wasMounted) {
     // Keep time for DRBD's own demotion after the unmount.
     const reserveMs = Math.min(10_000, Math.max(1000, ctx.deadline.totalMs / 10));
