@@ -42,12 +42,3 @@ export class OcfError extends Error {
     super(message, options);
   }
 }
-
-export const ocfError = {
-  generic: (message: string, cause?: unknown) => new OcfError(OCF.ERR_GENERIC, message, { cause }),
-  configured: (message: string, cause?: unknown) => new OcfError(OCF.ERR_CONFIGURED, message, { cause }),
-  installed: (message: string, cause?: unknown) => new OcfError(OCF.ERR_INSTALLED, message, { cause }),
-  perm: (message: string, cause?: unknown) => new OcfError(OCF.ERR_PERM, message, { cause }),
-  args: (message: string) => new OcfError(OCF.ERR_ARGS, message),
-  notRunning: (message: string) => new OcfError(OCF.NOT_RUNNING, message),
-};
