@@ -12,7 +12,7 @@
  * `crm_resource --show-metadata`, because the timeouts that matter are those of the version
  * that will run, and crmsh/pcs need those agents installed anyway to load the result.
  */
-import { existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs, { type Argv } from 'yargs';
 import type { AgentDefinition } from '../lib/ocf/agent.js';
@@ -25,6 +25,7 @@ import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '
 import { generate, type LocalConfiguration } from './generate.js';
 import { InputError, parseInput, TOPOLOGY_NAMES, type RawOptions, type TopologyName } from './options.js';
 import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
+import type { ClusterStatus } from './status.js';
 
 /** This project's agents, loaded only when a topology needs them. */
 const OWN_AGENTS: Record<string, () => Promise<{ default: unknown }>> = {
@@ -151,6 +152,7 @@ function parser(args: string[]): Argv {
     .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2', (c) =>
       c.option('metalogger-config', { type: 'string', describe: 'mfsmetalogger.cfg path', group: 'MooseFS:' }),
     )
+    .command('status', 'who serves, and why the other node is not promoted (mfs-crm status --help)')
     .demandCommand(1, 1, `choose one topology: ${TOPOLOGY_NAMES.join(', ')}`)
     .strict()
     .version(PACKAGE_VERSION)
@@ -179,7 +181,121 @@ function localConfiguration(masterPath: string | undefined, metaloggerPath: stri
   return local;
 }
 
+// --- mfs-crm status ----------------------------------------------------------------------------
+
+const STATUS_TIMEOUT_MS = 30_000;
+
+function statusParser(args: string[]): Argv {
+  return yargs(args)
+    .scriptName('mfs-crm status')
+    .usage(
+      'mfs-crm status [--cib FILE] [--format text|json]\n\n' +
+        'Per resource of ours: each node\'s role, promotion score and the reason its agent published; the high-water mark; the ' +
+        'durability in force; failed actions with their exit reasons; then a verdict: healthy, degraded (why) or blocked (why, and the ' +
+        'command that would override it, with its risk). Reads the live cluster (crm_mon, cibadmin: run on a cluster node as root or ' +
+        'a member of haclient), or a saved CIB with --cib.',
+    )
+    .parserConfiguration({ 'boolean-negation': false })
+    .option('cib', { type: 'string', describe: 'read this saved CIB file instead of the live cluster' })
+    .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'output format' })
+    .strict()
+    .version(false)
+    .help()
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .exitProcess(false);
+}
+
+class StatusError extends Error {}
+
+/** crm_mon's view and the CIB, from the live cluster or from a saved CIB file (the same tools either way). */
+async function readCluster(cibFile: string | undefined): Promise<{ monXml: string; cibXml: string }> {
+  const { crmMonComplaint, parseCib } = await import('../lib/pacemaker/status.js');
+  if (cibFile !== undefined) {
+    let cibXml: string;
+    try {
+      cibXml = readFileSync(cibFile, 'utf8');
+    } catch (error) {
+      throw new StatusError(`cannot read the CIB file: ${(error as Error).message}`);
+    }
+    await parseCib(cibXml).catch((error: Error) => {
+      throw new StatusError(`${cibFile}: ${error.message}`);
+    }); // a clear error for a file that is no CIB, before crm_mon's
+    const mon = await run('crm_mon', ['-1', '--output-as=xml'], { env: { CIB_file: cibFile }, timeoutMs: STATUS_TIMEOUT_MS });
+    if (!mon.ok) throw new StatusError(`crm_mon cannot read ${cibFile}: ${(await crmMonComplaint(mon.stdout)) ?? describeOutcome(mon)}`);
+    return { monXml: mon.stdout, cibXml };
+  }
+  const advice = 'run mfs-crm status on a cluster node, as root or a member of haclient, or read a saved CIB with --cib FILE';
+  const mon = await run('crm_mon', ['-1', '--output-as=xml'], { timeoutMs: STATUS_TIMEOUT_MS });
+  if (!mon.ok) throw new StatusError(`cannot read the cluster's status (crm_mon: ${(await crmMonComplaint(mon.stdout)) ?? describeOutcome(mon)}): ${advice}`);
+  const cib = await run('cibadmin', ['--query'], { timeoutMs: STATUS_TIMEOUT_MS });
+  if (!cib.ok) throw new StatusError(`cannot read the CIB (${describeOutcome(cib)}): ${advice}`);
+  return { monXml: mon.stdout, cibXml: cib.stdout };
+}
+
+/** The status model of the live cluster, or of a saved CIB file. */
+export async function readStatus(cibFile: string | undefined): Promise<ClusterStatus> {
+  const [{ parseCib, parseCrmMon }, { clusterStatus }, mfsmaster] = await Promise.all([
+    import('../lib/pacemaker/status.js'),
+    import('./status.js'),
+    OWN_AGENTS[AGENT.mfsmaster]!(),
+  ]);
+  const { monXml, cibXml } = await readCluster(cibFile);
+  const [mon, cib] = await Promise.all([parseCrmMon(monXml), parseCib(cibXml)]);
+  const master = agentInfoFromDefinition(AGENT.mfsmaster, mfsmaster.default as AgentDefinition<ParameterSpecs>);
+  const durabilityDefault = master.parameters.durability?.default;
+  if (durabilityDefault === undefined) throw new Error(`${AGENT.mfsmaster} declares no default durability`);
+  return clusterStatus({ mon, cib, durabilityDefault });
+}
+
+async function statusMain(args: string[]): Promise<number> {
+  let failure: string | undefined;
+  let printed = false;
+  let argv: Record<string, unknown> = {};
+  try {
+    argv = (await statusParser(args)
+      .fail((message, error) => {
+        failure = message || error?.message || 'bad arguments';
+      })
+      .parseAsync(args, {}, (_error, _argv, output) => {
+        if (output) {
+          printed = true;
+          if (!failure) process.stdout.write(`${output}\n`);
+        }
+      })) as Record<string, unknown>;
+  } catch (error) {
+    failure ??= error instanceof Error ? error.message : String(error);
+  }
+  if (failure) {
+    process.stderr.write(`mfs-crm status: ${failure}\nmfs-crm status: see mfs-crm status --help\n`);
+    return 2;
+  }
+  if (printed || argv.help) return 0;
+  if ((argv._ as unknown[]).length > 0) {
+    process.stderr.write(`mfs-crm status: unexpected argument ${JSON.stringify(String((argv._ as unknown[])[0]))}\n`);
+    return 2;
+  }
+  if (Array.isArray(argv.cib) || Array.isArray(argv.format)) {
+    process.stderr.write('mfs-crm status: give --cib and --format once\n');
+    return 2;
+  }
+  const cibFile = argv.cib === undefined ? undefined : String(argv.cib);
+  if (cibFile === '') {
+    process.stderr.write('mfs-crm status: --cib needs a file name\n');
+    return 2;
+  }
+  try {
+    const status = await readStatus(cibFile);
+    const { renderJson, renderText } = await import('./status.js');
+    process.stdout.write(argv.format === 'json' ? renderJson(status) : renderText(status));
+    return 0;
+  } catch (error) {
+    process.stderr.write(`mfs-crm status: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
 export async function main(args: string[]): Promise<number> {
+  if (args[0] === 'status') return statusMain(args.slice(1));
   let failure: string | undefined;
   let printed = false;
   const y = parser(args).fail((message, error) => {

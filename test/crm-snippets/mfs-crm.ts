@@ -6,7 +6,7 @@ import { DIST } from '../helpers/built.js';
 
 export const MFS_CRM = join(DIST, 'bin', 'mfs-crm');
 
-export function runCrm(args: readonly string[]): Promise<RunResult> {
+export function runCrm(args: readonly string[], env?: Record<string, string>): Promise<RunResult> {
   if (!existsSync(MFS_CRM)) throw new Error(`${MFS_CRM} is missing: run 'npm run build' first`);
-  return run(MFS_CRM, args, { timeoutMs: 60_000 });
+  return run(MFS_CRM, args, { timeoutMs: 60_000, ...(env ? { env } : {}) });
 }

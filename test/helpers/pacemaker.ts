@@ -132,6 +132,28 @@ export async function setNodeAttribute(cib: string, node: string, name: string, 
   succeeded(await run('crm_attribute', ['-N', node, '-n', name, '-v', value, '-l', lifetime], { env: cibEnv(cib), timeoutMs: TOOL_TIMEOUT_MS }));
 }
 
+/** Removes a transient node attribute from a CIB file (as an agent removing its promotion score). */
+export async function deleteNodeAttribute(cib: string, node: string, name: string): Promise<void> {
+  succeeded(await run('crm_attribute', ['-N', node, '-n', name, '-D', '-l', 'reboot'], { env: cibEnv(cib), timeoutMs: TOOL_TIMEOUT_MS }));
+}
+
+/** Sets a cluster property (crm_config) in a CIB file. */
+export async function setClusterProperty(cib: string, name: string, value: string): Promise<void> {
+  succeeded(await run('crm_attribute', ['--type', 'crm_config', '-n', name, '-v', value], { env: cibEnv(cib), timeoutMs: TOOL_TIMEOUT_MS }));
+}
+
+/**
+ * Gives a recorded operation result the exit reason an agent would have written
+ * (`ocf-exit-reason:` on stderr; crm_simulate itself only writes "Simulated action result").
+ * `operationId`: the lrm_rsc_op id, e.g. `mfs-store_last_failure_0`.
+ */
+export async function setExitReason(cib: string, operationId: string, reason: string): Promise<void> {
+  const escaped = reason.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  const xml = `<lrm_rsc_op id="${operationId}" exit-reason="${escaped}"/>`;
+  succeeded(await run('cibadmin', ['--modify', '--scope', 'status', '--xml-text', xml], { env: cibEnv(cib), timeoutMs: TOOL_TIMEOUT_MS }));
+  if (!readFileSync(cib, 'utf8').includes(`exit-reason="${escaped}"`)) throw new Error(`${cib}: no operation ${operationId} took the exit reason`);
+}
+
 export interface GraphAction {
   id: string;
   /** rsc_op (a resource agent action), pseudo_event, crm_event (fencing). */
@@ -246,12 +268,14 @@ export interface SimulationStep {
 export async function simulate(
   cib: string,
   out: string,
-  options: { nodeFail?: string; opInject?: string[] } = {},
+  options: { nodeFail?: string; opInject?: string[]; opFail?: string[] } = {},
 ): Promise<SimulationStep> {
   const graphFile = `${out}.graph.xml`;
   const args = ['-x', cib, '-S', '-G', graphFile, '-O', out];
   if (options.nodeFail) args.push('--node-fail', options.nodeFail);
   for (const inject of options.opInject ?? []) args.push('--op-inject', inject);
+  // An action of the transition that fails when it runs (`RSC_TASK_INTERVAL@NODE=RC`): the transition stops there.
+  for (const fail of options.opFail ?? []) args.push('--op-fail', fail);
   succeeded(await run('crm_simulate', args, { timeoutMs: TOOL_TIMEOUT_MS }));
   return { graph: await parseTransitionGraph(readFileSync(graphFile, 'utf8')), cib: out };
 }

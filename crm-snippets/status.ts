@@ -1,0 +1,370 @@
+/**
+ * `mfs-crm status`: who serves, and why the other node is not promoted. Pure: what Pacemaker
+ * shows (crm_mon's view and the CIB, parsed by lib/pacemaker/status.ts) in, a status model
+ * with a one-line verdict out, rendered as text or JSON. Running the tools is cli.ts's job.
+ *
+ * The reasons are the agents' own (node attribute `mfs-ocf-reason-<resource>` beside the
+ * promotion score `master-<resource>`); the overrides named in a verdict are those the agents
+ * themselves name in their reasons (ignore_high_water_mark, promote_without_election,
+ * bootstrap_node for mfs-metarestore; for mfs-drbd-store, DRBD's own `primary --force` and the
+ * split-brain recovery commands its monitor logs).
+ */
+import { reasonAttributeName } from '../lib/pacemaker/attributes.js';
+import { promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
+import { highWaterProperty } from '../lib/pacemaker/election.js';
+import type { CibFacts, CibPrimitive, FailedAction, MonStatus } from '../lib/pacemaker/status.js';
+import { hexId, parsePosition } from '../lib/moosefs/election.js';
+import { AGENT } from './topologies.js';
+
+/** The promotable agents whose promotion mfs-crm status explains. */
+const PROMOTABLE = new Set<string>([AGENT.drbdStore, AGENT.metarestore, AGENT.drbd]);
+/** Our agents: a CIB without any of them is not a cluster of ours. */
+const OURS = /^ocf:mfs:/;
+
+export type VerdictKind = 'healthy' | 'degraded' | 'blocked';
+
+export interface Override {
+  /** The node to run it on, when it matters (DRBD commands are local). */
+  node?: string;
+  /** The exact command(s). */
+  command: string;
+  risk: string;
+}
+
+export interface Verdict {
+  kind: VerdictKind;
+  /** One line: why (empty when healthy). */
+  why: string;
+  override?: Override;
+}
+
+export interface NodeView {
+  node: string;
+  online: boolean;
+  standby: boolean;
+  /** Promoted, Unpromoted, Started, Stopped. */
+  role: string;
+  failed: boolean;
+  /** The promotion score the agent set (master-<id>); null when none (never promoted there). */
+  score: number | null;
+  /** The agent's published reason (mfs-ocf-reason-<id>); null when none. */
+  reason: string | null;
+}
+
+export interface ResourceView {
+  /** The primitive id. */
+  id: string;
+  clone: string | null;
+  agent: string;
+  /** Nodes where it is Promoted (and has not failed there). */
+  promoted: string[];
+  nodes: NodeView[];
+  /** mfs-metarestore: the cluster's high-water mark (cluster property mfs-ocf-high-water-<id>). */
+  highWaterMark: { version: string; fsId: string } | null;
+  /** mfs-drbd-store, ocf:linbit:drbd: the DRBD resource. */
+  drbdResource: string | null;
+  verdict: Verdict;
+}
+
+export interface ServiceMember {
+  id: string;
+  agent: string;
+  /** Nodes where it is started. */
+  nodes: string[];
+  failed: boolean;
+}
+
+export interface Durability {
+  /** none, process or power. */
+  mode: string;
+  /** parameter: set on the mfsmaster primitive; default: ocf:mfs:mfsmaster's declared default. */
+  source: 'parameter' | 'default';
+  resource: string;
+}
+
+export interface ClusterStatus {
+  verdict: Verdict;
+  resources: ResourceView[];
+  /** What runs on the promoted node: the group of mfsmaster (or mfsmaster alone). */
+  service: ServiceMember[];
+  durability: Durability | null;
+  failedActions: FailedAction[];
+}
+
+export interface StatusInput {
+  mon: MonStatus;
+  cib: CibFacts;
+  /** ocf:mfs:mfsmaster's declared default of its `durability` parameter. */
+  durabilityDefault: string;
+}
+
+/** A CIB without resources of ours: the command has nothing to explain. */
+export class NotOursError extends Error {}
+
+function scoreOf(text: string | undefined): number | null {
+  if (text === undefined || text === '') return null;
+  const t = text.trim();
+  if (/^\+?INFINITY$/i.test(t)) return 1_000_000;
+  if (/^-INFINITY$/i.test(t)) return -1_000_000;
+  return /^-?\d+$/.test(t) ? Number(t) : null;
+}
+
+function nodeViews(id: string, input: StatusInput): NodeView[] {
+  const { mon, cib } = input;
+  const instances = mon.resources.get(id)?.instances ?? [];
+  const names = mon.nodes.length > 0 ? mon.nodes.map((n) => n.name) : [...cib.nodeAttributes.keys()];
+  return names.map((name) => {
+    const node = mon.nodes.find((n) => n.name === name);
+    const here = instances.filter((i) => i.node === name);
+    const promoted = here.find((i) => i.role === ROLE.promoted);
+    const chosen = promoted ?? here[0];
+    const attributes = cib.nodeAttributes.get(name) ?? {};
+    return {
+      node: name,
+      online: node?.online ?? false,
+      standby: node?.standby ?? false,
+      role: chosen?.role ?? 'Stopped',
+      failed: here.some((i) => i.failed),
+      score: scoreOf(attributes[promotionScoreAttribute(id)]),
+      reason: attributes[reasonAttributeName(id)] ?? null,
+    };
+  });
+}
+
+const describeNode = (n: NodeView) => `${n.node}: ${n.reason ?? (n.score === null ? 'no score, no reason published' : `score ${n.score}`)}`;
+
+function whyNotHere(n: NodeView, failures: FailedAction[], id: string): string {
+  if (!n.online) return `${n.node} is offline`;
+  if (n.standby) return `${n.node} is in standby`;
+  const failed = failures.find((f) => f.resource === id && f.node === n.node);
+  const failText = failed ? `; ${failed.task} failed${failed.exitReason ? `: ${failed.exitReason}` : ''}` : '';
+  if (n.role === 'Stopped') return `${n.node}: ${id} stopped${n.reason ? ` (${n.reason})` : ''}${failText}`;
+  if (n.failed) return `${n.node}: ${id} failed${n.reason ? ` (${n.reason})` : ''}${failText}`;
+  if (n.score === null || n.score <= 0) return `${n.node} cannot take over: ${n.reason ?? 'no promotion score, no reason published'}${failText}`;
+  return '';
+}
+
+// --- overrides, in the agents' own words ---------------------------------------------------
+
+/** mfs-metarestore's refusals (lib/moosefs/election.ts): "version N is behind the high-water mark M". */
+const BELOW_MARK = /version (\d+) is behind the high-water mark (\d+)/;
+const NEEDS_ELECTION_OVERRIDE = /set promote_without_election=true/;
+const NEEDS_BOOTSTRAP = /a first boot needs bootstrap_node=/;
+
+function metarestoreOverride(view: ResourceView, params: Record<string, string>): Override | undefined {
+  const candidates = view.nodes.filter((n) => n.online && !n.standby && n.reason);
+  const below = candidates
+    .map((n) => ({ node: n.node, match: BELOW_MARK.exec(n.reason!) }))
+    .filter((c): c is { node: string; match: RegExpExecArray } => c.match !== null)
+    .sort((a, b) => (BigInt(b.match[1]!) > BigInt(a.match[1]!) ? 1 : -1));
+  const best = below[0];
+  if (best && !/^(true|yes|1|on)$/i.test(params.ignore_high_water_mark ?? '')) {
+    const version = BigInt(best.match[1]!);
+    const mark = BigInt(best.match[2]!);
+    return {
+      node: best.node,
+      command: `crm resource param ${view.id} set ignore_high_water_mark true`,
+      risk:
+        `${best.node} would be promoted at metadata version ${version}: the ${mark - version} change(s) the cluster served after it ` +
+        `(up to the high-water mark ${mark}) are lost; set it back afterwards (crm resource param ${view.id} set ignore_high_water_mark false)`,
+    };
+  }
+  const unknown = candidates.find((n) => NEEDS_ELECTION_OVERRIDE.test(n.reason!));
+  if (unknown && !/^(true|yes|1|on)$/i.test(params.promote_without_election ?? '')) {
+    return {
+      node: unknown.node,
+      command: `crm resource param ${view.id} set promote_without_election true`,
+      risk: 'a candidate whose version could not be compared may hold newer metadata: its changes would be lost',
+    };
+  }
+  const first = candidates.find((n) => NEEDS_BOOTSTRAP.test(n.reason!));
+  if (first && !params.bootstrap_node) {
+    return {
+      node: first.node,
+      command: `crm resource param ${view.id} set bootstrap_node ${first.node}`,
+      risk: `${first.node} creates a new, empty file system: only right on a first boot, when no node has ever held metadata; clear it afterwards`,
+    };
+  }
+  return undefined;
+}
+
+/** DRBD disk states named in mfs-drbd-store's reasons (lib/drbd/scores.ts, decisions.ts). */
+const DISK_STATE = /\b(UpToDate|Consistent|Outdated|Inconsistent|Diskless|Failed)\b/;
+const MANUAL_SPLIT_BRAIN = /SPLIT BRAIN.*split_brain_policy=manual/;
+
+function drbdForceOverride(view: ResourceView): Override | undefined {
+  const resource = view.drbdResource ?? '<drbd_resource>';
+  const rank = (n: NodeView) => {
+    const disk = DISK_STATE.exec(n.reason ?? '')?.[1];
+    return disk === 'Consistent' ? 2 : disk === 'Outdated' ? 1 : 0;
+  };
+  const chosen = view.nodes.filter((n) => n.online && !n.standby && rank(n) > 0).sort((a, b) => rank(b) - rank(a))[0];
+  if (!chosen) return undefined;
+  const others = view.nodes.filter((n) => n !== chosen).map((n) => n.node).join(', ') || 'the other node';
+  return {
+    node: chosen.node,
+    command: `on ${chosen.node}: drbdadm primary --force ${resource} && drbdadm secondary ${resource}`,
+    risk:
+      `${chosen.node}'s ${DISK_STATE.exec(chosen.reason ?? '')?.[1]} data becomes UpToDate by decree and is promoted: whatever ${others} wrote ` +
+      `that ${chosen.node} lacks is discarded when they reconnect (resynchronised from ${chosen.node}, or a split brain)`,
+  };
+}
+
+function splitBrainOverride(view: ResourceView): Override | undefined {
+  const resource = view.drbdResource ?? '<drbd_resource>';
+  const reported = view.nodes.filter((n) => MANUAL_SPLIT_BRAIN.test(n.reason ?? ''));
+  if (reported.length === 0) return undefined;
+  const keeper = view.nodes.find((n) => n.role === ROLE.promoted && !n.failed);
+  const victim = view.nodes.find((n) => n !== keeper && n.online) ?? reported[0]!;
+  const keep = keeper && keeper !== victim ? `; then on ${keeper.node}: drbdadm connect ${resource}` : '';
+  return {
+    node: victim.node,
+    command: `on ${victim.node}: drbdadm disconnect ${resource}; drbdadm secondary ${resource}; drbdadm connect --discard-my-data ${resource}${keep}`,
+    risk: `the changes ${victim.node} made while the nodes were apart are discarded; it resynchronises from ${keeper && keeper !== victim ? keeper.node : 'the peer'}`,
+  };
+}
+
+// --- verdicts --------------------------------------------------------------------------------
+
+function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: StatusInput, service: ServiceMember[]): Verdict {
+  const failures = input.mon.failures;
+  const problems: string[] = [];
+  const isStore = view.agent === AGENT.drbdStore || view.agent === AGENT.drbd;
+  if (view.promoted.length === 0) {
+    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id) || describeNode(n)).join('; ')}`;
+    let override: Override | undefined;
+    if (view.agent === AGENT.metarestore) override = metarestoreOverride(view, primitive.params);
+    if (isStore) {
+      override = splitBrainOverride(view) ?? drbdForceOverride(view);
+      if (!override && view.nodes.some((n) => /Inconsistent/.test(n.reason ?? ''))) {
+        return { kind: 'blocked', why: `${why}; no node has usable data (Inconsistent: a resync that did not finish): no override, bring back the node with UpToDate data` };
+      }
+    }
+    return override ? { kind: 'blocked', why, override } : { kind: 'blocked', why: `${why}; no override known: fix the cause named above` };
+  }
+  if (view.promoted.length > 1) problems.push(`promoted on ${view.promoted.length} nodes (${view.promoted.join(', ')})`);
+  const active = view.promoted[0]!;
+  for (const n of view.nodes.filter((n) => !view.promoted.includes(n.node))) {
+    const why = whyNotHere(n, failures, view.id);
+    if (why) problems.push(why);
+  }
+  for (const member of service) {
+    if (!member.nodes.includes(active)) problems.push(`${member.id} (${member.agent}) is not running on ${active}`);
+    else if (member.failed) problems.push(`${member.id} failed on ${active}`);
+  }
+  const relevant = new Set([view.id, ...service.map((m) => m.id)]);
+  const failed = failures.filter((f) => relevant.has(f.resource));
+  if (failed.length > 0) problems.push(`${failed.length} failed action(s): ${failed.map((f) => `${f.resource} ${f.task} on ${f.node}${f.exitReason ? ` (${f.exitReason})` : ''}`).join('; ')}`);
+  const splitBrain = isStore ? splitBrainOverride(view) : undefined;
+  if (splitBrain) problems.unshift('SPLIT BRAIN (split_brain_policy=manual): not replicating, waiting for the admin');
+  if (problems.length === 0) return { kind: 'healthy', why: `${active} serves` };
+  return { kind: 'degraded', why: `${active} serves, but ${problems.join('; ')}`, ...(splitBrain ? { override: splitBrain } : {}) };
+}
+
+function serviceMembers(input: StatusInput): ServiceMember[] {
+  const masters = input.cib.primitives.filter((p) => p.agent === AGENT.mfsmaster);
+  const groups = new Set(masters.map((m) => m.group).filter((g): g is string => Boolean(g)));
+  const members = input.cib.primitives.filter((p) => p.agent === AGENT.mfsmaster || (p.group !== undefined && groups.has(p.group)));
+  return members.map((p) => {
+    const instances = input.mon.resources.get(p.id)?.instances ?? [];
+    return {
+      id: p.id,
+      agent: p.agent,
+      nodes: instances.filter((i) => i.node && i.role !== 'Stopped').map((i) => i.node!),
+      failed: instances.some((i) => i.failed),
+    };
+  });
+}
+
+const RANK: Record<VerdictKind, number> = { healthy: 0, degraded: 1, blocked: 2 };
+
+/** The status of every resource of ours, and one verdict. Throws NotOursError when there is none. */
+export function clusterStatus(input: StatusInput): ClusterStatus {
+  const { cib, mon } = input;
+  if (!cib.primitives.some((p) => OURS.test(p.agent))) {
+    throw new NotOursError('the CIB has no resource of ours (no ocf:mfs:* primitive): nothing to explain');
+  }
+  const service = serviceMembers(input);
+  const resources = cib.primitives
+    .filter((p) => PROMOTABLE.has(p.agent))
+    .map((primitive): ResourceView => {
+      const nodes = nodeViews(primitive.id, input);
+      const mark = primitive.agent === AGENT.metarestore ? parsePosition(cib.properties[highWaterProperty(primitive.id)]) : undefined;
+      const view: ResourceView = {
+        id: primitive.id,
+        clone: primitive.clone ?? null,
+        agent: primitive.agent,
+        promoted: nodes.filter((n) => n.role === ROLE.promoted && !n.failed).map((n) => n.node),
+        nodes,
+        highWaterMark: mark ? { version: String(mark.version), fsId: hexId(mark.fsId) } : null,
+        drbdResource: primitive.params.drbd_resource ?? null,
+        verdict: { kind: 'healthy', why: '' },
+      };
+      view.verdict = resourceVerdict(view, primitive, input, service);
+      return view;
+    });
+  const master = cib.primitives.find((p) => p.agent === AGENT.mfsmaster);
+  const durability: Durability | null = master
+    ? master.params.durability
+      ? { mode: master.params.durability, source: 'parameter', resource: master.id }
+      : { mode: input.durabilityDefault, source: 'default', resource: master.id }
+    : null;
+  let verdict: Verdict;
+  if (resources.length > 0) {
+    const worst = resources.reduce((a, b) => (RANK[b.verdict.kind] > RANK[a.verdict.kind] ? b : a));
+    const others = resources.filter((r) => r !== worst && r.verdict.kind !== 'healthy').map((r) => `${r.id}: ${r.verdict.why}`);
+    verdict = { ...worst.verdict, why: [worst.verdict.why, ...others].join('; ') };
+  } else {
+    const down = service.filter((m) => m.nodes.length === 0);
+    const relevant = new Set(service.map((m) => m.id));
+    const failed = mon.failures.filter((f) => relevant.has(f.resource));
+    if (down.length > 0) verdict = { kind: 'blocked', why: `${down.map((m) => m.id).join(', ')} not running${failed.length > 0 ? `: ${failed.map((f) => f.exitReason || f.exitStatus).join('; ')}` : ''}` };
+    else if (failed.length > 0) verdict = { kind: 'degraded', why: `${failed.length} failed action(s)` };
+    else verdict = { kind: 'healthy', why: `${service.map((m) => `${m.id} on ${m.nodes.join(', ')}`).join('; ')}` };
+  }
+  return { verdict, resources, service, durability, failedActions: mon.failures };
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+export function renderJson(status: ClusterStatus): string {
+  return `${JSON.stringify(status, null, 2)}\n`;
+}
+
+function interval(ms: number): string {
+  return ms === 0 ? '' : ms % 1000 === 0 ? ` (${ms / 1000}s)` : ` (${ms}ms)`;
+}
+
+export function renderText(status: ClusterStatus): string {
+  const lines: string[] = [];
+  for (const r of status.resources) {
+    lines.push(`${r.id} (${r.agent}${r.clone ? `, clone ${r.clone}` : ''}${r.drbdResource ? `, DRBD resource ${r.drbdResource}` : ''})`);
+    const width = Math.max(...r.nodes.map((n) => n.node.length), 4);
+    for (const n of r.nodes) {
+      const state = !n.online ? 'offline' : n.standby ? `${n.role}, standby` : n.failed ? `${n.role}, FAILED` : n.role;
+      const score = n.score === null ? 'no score' : `score ${n.score}`;
+      lines.push(`  ${n.node.padEnd(width)}  ${state.padEnd(18)}  ${score.padEnd(12)}  ${n.reason ?? '(no reason published)'}`);
+    }
+    if (r.agent === AGENT.metarestore) {
+      lines.push(`  high-water mark: ${r.highWaterMark ? `version ${r.highWaterMark.version} (file system ${r.highWaterMark.fsId})` : 'none (the cluster has not served yet)'}`);
+    }
+  }
+  for (const m of status.service) {
+    lines.push(`${m.id} (${m.agent}): ${m.nodes.length > 0 ? `started on ${m.nodes.join(', ')}` : 'stopped'}${m.failed ? ', FAILED' : ''}`);
+  }
+  if (status.durability) {
+    const d = status.durability;
+    lines.push(`durability: ${d.mode} (${d.source === 'parameter' ? `parameter of ${d.resource}` : `default of ${AGENT.mfsmaster}, not set on ${d.resource}`})`);
+  }
+  if (status.failedActions.length > 0) {
+    lines.push('failed actions:');
+    for (const f of status.failedActions) {
+      const result = `${f.exitStatus || 'failed'}${f.exitCode !== undefined ? ` (rc ${f.exitCode})` : ''}${f.status && f.status !== 'complete' ? `, ${f.status}` : ''}`;
+      lines.push(`  ${f.resource} ${f.task}${interval(f.intervalMs)} on ${f.node}: ${result}${f.exitReason ? `: ${f.exitReason}` : ''}${f.lastRcChange ? ` at ${f.lastRcChange}` : ''}`);
+    }
+  }
+  const v = status.verdict;
+  lines.push(`verdict: ${v.kind}${v.why ? `: ${v.why}` : ''}`);
+  if (v.override) lines.push(`override: ${v.override.command}`, `  risk: ${v.override.risk}`);
+  return `${lines.join('\n')}\n`;
+}

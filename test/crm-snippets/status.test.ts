@@ -1,0 +1,306 @@
+/**
+ * `mfs-crm status --cib FILE`, the built tool on CIB files made by Pacemaker's own tools: the
+ * configuration mfs-crm generates, loaded with cibadmin, nodes brought online and transitions
+ * run with crm_simulate, promotion scores and the agents' reasons injected as the agents write
+ * them (crm_attribute), failed operations made with crm_simulate's --op-inject/--op-fail and
+ * given the exit reason the agent would have written. The reasons are produced by the agents'
+ * own decision functions (lib/moosefs/election.ts, lib/drbd/scores.ts), so that the overrides
+ * mfs-crm status names follow the agents' wording.
+ */
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseScoreTable, promotionScore } from '../../lib/drbd/scores.js';
+import type { DiskState, ResourceState } from '../../lib/drbd/state.js';
+import { decidePromotion, unpromotedScore } from '../../lib/moosefs/election.js';
+import { reasonAttributeName } from '../../lib/pacemaker/attributes.js';
+import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
+import { highWaterProperty } from '../../lib/pacemaker/election.js';
+import { run } from '../../lib/process/run.js';
+import type { ClusterStatus } from '../../crm-snippets/status.js';
+import {
+  cibadminModify,
+  deleteNodeAttribute,
+  emptyCib,
+  onlineNodes,
+  setClusterProperty,
+  setExitReason,
+  setNodeAttribute,
+  simulate,
+  succeeded,
+} from '../helpers/pacemaker.js';
+import { runCrm } from './mfs-crm.js';
+
+const NODES = ['alpha', 'beta'] as const;
+const ML = 'mfs-metalogger';
+const STORE = 'mfs-store';
+const FS_ID = 0x1234abcdn;
+
+let dir: string;
+/** Both nodes online, nothing run yet, per topology. */
+const base = {} as Record<'metalogger' | 'drbd-store', string>;
+let step = 0;
+const file = (tag: string) => join(dir, `${++step}-${tag}.xml`);
+
+async function configured(topology: 'metalogger' | 'drbd-store', extra: string[]): Promise<string> {
+  const generated = await runCrm([topology, ...NODES.flatMap((n) => ['--node', n]), '--ip', '192.0.2.20', '--no-fencing', '--format', 'xml', ...extra]);
+  expect(generated.exitCode, generated.stderr).toBe(0);
+  const cib = await emptyCib(join(dir, `${topology}-empty.xml`));
+  succeeded(await cibadminModify(cib, generated.stdout, dir), 'cibadmin --modify');
+  return onlineNodes(cib, NODES, join(dir, `${topology}-online.xml`));
+}
+
+/** A copy of `from` with each node's promotion score (null: none) and reason, as the agent publishes them. */
+async function withScores(from: string, primitive: string, scores: Record<string, { score: number | null; reason: string }>): Promise<string> {
+  const cib = file('scores');
+  copyFileSync(from, cib);
+  for (const [node, { score, reason }] of Object.entries(scores)) {
+    if (score !== null) await setNodeAttribute(cib, node, promotionScoreAttribute(primitive), String(score));
+    await setNodeAttribute(cib, node, reasonAttributeName(primitive), reason);
+  }
+  return cib;
+}
+
+async function status(cib: string, format: 'text' | 'json' = 'text') {
+  const result = await runCrm(['status', '--cib', cib, '--format', format]);
+  expect(result.exitCode, result.stderr).toBe(0);
+  return result;
+}
+
+async function json(cib: string): Promise<ClusterStatus> {
+  return JSON.parse((await status(cib, 'json')).stdout) as ClusterStatus;
+}
+
+const at = (version: bigint) => ({ version, fsId: FS_ID });
+const mark = { kind: 'known' as const, mark: at(48290n) };
+
+/** mfs-metarestore's Unpromoted decision, as its monitor publishes it. */
+function unpromoted(version: bigint, masterVersion?: bigint) {
+  return unpromotedScore({ position: at(version), mark, masterVersion, connected: masterVersion !== undefined, maxLag: 10000n, overrideMark: false, bootstrapNode: false });
+}
+
+/** A DRBD state with one volume and one connected peer. */
+function drbd(disk: DiskState, peerDisk: DiskState): ResourceState {
+  return {
+    name: 'mfsmeta',
+    role: 'Secondary',
+    mayPromote: undefined,
+    kernelPromotionScore: undefined,
+    forceIoFailures: false,
+    suspended: false,
+    volumes: [{ volume: 0, minor: 1, disk, client: false, quorum: true }],
+    peers: [{ nodeId: 1, name: 'peer', connection: 'Connected', role: 'Secondary', volumes: [{ volume: 0, replication: 'Established', peerDisk, peerClient: false, done: undefined }] }],
+  };
+}
+function storeReason(disk: DiskState, peerDisk: DiskState): { score: number | null; reason: string } {
+  const decision = promotionScore(drbd(disk, peerDisk), parseScoreTable('0 10 1000 10000'));
+  if (decision.kind === 'keep') throw new Error('transitional');
+  return { score: decision.kind === 'set' ? decision.score : null, reason: decision.reason };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mfs-crm-status-'));
+  base.metalogger = await configured('metalogger', []);
+  base['drbd-store'] = await configured('drbd-store', ['--drbd-resource', 'mfsmeta', '--device', '/dev/drbd1', '--directory', '/srv/mfs', '--fstype', 'xfs']);
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('mfs-crm status --cib: metalogger topology', () => {
+  let healthy: string;
+  const alpha = unpromoted(48290n);
+  const beta = unpromoted(48288n, 48290n);
+
+  beforeAll(async () => {
+    const scored = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: alpha.reason }, beta: { score: 900, reason: beta.reason } });
+    healthy = (await simulate(scored, file('healthy'))).cib;
+    await setClusterProperty(healthy, highWaterProperty(ML), `48290:${FS_ID.toString(16).toUpperCase().padStart(16, '0')}`);
+  });
+
+  it('healthy: promoted on one node, unpromoted on the other, each with its score and reason', async () => {
+    const { stdout } = await status(healthy);
+    expect(stdout).toMatch(/^verdict: healthy: alpha serves$/m);
+    expect(stdout).toMatch(new RegExp(`^  alpha\\s+Promoted\\s+score 1000\\s+${alpha.reason.replace(/[()]/g, '\\$&')}$`, 'm'));
+    expect(stdout).toMatch(/^ {2}beta\s+Unpromoted\s+score 900\s+metadata at version 48288, 2 change\(s\) behind the master at 48290$/m);
+    expect(stdout).toContain('high-water mark: version 48290 (file system 000000001234ABCD)');
+    expect(stdout).toContain('mfs-master (ocf:mfs:mfsmaster): started on alpha');
+    expect(stdout).toContain('durability: process (default of ocf:mfs:mfsmaster, not set on mfs-master)');
+    expect(stdout).not.toContain('failed actions');
+  });
+
+  it('--format json: per resource the promoted node, each node role, score and reason; the verdict', async () => {
+    const s = await json(healthy);
+    expect(s.verdict).toEqual({ kind: 'healthy', why: 'alpha serves' });
+    expect(s.resources).toHaveLength(1);
+    expect(s.resources[0]).toMatchObject({
+      id: ML,
+      clone: `${ML}-clone`,
+      agent: 'ocf:mfs:mfs-metarestore',
+      promoted: ['alpha'],
+      highWaterMark: { version: '48290', fsId: '000000001234ABCD' },
+      nodes: [
+        { node: 'alpha', online: true, role: 'Promoted', failed: false, score: 1000, reason: alpha.reason },
+        { node: 'beta', online: true, role: 'Unpromoted', failed: false, score: 900, reason: beta.reason },
+      ],
+    });
+    expect(s.durability).toEqual({ mode: 'process', source: 'default', resource: 'mfs-master' });
+    expect(s.failedActions).toEqual([]);
+  });
+
+  it('degraded: the peer instance failed and stopped; the failed action shows its exit reason; the peer publishes why', async () => {
+    const failed = await simulate(healthy, file('peer-failed'), { opInject: [`${ML}_monitor_20000@beta=1`], opFail: [`${ML}_start_0@beta=1`] });
+    const why = "mfsmetalogger did not start: /var/lib/mfs is not writable by mfs (parameter 'metalogger_config', /etc/mfs/mfsmetalogger.cfg)";
+    await setExitReason(failed.cib, `${ML}_last_failure_0`, why);
+    await deleteNodeAttribute(failed.cib, 'beta', promotionScoreAttribute(ML));
+    await setNodeAttribute(failed.cib, 'beta', reasonAttributeName(ML), 'stopped: no metalogger, no promotion score');
+    // what attrd records after a failed start (crm_simulate does not): the instance stays stopped there
+    await setNodeAttribute(failed.cib, 'beta', `fail-count-${ML}#start_0`, 'INFINITY');
+    const stopped = (await simulate(failed.cib, file('peer-stopped'))).cib;
+    const { stdout } = await status(stopped);
+    expect(stdout).toMatch(/^ {2}beta\s+Stopped\s+no score\s+stopped: no metalogger, no promotion score$/m);
+    expect(stdout).toContain(`failed actions:\n  ${ML} start on beta: error (rc 1): ${why} at `);
+    const verdict = stdout.split('\n').find((line) => line.startsWith('verdict:'))!;
+    expect(verdict).toMatch(/^verdict: degraded: alpha serves, but beta: mfs-metalogger stopped \(stopped: no metalogger, no promotion score\); start failed: /);
+    expect(verdict).toContain(why);
+    const s = await json(stopped);
+    expect(s.verdict.kind).toBe('degraded');
+    expect(s.resources[0]!.promoted).toEqual(['alpha']);
+    expect(s.failedActions).toEqual([expect.objectContaining({ resource: ML, node: 'beta', task: 'start', exitCode: 1, exitReason: why })]);
+  });
+
+  it('degraded: both run, but the peer lags (the reason its monitor publishes) and has no usable score', async () => {
+    const lagging = unpromotedScore({ position: undefined, problem: 'no metadata in /var/lib/mfs yet', mark, masterVersion: 48290n, connected: false, maxLag: 10000n, overrideMark: false, bootstrapNode: false });
+    const cib = file('peer-no-score');
+    copyFileSync(healthy, cib);
+    await deleteNodeAttribute(cib, 'beta', promotionScoreAttribute(ML));
+    await setNodeAttribute(cib, 'beta', reasonAttributeName(ML), lagging.reason);
+    const s = await json(cib);
+    expect(s.verdict).toEqual({ kind: 'degraded', why: `alpha serves, but beta cannot take over: ${lagging.reason}` });
+  });
+
+  it('blocked: no node has a score, each below the high-water mark: the override is ignore_high_water_mark, with its risk', async () => {
+    const a = unpromoted(48213n);
+    const b = unpromoted(48250n);
+    expect(a.score).toBeUndefined();
+    const cib = await withScores(base.metalogger, ML, { alpha: { score: null, reason: a.reason }, beta: { score: null, reason: b.reason } });
+    await setClusterProperty(cib, highWaterProperty(ML), '48290:000000001234ABCD');
+    const after = (await simulate(cib, file('below-mark'))).cib;
+    const { stdout } = await status(after);
+    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha cannot take over: ${a.reason}; beta cannot take over: ${b.reason}\n`);
+    expect(stdout).toContain(`override: crm resource param ${ML} set ignore_high_water_mark true\n`);
+    expect(stdout).toMatch(/risk: beta would be promoted at metadata version 48250: the 40 change\(s\) the cluster served after it \(up to the high-water mark 48290\) are lost/);
+    const s = await json(after);
+    expect(s.resources[0]!.promoted).toEqual([]);
+    expect(s.verdict).toMatchObject({ kind: 'blocked', override: { node: 'beta', command: `crm resource param ${ML} set ignore_high_water_mark true` } });
+    expect(s.resources[0]!.nodes.map((n) => [n.role, n.score])).toEqual([
+      ['Unpromoted', null],
+      ['Unpromoted', null],
+    ]);
+  });
+
+  it('blocked: the election failed the promote on purpose; its exit reason is among the failed actions', async () => {
+    const refusal = decidePromotion({ node: 'alpha', self: at(48213n), mark, peers: [{ node: 'beta', none: true }], peersKnown: true, overrideMark: false, allowUnknownPeers: false, bootstrapNode: undefined });
+    expect(refusal.action).toBe('refuse');
+    const cib = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: unpromoted(48213n).reason }, beta: { score: null, reason: 'not promotable: no metadata in /var/lib/mfs yet' } });
+    const failed = await simulate(cib, file('promote-failed'), { opFail: [`${ML}_promote_0@alpha=1`] });
+    // what the agent does when it refuses: score removed, reason published, exit reason written
+    await setExitReason(failed.cib, `${ML}_last_failure_0`, `promote refused: ${refusal.reason}`);
+    await deleteNodeAttribute(failed.cib, 'alpha', promotionScoreAttribute(ML));
+    await setNodeAttribute(failed.cib, 'alpha', reasonAttributeName(ML), `promote refused: ${refusal.reason}`);
+    const { stdout } = await status(failed.cib);
+    expect(stdout).toContain(`${ML} promote on alpha: error (rc 1): promote refused: ${refusal.reason}`);
+    expect(stdout).toMatch(/^verdict: blocked: no node is promoted: alpha: mfs-metalogger failed \(promote refused: version 48213 is behind the high-water mark 48290/m);
+    expect(stdout).toContain(`override: crm resource param ${ML} set ignore_high_water_mark true`);
+    expect(stdout).toContain('risk: alpha would be promoted at metadata version 48213: the 77 change(s)');
+  });
+
+  it('the durability in force: the mfsmaster parameter when set', async () => {
+    const cib = file('durability');
+    copyFileSync(healthy, cib);
+    succeeded(await run('crm_resource', ['--resource', 'mfs-master', '--set-parameter', 'durability', '--parameter-value', 'power'], { env: { CIB_file: cib }, timeoutMs: 30_000 }));
+    expect((await status(cib)).stdout).toContain('durability: power (parameter of mfs-master)');
+    expect((await json(cib)).durability).toEqual({ mode: 'power', source: 'parameter', resource: 'mfs-master' });
+  });
+});
+
+describe('mfs-crm status --cib: drbd-store topology', () => {
+  it('healthy with UpToDate data on both nodes', async () => {
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: storeReason('UpToDate', 'UpToDate'), beta: { score: 1000, reason: 'UpToDate data, but the disk of peer alpha is unknown (not connected)' } });
+    const after = (await simulate(cib, file('store-healthy'))).cib;
+    const s = await json(after);
+    expect(s.verdict).toEqual({ kind: 'healthy', why: 'alpha serves' });
+    expect(s.resources[0]).toMatchObject({ id: STORE, agent: 'ocf:mfs:mfs-drbd-store', drbdResource: 'mfsmeta', highWaterMark: null, promoted: ['alpha'] });
+    expect(s.service.map((m) => [m.id, m.nodes])).toEqual([
+      ['mfs-master', ['alpha']],
+      ['mfs-ip', ['alpha']],
+    ]);
+  });
+
+  it('blocked: Outdated and Inconsistent, no score anywhere: the override is drbdadm primary --force on the Outdated node', async () => {
+    const outdated = storeReason('Outdated', 'Inconsistent');
+    const inconsistent = storeReason('Inconsistent', 'Outdated');
+    expect([outdated.score, inconsistent.score]).toEqual([null, null]);
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: inconsistent, beta: outdated });
+    const after = (await simulate(cib, file('store-outdated'))).cib;
+    const { stdout } = await status(after);
+    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha cannot take over: ${inconsistent.reason}; beta cannot take over: ${outdated.reason}\n`);
+    expect(stdout).toContain('override: on beta: drbdadm primary --force mfsmeta && drbdadm secondary mfsmeta\n');
+    expect(stdout).toMatch(/risk: beta's Outdated data becomes UpToDate by decree and is promoted: whatever alpha wrote that beta lacks is discarded/);
+  });
+
+  it('blocked without an override when no node has usable data (both Inconsistent)', async () => {
+    const inconsistent = storeReason('Inconsistent', 'Inconsistent');
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: inconsistent, beta: inconsistent });
+    const s = await json((await simulate(cib, file('store-inconsistent'))).cib);
+    expect(s.verdict.kind).toBe('blocked');
+    expect(s.verdict.override).toBeUndefined();
+    expect(s.verdict.why).toContain('no node has usable data (Inconsistent');
+  });
+});
+
+describe('mfs-crm status: bad input', () => {
+  it.each([
+    ['a missing file', () => join(dir, 'missing.xml'), /^mfs-crm status: cannot read the CIB file: ENOENT: no such file or directory/],
+    ['a file that is not XML', () => write('garbage.xml', '<cib><configuration>'), /^mfs-crm status: .*garbage\.xml: the CIB is not readable XML/],
+    ['XML that is not a CIB', () => write('other.xml', '<html><body/></html>'), /^mfs-crm status: .*other\.xml: not a CIB: no <cib> element/],
+  ])('%s: exit 1 and a clear message', async (_what, make, message) => {
+    const result = await runCrm(['status', '--cib', make()]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('a CIB without resources of ours: exit 1, nothing to explain', async () => {
+    const empty = await emptyCib(join(dir, 'no-resources.xml'));
+    const result = await runCrm(['status', '--cib', empty]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('mfs-crm status: the CIB has no resource of ours (no ocf:mfs:* primitive): nothing to explain');
+  });
+
+  it('bad options: exit 2', async () => {
+    for (const args of [['--format', 'yaml'], ['--cib'], ['--bogus'], ['extra']]) {
+      const result = await runCrm(['status', ...args]);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/^mfs-crm status: /);
+    }
+  });
+
+  it('no cluster to read: exit 1, says how to run it', async () => {
+    // CIB_file naming no file: crm_mon and cibadmin cannot connect, whatever runs on this machine
+    const result = await runCrm(['status'], { CIB_file: join(dir, 'no-such-cib.xml') });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^mfs-crm status: cannot read (the cluster's status \(crm_mon: .+\)|the CIB \(cibadmin --query: .+\)): run mfs-crm status on a cluster node, as root or a member of haclient, or read a saved CIB with --cib FILE$/,
+    );
+  });
+});
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
