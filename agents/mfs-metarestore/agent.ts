@@ -456,11 +456,17 @@ export default defineAgent({
           return OCF.SUCCESS;
         }
         const { metalogger, master } = configs(ctx);
+        /** A refusal before the election: said in the reason attribute as well as in the exit reason. */
+        const refuse = async (why: string): Promise<never> => {
+          await publishReason(attributeTarget(ctx), `promote refused: ${why}`);
+          rmSync(publishedPath(ctx), { force: true });
+          throw new OcfError(OCF.ERR_GENERIC, why);
+        };
         const running = masterPid(master);
-        if (running !== undefined) throw new OcfError(OCF.ERR_GENERIC, `mfsmaster (pid ${running}) already runs on ${master.dataPath}: metadata is never rebuilt under a live master`);
+        if (running !== undefined) await refuse(`mfsmaster (pid ${running}) already runs on ${master.dataPath}: metadata is never rebuilt under a live master`);
         const elsewhere = await runningMasterVersion(metalogger.masterHost, master.clientListener.port, ctx);
         if (elsewhere !== undefined) {
-          throw new OcfError(OCF.ERR_GENERIC, `a master still answers at ${metalogger.masterHost}:${master.clientListener.port} (metadata version ${elsewhere}): promoting would make two masters`);
+          await refuse(`a master still answers at ${metalogger.masterHost}:${master.clientListener.port} (metadata version ${elsewhere}): promoting would make two masters`);
         }
         await stopMetalogger(metalogger, ctx.deadline.slice(0.3, 20_000), ctx.log);
         const sources = localSources(metalogger, master);

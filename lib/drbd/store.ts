@@ -330,7 +330,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   if (state?.role !== 'Primary') {
     const check = promoteCheck(state);
     if (!check.ok) {
-      await publishScore(ctx, state);
+      await publishScore(ctx, state, { extraReason: `promote refused: ${check.reason}` });
       throw new OcfError(OCF.ERR_GENERIC, `${check.reason}; staying Secondary`);
     }
     ctx.log.info(`promoting DRBD resource ${drbd.resource}: ${describeState(state!)}`);
@@ -349,8 +349,8 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
     );
     if (!outcome || !outcome.ok) {
       state = await drbd.state(ctx.deadline);
-      await publishScore(ctx, state);
       const said = outcome && !outcome.ok ? outcome.said.replace(/\s*\n\s*/g, ' | ') : 'drbdadm primary kept failing';
+      await publishScore(ctx, state, { extraReason: `promote failed: DRBD refused: ${said}` });
       throw new OcfError(OCF.ERR_GENERIC, `DRBD refused to promote ${drbd.resource}: ${said}; staying Secondary`);
     }
   }
@@ -373,7 +373,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
     if (mountHealth(s, { writeProbe: true }) !== 'ok') throw new OcfError(OCF.ERR_GENERIC, `the store mounted on ${s.directory} cannot be written`);
   } catch (error) {
     await backToSecondary(ctx);
-    await publishScore(ctx, await drbd.state(ctx.deadline));
+    await publishScore(ctx, await drbd.state(ctx.deadline), { extraReason: `promote failed: ${(error as Error).message}; back to Secondary` });
     if (error instanceof OcfError) throw new OcfError(error.code, `${error.message}; back to Secondary`, { cause: error });
     throw new OcfError(OCF.ERR_GENERIC, `${(error as Error).message}; back to Secondary`, { cause: error });
   }

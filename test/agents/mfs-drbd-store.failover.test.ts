@@ -36,6 +36,7 @@ describe('mfs-drbd-store over two emulated DRBD nodes: failures', () => {
     expect(refused.name).toBe('OCF_ERR_GENERIC');
     expect(refused.exitReason).toContain('Refusing to promote DRBD resource');
     expect(refused.exitReason).toContain('local data is Outdated, not UpToDate; staying Secondary');
+    expect(await reason(c, 'beta'), 'the refusal is published beside the score').toMatch(/^disk is Outdated: .*; promote refused: Refusing to promote DRBD resource .*: local data is Outdated, not UpToDate$/);
     expect((await state(c, 'beta'))?.role).toBe('Secondary');
     expect(findMount(c.mnt.beta)).toBeUndefined();
   });

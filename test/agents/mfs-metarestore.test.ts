@@ -503,6 +503,7 @@ describe('mfs-metarestore: the election', () => {
     const promote = await promoteAmong(c, node2, [node2]);
     expect(promote.name).toBe('OCF_ERR_GENERIC');
     expect(promote.exitReason).toMatch(/a master still answers at 127\.0\.0\.1:\d+ \(metadata version \d+\): promoting would make two masters/);
+    expect(await reason(c, 'node2'), 'the refusal is published beside the score').toMatch(/^promote refused: a master still answers at 127\.0\.0\.1:\d+/);
     expect(node2.ml.pid()).toBeDefined();
 
     // A metalogger that does not reach the live master (wrong MASTER_PORT) is degraded, and says why.
