@@ -18,7 +18,8 @@ import { reasonAttributeName } from '../../lib/pacemaker/attributes.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../../lib/pacemaker/election.js';
 import { run } from '../../lib/process/run.js';
-import type { ClusterStatus } from '../../crm-snippets/status.js';
+import { clusterStatus, NotOursError, type ClusterStatus, type StatusInput, type Verdict } from '../../crm-snippets/status.js';
+import type { CibFacts, FailedAction, MonResource, MonStatus } from '../../lib/pacemaker/status.js';
 import {
   cibadminModify,
   deleteNodeAttribute,
@@ -30,6 +31,7 @@ import {
   simulate,
   succeeded,
 } from '../helpers/pacemaker.js';
+import { mfsCrmStatus, type Exec } from '../helpers/status.js';
 import { runCrm } from './mfs-crm.js';
 
 const NODES = ['alpha', 'beta'] as const;
@@ -68,8 +70,13 @@ async function status(cib: string, format: 'text' | 'json' = 'text') {
   return result;
 }
 
+/** Through the helper the live-cluster tests use (test/helpers/status.ts), here with a local exec. */
 async function json(cib: string): Promise<ClusterStatus> {
-  return JSON.parse((await status(cib, 'json')).stdout) as ClusterStatus;
+  const exec: Exec = async (file, args) => {
+    const result = await run(file, args, { timeoutMs: 60_000 });
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+  };
+  return mfsCrmStatus(exec, { cib });
 }
 
 const at = (version: bigint) => ({ version, fsId: FS_ID });
@@ -304,3 +311,149 @@ function write(name: string, text: string): string {
   writeFileSync(path, text);
   return path;
 }
+
+// --- the verdict, pure: clusterStatus() on hand-made views -------------------------------------
+
+interface Place {
+  role: string;
+  failed?: boolean;
+  score?: number | string;
+  reason?: string;
+}
+interface Shape {
+  agent: string;
+  params?: Record<string, string>;
+  places: Record<string, Place>;
+  offline?: string[];
+  master?: { on?: string; failed?: boolean };
+  properties?: Record<string, string>;
+  failures?: FailedAction[];
+}
+
+const PRIMITIVE = 'mfs-base';
+
+function input(shape: Shape): StatusInput {
+  const nodes = Object.keys(shape.places);
+  const resources = new Map<string, MonResource>();
+  resources.set(PRIMITIVE, {
+    id: PRIMITIVE,
+    agent: shape.agent,
+    instances: nodes.filter((n) => shape.places[n]!.role !== 'Stopped').map((n) => ({ node: n, role: shape.places[n]!.role, failed: shape.places[n]!.failed ?? false, blocked: false, managed: true })),
+  });
+  const master = shape.master ?? { on: nodes.find((n) => shape.places[n]!.role === 'Promoted') };
+  resources.set('mfs-master', { id: 'mfs-master', agent: 'ocf:mfs:mfsmaster', instances: master.on ? [{ node: master.on, role: 'Started', failed: master.failed ?? false, blocked: false, managed: true }] : [{ node: undefined, role: 'Stopped', failed: false, blocked: false, managed: true }] });
+  const mon: MonStatus = {
+    nodes: nodes.map((name) => ({ name, online: !(shape.offline ?? []).includes(name), standby: false, maintenance: false, unclean: false })),
+    resources,
+    failures: shape.failures ?? [],
+  };
+  const cib: CibFacts = {
+    primitives: [
+      { id: PRIMITIVE, agent: shape.agent, clone: `${PRIMITIVE}-clone`, params: shape.params ?? {}, meta: { promotable: 'true' } },
+      { id: 'mfs-master', agent: 'ocf:mfs:mfsmaster', group: 'mfs-group', params: {}, meta: {} },
+    ],
+    properties: shape.properties ?? {},
+    nodeAttributes: new Map(
+      nodes.map((n) => {
+        const p = shape.places[n]!;
+        const attributes: Record<string, string> = {};
+        if (p.score !== undefined) attributes[promotionScoreAttribute(PRIMITIVE)] = String(p.score);
+        if (p.reason !== undefined) attributes[reasonAttributeName(PRIMITIVE)] = p.reason;
+        return [n, attributes];
+      }),
+    ),
+  };
+  return { mon, cib, durabilityDefault: 'process' };
+}
+
+const MR = 'ocf:mfs:mfs-metarestore';
+const DS = 'ocf:mfs:mfs-drbd-store';
+const SB_MANUAL = (peer: string) => `SPLIT BRAIN with ${peer} (split_brain_policy=manual: resolve by hand)`;
+const firstBoot = decidePromotion({ node: 'alpha', self: undefined, selfProblem: 'no metadata in /var/lib/mfs or /var/lib/mfs', mark: { kind: 'none' }, peers: [{ node: 'beta', none: true }], peersKnown: true, overrideMark: false, allowUnknownPeers: false, bootstrapNode: undefined });
+const blind = decidePromotion({ node: 'alpha', self: at(500n), mark: { kind: 'none' }, peers: [{ node: 'beta', unknown: 'published no position at pre-promote' }], peersKnown: true, overrideMark: false, allowUnknownPeers: false, bootstrapNode: undefined });
+
+describe('the verdict (clusterStatus), as a table', () => {
+  it.each<[string, Shape, Partial<Verdict> & { whyMatches?: RegExp }]>([
+    ['healthy', { agent: MR, places: { alpha: { role: 'Promoted', score: 1001, reason: 'promoted' }, beta: { role: 'Unpromoted', score: 'INFINITY', reason: 'in sync' } } }, { kind: 'healthy', why: 'alpha serves' }],
+    [
+      'degraded: the peer node is offline',
+      { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Stopped' } }, offline: ['beta'] },
+      { kind: 'degraded', why: 'alpha serves, but beta is offline' },
+    ],
+    [
+      'degraded: mfsmaster does not run on the promoted node',
+      { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Unpromoted', score: 1000 } }, master: { on: 'beta' } },
+      { kind: 'degraded', why: 'alpha serves, but mfs-master (ocf:mfs:mfsmaster) is not running on alpha' },
+    ],
+    [
+      'degraded: promoted on two nodes',
+      { agent: DS, places: { alpha: { role: 'Promoted', score: 10000 }, beta: { role: 'Promoted', score: 10000 } } },
+      { kind: 'degraded', whyMatches: /^alpha serves, but promoted on 2 nodes \(alpha, beta\)/ },
+    ],
+    [
+      'degraded: a split brain under the manual policy, with DRBD\'s recovery commands',
+      {
+        agent: DS,
+        params: { drbd_resource: 'r0' },
+        places: {
+          alpha: { role: 'Promoted', score: 10000, reason: `Primary with UpToDate data; ${SB_MANUAL('beta')}` },
+          beta: { role: 'Unpromoted', reason: `SPLIT BRAIN with alpha: this node's data diverged, not promotable; ${SB_MANUAL('alpha')}` },
+        },
+      },
+      {
+        kind: 'degraded',
+        whyMatches: /^alpha serves, but SPLIT BRAIN \(split_brain_policy=manual\): not replicating, waiting for the admin; beta cannot take over: SPLIT BRAIN/,
+        override: {
+          node: 'beta',
+          command: 'on beta: drbdadm disconnect r0; drbdadm secondary r0; drbdadm connect --discard-my-data r0; then on alpha: drbdadm connect r0',
+          risk: 'the changes beta made while the nodes were apart are discarded; it resynchronises from alpha',
+        },
+      },
+    ],
+    [
+      'blocked: first boot, the override is bootstrap_node',
+      { agent: MR, places: { alpha: { role: 'Unpromoted', reason: `promote refused: ${firstBoot.reason}` }, beta: { role: 'Unpromoted', reason: 'not promotable: no metadata on this node yet' } } },
+      { kind: 'blocked', override: { node: 'alpha', command: `crm resource param ${PRIMITIVE} set bootstrap_node alpha`, risk: expect.stringContaining('creates a new, empty file system') as unknown as string } },
+    ],
+    [
+      'blocked: a candidate could not be compared, the override is promote_without_election',
+      { agent: MR, places: { alpha: { role: 'Unpromoted', reason: `promote refused: ${blind.reason}` }, beta: { role: 'Unpromoted' } } },
+      { kind: 'blocked', override: { node: 'alpha', command: `crm resource param ${PRIMITIVE} set promote_without_election true`, risk: expect.stringContaining('may hold newer metadata') as unknown as string } },
+    ],
+    [
+      'blocked: below the high-water mark with ignore_high_water_mark already true: no override to offer',
+      { agent: MR, params: { ignore_high_water_mark: 'true' }, places: { alpha: { role: 'Unpromoted', reason: unpromoted(48000n).reason }, beta: { role: 'Stopped' } } },
+      { kind: 'blocked', whyMatches: /; no override known: fix the cause named above$/, override: undefined },
+    ],
+    [
+      'blocked: a Consistent node is the one to force (before an Outdated one)',
+      { agent: DS, params: { drbd_resource: 'r0' }, places: { alpha: { role: 'Unpromoted', reason: 'disk is Outdated: no promotion without UpToDate data' }, beta: { role: 'Unpromoted', reason: 'data is only Consistent (DRBD does not know whether it is the newest) (score 0: not promotable)' } } },
+      { kind: 'blocked', override: { node: 'beta', command: 'on beta: drbdadm primary --force r0 && drbdadm secondary r0', risk: expect.stringContaining("beta's Consistent data becomes UpToDate by decree") as unknown as string } },
+    ],
+    [
+      'blocked: the DRBD resource is down everywhere: nothing to force',
+      { agent: DS, params: { drbd_resource: 'r0' }, places: { alpha: { role: 'Stopped', reason: 'stopped' }, beta: { role: 'Stopped', reason: 'stopped' } } },
+      { kind: 'blocked', why: 'no node is promoted: alpha: mfs-base stopped (stopped); beta: mfs-base stopped (stopped); no override known: fix the cause named above' },
+    ],
+  ])('%s', (_what, shape, expected) => {
+    const { whyMatches, ...rest } = expected;
+    const { verdict } = clusterStatus(input(shape));
+    if ('override' in rest && rest.override === undefined) {
+      delete rest.override;
+      expect(verdict.override).toBeUndefined();
+    }
+    expect(verdict).toMatchObject(rest);
+    if (whyMatches) expect(verdict.why).toMatch(whyMatches);
+  });
+
+  it('scores as Pacemaker writes them: INFINITY, integers; anything else is no score', () => {
+    const status = clusterStatus(input({ agent: MR, places: { alpha: { role: 'Promoted', score: 'INFINITY' }, beta: { role: 'Unpromoted', score: 'junk' }, gamma: { role: 'Unpromoted', score: '-5' } } }));
+    expect(status.resources[0]!.nodes.map((n) => n.score)).toEqual([1_000_000, null, -5]);
+    expect(status.verdict.why).toBe('alpha serves, but beta cannot take over: no promotion score, no reason published; gamma cannot take over: no promotion score, no reason published');
+  });
+
+  it('a CIB with no resource of ours is refused', () => {
+    const { mon, cib } = input({ agent: MR, places: { alpha: { role: 'Promoted' } } });
+    expect(() => clusterStatus({ mon, cib: { ...cib, primitives: [{ id: 'd', agent: 'ocf:pacemaker:Dummy', params: {}, meta: {} }] }, durabilityDefault: 'process' })).toThrow(NotOursError);
+  });
+});
