@@ -11,7 +11,7 @@ import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js
 import { startBackground } from '../../lib/process/run.js';
 import { DIST, ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
-import { check, mountInspector } from '../workload/checker.js';
+import { check, mountInspector, verified } from '../workload/checker.js';
 import { readJournal } from '../workload/journal.js';
 
 export const WRITER = join(DIST, 'test-tools', 'workload', 'mfs-writer');
@@ -76,7 +76,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     await agent(fixture, 'start'); // recovery through our agent
     const after = await mountClient(fixture, 'mnt-check');
     const { entries, intents } = readJournal(journal);
-    const result = check(entries, mountInspector(after), intents);
+    const result = verified(check(entries, mountInspector(after), intents));
     await unmountClient(after);
     await agent(fixture, 'stop');
 

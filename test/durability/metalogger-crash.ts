@@ -12,7 +12,7 @@ import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js
 import { startBackground } from '../../lib/process/run.js';
 import { cloneMeta, createCluster, metarestore, mfsmaster, prePromote, waitCaughtUp } from '../agents/mfs-metarestore.helpers.js';
 import { mountClient, QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
-import { check, mountInspector } from '../workload/checker.js';
+import { check, mountInspector, verified } from '../workload/checker.js';
 import { readJournal } from '../workload/journal.js';
 import { WRITER, type CrashResult } from './crash.js';
 
@@ -51,7 +51,7 @@ export async function metaloggerCrashRun(killAfterMs: [number, number], random =
     await must('master start on node2', mfsmaster(node2.master, 'start'));
     const after = await mountClient(node2.master, 'mnt-check');
     const { entries, intents } = readJournal(journal);
-    const result = check(entries, mountInspector(after), intents);
+    const result = verified(check(entries, mountInspector(after), intents));
     await unmountClient(after);
     await mfsmaster(node2.master, 'stop');
     const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);

@@ -18,7 +18,7 @@ const complete = { d1: { kind: 'dir' }, r3: { kind: 'file', sha256: 'aa' }, d4: 
 
 describe('checker', () => {
   it('finds nothing lost when every acknowledged effect is there', () => {
-    expect(check(journal, fs(complete))).toEqual({ acknowledged: 5, lost: [] });
+    expect(check(journal, fs(complete))).toEqual({ acknowledged: 5, lost: [], unverified: [] });
   });
 
   it.each([
@@ -36,6 +36,12 @@ describe('checker', () => {
     expect(check(journal, fs(moved), inFlight).lost).toEqual([]);
     expect(check(journal, fs(complete), inFlight).lost).toEqual([]);
     expect(check(journal, fs(moved)).lost.map((l) => l.seq), 'without the intent it looks lost').toEqual([5]);
+  });
+
+  it('reports a path the file system answers with an error as unverified, not lost', () => {
+    const result = check(journal, fs({ ...complete, d4: { kind: 'unreadable', error: 'EIO' } }));
+    expect(result.lost).toEqual([]);
+    expect(result.unverified.map((u) => [u.seq, u.found.error])).toEqual([[4, 'EIO']]);
   });
 
   it('does not let an intent excuse a loss it cannot explain', () => {

@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import type { IntentEntry, JournalEntry, Operation } from './journal.js';
 
 export interface PathState {
-  kind: 'dir' | 'file' | 'missing';
+  /** unreadable: the file system answered with an error other than "no such file" (EIO, ENOTCONN...). */
+  kind: 'dir' | 'file' | 'missing' | 'unreadable';
   sha256?: string;
+  /** The error code, when unreadable. */
+  error?: string;
 }
 
 export interface Expectation {
@@ -55,6 +58,8 @@ export interface CheckResult {
   acknowledged: number;
   /** Acknowledged operations whose effect is missing or wrong. */
   lost: Array<Expectation & { found: PathState }>;
+  /** Acknowledged operations that could not be checked: the file system answered with an error. */
+  unverified: Array<Expectation & { found: PathState }>;
 }
 
 const matches = (found: PathState, expected: Expectation | undefined) =>
@@ -68,11 +73,23 @@ export function check(
   const maybe = alternatives(entries, intents);
   // Keyed by operation: a rename demands two things but is lost once.
   const lost = new Map<number, CheckResult['lost'][number]>();
+  const unverified = new Map<number, CheckResult['unverified'][number]>();
   for (const expected of expectations(entries)) {
     const found = inspect(expected.path, expected.sha256 !== undefined);
-    if (!matches(found, expected) && !matches(found, maybe.get(expected.path)) && !lost.has(expected.seq)) lost.set(expected.seq, { ...expected, found });
+    // An error is not an absence: it says nothing of what the file system holds.
+    const into = found.kind === 'unreadable' ? unverified : lost;
+    if (!matches(found, expected) && !matches(found, maybe.get(expected.path)) && !into.has(expected.seq)) into.set(expected.seq, { ...expected, found });
   }
-  return { acknowledged: entries.length, lost: [...lost.values()] };
+  return { acknowledged: entries.length, lost: [...lost.values()], unverified: [...unverified.values()] };
+}
+
+/** The result, when every path could be inspected; otherwise nothing can be concluded from it. */
+export function verified(result: CheckResult): CheckResult {
+  if (result.unverified.length) {
+    const some = result.unverified.slice(0, 3).map((u) => `${u.path}: ${u.found.error}`);
+    throw new Error(`the file system answered ${result.unverified.length} check(s) with errors, nothing can be concluded (${some.join(', ')})`);
+  }
+  return result;
 }
 
 /** Inspects paths under a mounted directory. */
@@ -83,8 +100,9 @@ export function mountInspector(root: string): (path: string, wantContent: boolea
       const stat = statSync(full);
       if (stat.isDirectory()) return { kind: 'dir' };
       return wantContent ? { kind: 'file', sha256: createHash('sha256').update(readFileSync(full)).digest('hex') } : { kind: 'file' };
-    } catch {
-      return { kind: 'missing' };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      return code === 'ENOENT' ? { kind: 'missing' } : { kind: 'unreadable', error: code };
     }
   };
 }
