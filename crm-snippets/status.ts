@@ -133,14 +133,15 @@ function nodeViews(id: string, input: StatusInput): NodeView[] {
 
 const describeNode = (n: NodeView) => `${n.node}: ${n.reason ?? (n.score === null ? 'no score, no reason published' : `score ${n.score}`)}`;
 
-function whyNotHere(n: NodeView, failures: FailedAction[], id: string): string {
+/** Why `n` is not (or could not become) the promoted node; empty when nothing stands in its way. */
+function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked = false } = {}): string {
   if (!n.online) return `${n.node} is offline`;
   if (n.standby) return `${n.node} is in standby`;
   const failed = failures.find((f) => f.resource === id && f.node === n.node);
   const failText = failed ? `; ${failed.task} failed${failed.exitReason ? `: ${failed.exitReason}` : ''}` : '';
   if (n.role === 'Stopped') return `${n.node}: ${id} stopped${n.reason ? ` (${n.reason})` : ''}${failText}`;
   if (n.failed) return `${n.node}: ${id} failed${n.reason ? ` (${n.reason})` : ''}${failText}`;
-  if (n.score === null || n.score <= 0) return `${n.node} cannot take over: ${n.reason ?? 'no promotion score, no reason published'}${failText}`;
+  if (n.score === null || n.score <= 0) return `${n.node}${blocked ? ':' : ' cannot take over:'} ${n.reason ?? 'no promotion score, no reason published'}${failText}`;
   return '';
 }
 
@@ -231,7 +232,7 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   const problems: string[] = [];
   const isStore = view.agent === AGENT.drbdStore || view.agent === AGENT.drbd;
   if (view.promoted.length === 0) {
-    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id) || describeNode(n)).join('; ')}`;
+    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id, { blocked: true }) || describeNode(n)).join('; ')}`;
     let override: Override | undefined;
     if (view.agent === AGENT.metarestore) override = metarestoreOverride(view, primitive.params);
     if (isStore) {

@@ -196,7 +196,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     await setClusterProperty(cib, highWaterProperty(ML), '48290:000000001234ABCD');
     const after = (await simulate(cib, file('below-mark'))).cib;
     const { stdout } = await status(after);
-    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha cannot take over: ${a.reason}; beta cannot take over: ${b.reason}\n`);
+    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha: ${a.reason}; beta: ${b.reason}\n`);
     expect(stdout).toContain(`override: crm resource param ${ML} set ignore_high_water_mark true\n`);
     expect(stdout).toMatch(/risk: beta would be promoted at metadata version 48250: the 40 change\(s\) the cluster served after it \(up to the high-water mark 48290\) are lost/);
     const s = await json(after);
@@ -253,7 +253,7 @@ describe('mfs-crm status --cib: drbd-store topology', () => {
     const cib = await withScores(base['drbd-store'], STORE, { alpha: inconsistent, beta: outdated });
     const after = (await simulate(cib, file('store-outdated'))).cib;
     const { stdout } = await status(after);
-    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha cannot take over: ${inconsistent.reason}; beta cannot take over: ${outdated.reason}\n`);
+    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha: ${inconsistent.reason}; beta: ${outdated.reason}\n`);
     expect(stdout).toContain('override: on beta: drbdadm primary --force mfsmeta && drbdadm secondary mfsmeta\n');
     expect(stdout).toMatch(/risk: beta's Outdated data becomes UpToDate by decree and is promoted: whatever alpha wrote that beta lacks is discarded/);
   });
