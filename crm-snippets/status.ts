@@ -13,7 +13,8 @@ import { reasonAttributeName } from '../lib/pacemaker/attributes.js';
 import { promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../lib/pacemaker/election.js';
 import type { CibFacts, CibPrimitive, FailedAction, MonStatus } from '../lib/pacemaker/status.js';
-import { hexId, parsePosition } from '../lib/moosefs/election.js';
+import { hexId, parsePosition, SCORE } from '../lib/moosefs/election.js';
+import { DEFAULT_SCORE_TABLE_TEXT, parseScoreTable } from '../lib/drbd/scores.js';
 import { AGENT } from './topologies.js';
 
 /** The promotable agents whose promotion mfs-crm status explains. */
@@ -145,6 +146,19 @@ function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked
   return '';
 }
 
+/** The best score the agent gives a standby in good shape, below which the standby is a weaker candidate; undefined: not known. */
+function fullScore(agent: string, params: Record<string, string>): number | undefined {
+  if (agent === AGENT.metarestore) return SCORE.lagging + 1;
+  if (agent === AGENT.drbdStore) {
+    try {
+      return parseScoreTable(params.adjust_master_score ?? DEFAULT_SCORE_TABLE_TEXT).asGoodAsItGets;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 // --- overrides, in the agents' own words ---------------------------------------------------
 
 /** mfs-metarestore's refusals (lib/moosefs/election.ts): "version N is behind the high-water mark M". */
@@ -245,9 +259,11 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   }
   if (view.promoted.length > 1) problems.push(`promoted on ${view.promoted.length} nodes (${view.promoted.join(', ')})`);
   const active = view.promoted[0]!;
+  const full = fullScore(view.agent, primitive.params);
   for (const n of view.nodes.filter((n) => !view.promoted.includes(n.node))) {
     const why = whyNotHere(n, failures, view.id);
     if (why) problems.push(why);
+    else if (full !== undefined && n.score !== null && n.score < full) problems.push(`${n.node} is a weaker candidate (score ${n.score}): ${n.reason ?? 'no reason published'}`);
   }
   for (const member of service) {
     if (!member.nodes.includes(active)) problems.push(`${member.id} (${member.agent}) is not running on ${active}`);

@@ -235,15 +235,27 @@ describe('mfs-crm status --cib: metalogger topology', () => {
 
 describe('mfs-crm status --cib: drbd-store topology', () => {
   it('healthy with UpToDate data on both nodes', async () => {
-    const cib = await withScores(base['drbd-store'], STORE, { alpha: storeReason('UpToDate', 'UpToDate'), beta: { score: 1000, reason: 'UpToDate data, but the disk of peer alpha is unknown (not connected)' } });
+    const upToDate = storeReason('UpToDate', 'UpToDate');
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: upToDate, beta: upToDate });
     const after = (await simulate(cib, file('store-healthy'))).cib;
     const s = await json(after);
-    expect(s.verdict).toEqual({ kind: 'healthy', why: 'alpha serves' });
-    expect(s.resources[0]).toMatchObject({ id: STORE, agent: 'ocf:mfs:mfs-drbd-store', drbdResource: 'mfsmeta', highWaterMark: null, promoted: ['alpha'] });
-    expect(s.service.map((m) => [m.id, m.nodes])).toEqual([
-      ['mfs-master', ['alpha']],
-      ['mfs-ip', ['alpha']],
+    const [active] = s.resources[0]!.promoted;
+    expect(s.verdict).toEqual({ kind: 'healthy', why: `${active} serves` });
+    expect(s.resources[0]).toMatchObject({ id: STORE, agent: 'ocf:mfs:mfs-drbd-store', drbdResource: 'mfsmeta', highWaterMark: null, promoted: [active] });
+    expect(s.resources[0]!.nodes.map((n) => [n.score, n.reason])).toEqual([
+      [10000, 'UpToDate data, every peer known'],
+      [10000, 'UpToDate data, every peer known'],
     ]);
+    expect(s.service.map((m) => [m.id, m.nodes])).toEqual([
+      ['mfs-master', [active]],
+      ['mfs-ip', [active]],
+    ]);
+  });
+
+  it('degraded: the Secondary has lost its peer (a lower score, and the reason says so)', async () => {
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: storeReason('UpToDate', 'UpToDate'), beta: { score: 1000, reason: 'UpToDate data, but the disk of peer alpha is unknown (not connected)' } });
+    const s = await json((await simulate(cib, file('store-peer-lost'))).cib);
+    expect(s.verdict).toEqual({ kind: 'degraded', why: 'alpha serves, but beta is a weaker candidate (score 1000): UpToDate data, but the disk of peer alpha is unknown (not connected)' });
   });
 
   it('blocked: Outdated and Inconsistent, no score anywhere: the override is drbdadm primary --force on the Outdated node', async () => {
@@ -379,6 +391,21 @@ describe('the verdict (clusterStatus), as a table', () => {
       'degraded: the peer node is offline',
       { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Stopped' } }, offline: ['beta'] },
       { kind: 'degraded', why: 'alpha serves, but beta is offline' },
+    ],
+    [
+      'degraded: the metalogger lags (a last-resort score, with the reason its monitor publishes)',
+      { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Unpromoted', score: 10, reason: unpromoted(30000n, 48290n).reason } } },
+      { kind: 'degraded', why: `alpha serves, but beta is a weaker candidate (score 10): ${unpromoted(30000n, 48290n).reason}` },
+    ],
+    [
+      'degraded: the DRBD peer is not connected (the score of a Secondary whose peer is unknown)',
+      { agent: DS, places: { alpha: { role: 'Promoted', score: 10000 }, beta: { role: 'Unpromoted', score: 1000, reason: 'UpToDate data, but the disk of peer alpha is unknown (not connected)' } } },
+      { kind: 'degraded', why: 'alpha serves, but beta is a weaker candidate (score 1000): UpToDate data, but the disk of peer alpha is unknown (not connected)' },
+    ],
+    [
+      'healthy: with adjust_master_score, the full score is that table\'s',
+      { agent: DS, params: { adjust_master_score: '0 10 100 1000' }, places: { alpha: { role: 'Promoted', score: 1000 }, beta: { role: 'Unpromoted', score: 1000, reason: 'UpToDate data, every peer known' } } },
+      { kind: 'healthy', why: 'alpha serves' },
     ],
     [
       'degraded: mfsmaster does not run on the promoted node',
