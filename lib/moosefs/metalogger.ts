@@ -82,9 +82,9 @@ export async function startMetalogger(binary: string, config: MetaloggerConfig, 
     return running;
   }
   const result = await run(binary, ['-c', config.file, 'start'], { deadline, marginMs: 1000, timeoutMs: Infinity, all: true });
-  if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger did not start: ${describeOutcome(result)}`);
+  if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger -c ${config.file} did not start: ${describeOutcome(result)}`);
   const pid = await deadline.poll(() => metaloggerPid(config), { intervalMs: 20, marginMs: 500 });
-  if (pid === undefined) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger exited during start-up (see its syslog messages)`);
+  if (pid === undefined) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger -c ${config.file} exited during start-up, no lock in ${config.dataPath} (see its syslog messages)`);
   log.info(`mfsmetalogger started (pid ${pid}), following ${config.masterHost}:${config.masterPort}`);
   return pid;
 }
