@@ -15,6 +15,7 @@ import { highWaterProperty } from '../lib/pacemaker/election.js';
 import type { CibFacts, CibPrimitive, FailedAction, MonStatus } from '../lib/pacemaker/status.js';
 import { hexId, parsePosition, SCORE } from '../lib/moosefs/election.js';
 import { DEFAULT_SCORE_TABLE_TEXT, parseScoreTable } from '../lib/drbd/scores.js';
+import { OCF } from '../lib/ocf/exit-codes.js';
 import { AGENT } from './topologies.js';
 
 /** The promotable agents whose promotion mfs-crm status explains. */
@@ -138,7 +139,8 @@ const describeNode = (n: NodeView) => `${n.node}: ${n.reason ?? (n.score === nul
 function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked = false } = {}): string {
   if (!n.online) return `${n.node} is offline`;
   if (n.standby) return `${n.node} is in standby`;
-  const failed = failures.find((f) => f.resource === id && f.node === n.node);
+  // A degraded or healthy verdict lists the failed actions on their own; a blocked one says them here.
+  const failed = blocked ? failures.find((f) => f.resource === id && f.node === n.node) : undefined;
   const failText = failed ? `; ${failed.task} failed${failed.exitReason ? `: ${failed.exitReason}` : ''}` : '';
   if (n.role === 'Stopped') return `${n.node}: ${id} stopped${n.reason ? ` (${n.reason})` : ''}${failText}`;
   if (n.failed) return `${n.node}: ${id} failed${n.reason ? ` (${n.reason})` : ''}${failText}`;
@@ -241,6 +243,12 @@ function splitBrainOverride(view: ResourceView): Override | undefined {
 
 // --- verdicts --------------------------------------------------------------------------------
 
+/** A failed action in a verdict: a degraded result (OCF 190/191, which crm_mon lists with the failures) is said as such. */
+function describeFailure(f: FailedAction): string {
+  const degraded = f.exitCode === OCF.DEGRADED || f.exitCode === OCF.DEGRADED_PROMOTED;
+  return `${f.resource} ${f.task} ${degraded ? 'reported degraded' : 'failed'} on ${f.node}${f.exitReason ? ` (${f.exitReason})` : ''}`;
+}
+
 function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: StatusInput, service: ServiceMember[]): Verdict {
   const failures = input.mon.failures;
   const problems: string[] = [];
@@ -270,8 +278,7 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
     else if (member.failed) problems.push(`${member.id} failed on ${active}`);
   }
   const relevant = new Set([view.id, ...service.map((m) => m.id)]);
-  const failed = failures.filter((f) => relevant.has(f.resource));
-  if (failed.length > 0) problems.push(`${failed.length} failed action(s): ${failed.map((f) => `${f.resource} ${f.task} on ${f.node}${f.exitReason ? ` (${f.exitReason})` : ''}`).join('; ')}`);
+  for (const f of failures.filter((f) => relevant.has(f.resource))) problems.push(describeFailure(f));
   const splitBrain = isStore ? splitBrainOverride(view) : undefined;
   if (splitBrain) problems.unshift('SPLIT BRAIN (split_brain_policy=manual): not replicating, waiting for the admin');
   if (problems.length === 0) return { kind: 'healthy', why: `${active} serves` };
@@ -335,8 +342,8 @@ export function clusterStatus(input: StatusInput): ClusterStatus {
     const down = service.filter((m) => m.nodes.length === 0);
     const relevant = new Set(service.map((m) => m.id));
     const failed = mon.failures.filter((f) => relevant.has(f.resource));
-    if (down.length > 0) verdict = { kind: 'blocked', why: `${down.map((m) => m.id).join(', ')} not running${failed.length > 0 ? `: ${failed.map((f) => f.exitReason || f.exitStatus).join('; ')}` : ''}` };
-    else if (failed.length > 0) verdict = { kind: 'degraded', why: `${failed.length} failed action(s)` };
+    if (down.length > 0) verdict = { kind: 'blocked', why: [`${down.map((m) => m.id).join(', ')} not running`, ...failed.map(describeFailure)].join('; ') };
+    else if (failed.length > 0) verdict = { kind: 'degraded', why: failed.map(describeFailure).join('; ') };
     else verdict = { kind: 'healthy', why: `${service.map((m) => `${m.id} on ${m.nodes.join(', ')}`).join('; ')}` };
   }
   return { verdict, resources, service, durability, failedActions: mon.failures };

@@ -170,8 +170,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(stdout).toMatch(/^ {2}beta\s+Stopped\s+no score\s+stopped: no metalogger, no promotion score$/m);
     expect(stdout).toContain(`failed actions:\n  ${ML} start on beta: error (rc 1): ${why} at `);
     const verdict = stdout.split('\n').find((line) => line.startsWith('verdict:'))!;
-    expect(verdict).toMatch(/^verdict: degraded: alpha serves, but beta: mfs-metalogger stopped \(stopped: no metalogger, no promotion score\); start failed: /);
-    expect(verdict).toContain(why);
+    expect(verdict).toBe(`verdict: degraded: alpha serves, but beta: mfs-metalogger stopped (stopped: no metalogger, no promotion score); mfs-metalogger start failed on beta (${why})`);
     const s = await json(stopped);
     expect(s.verdict.kind).toBe('degraded');
     expect(s.resources[0]!.promoted).toEqual(['alpha']);
@@ -406,6 +405,22 @@ describe('the verdict (clusterStatus), as a table', () => {
       'healthy: with adjust_master_score, the full score is that table\'s',
       { agent: DS, params: { adjust_master_score: '0 10 100 1000' }, places: { alpha: { role: 'Promoted', score: 1000 }, beta: { role: 'Unpromoted', score: 1000, reason: 'UpToDate data, every peer known' } } },
       { kind: 'healthy', why: 'alpha serves' },
+    ],
+    [
+      'degraded: a degraded monitor result, which crm_mon lists with the failures, is said as such',
+      {
+        agent: DS,
+        places: { alpha: { role: 'Promoted', score: 10000 }, beta: { role: 'Unpromoted', score: 10000 } },
+        failures: [
+          { resource: PRIMITIVE, node: 'alpha', task: 'monitor', intervalMs: 9000, exitStatus: 'promoted (degraded)', exitCode: 191, exitReason: 'Primary, peer not connected: beta', status: 'complete', lastRcChange: '' },
+          { resource: 'mfs-master', node: 'beta', task: 'start', intervalMs: 0, exitStatus: 'not configured', exitCode: 6, exitReason: "parameter 'config': /etc/mfs/mfsmaster.cfg is missing", status: 'complete', lastRcChange: '' },
+          { resource: 'fence', node: 'beta', task: 'start', intervalMs: 0, exitStatus: 'error', exitCode: 1, exitReason: 'not ours', status: 'complete', lastRcChange: '' },
+        ],
+      },
+      {
+        kind: 'degraded',
+        why: "alpha serves, but mfs-base monitor reported degraded on alpha (Primary, peer not connected: beta); mfs-master start failed on beta (parameter 'config': /etc/mfs/mfsmaster.cfg is missing)",
+      },
     ],
     [
       'degraded: mfsmaster does not run on the promoted node',
