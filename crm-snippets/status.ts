@@ -133,8 +133,6 @@ function nodeViews(id: string, input: StatusInput): NodeView[] {
   });
 }
 
-const describeNode = (n: NodeView) => `${n.node}: ${n.reason ?? (n.score === null ? 'no score, no reason published' : `score ${n.score}`)}`;
-
 /** Why `n` is not (or could not become) the promoted node; empty when nothing stands in its way. */
 function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked = false } = {}): string {
   if (!n.online) return `${n.node} is offline`;
@@ -145,6 +143,10 @@ function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked
   if (n.role === 'Stopped') return `${n.node}: ${id} stopped${n.reason ? ` (${n.reason})` : ''}${failText}`;
   if (n.failed) return `${n.node}: ${id} failed${n.reason ? ` (${n.reason})` : ''}${failText}`;
   if (n.score === null || n.score <= 0) return `${n.node}${blocked ? ':' : ' cannot take over:'} ${n.reason ?? 'no promotion score, no reason published'}${failText}`;
+  if (blocked) {
+    // A score and still no promotion: a transition not run yet, or its fail count bars it (crm_mon --include=failcounts).
+    return `${n.node}: score ${n.score}, yet not promoted${n.reason ? ` (${n.reason})` : ''}${failText}`;
+  }
   return '';
 }
 
@@ -254,7 +256,7 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   const problems: string[] = [];
   const isStore = view.agent === AGENT.drbdStore || view.agent === AGENT.drbd;
   if (view.promoted.length === 0) {
-    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id, { blocked: true }) || describeNode(n)).join('; ')}`;
+    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id, { blocked: true })).join('; ')}`;
     let override: Override | undefined;
     if (view.agent === AGENT.metarestore) override = metarestoreOverride(view, primitive.params);
     if (isStore) {

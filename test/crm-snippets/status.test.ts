@@ -473,6 +473,16 @@ describe('the verdict (clusterStatus), as a table', () => {
       { kind: 'blocked', override: { node: 'beta', command: 'on beta: drbdadm primary --force r0 && drbdadm secondary r0', risk: expect.stringContaining("beta's Consistent data becomes UpToDate by decree") as unknown as string } },
     ],
     [
+      'blocked: a node with a score that is not promoted (its promote failed, the fail count bars it)',
+      {
+        agent: DS,
+        places: { alpha: { role: 'Unpromoted', score: 10000, reason: 'UpToDate data, every peer known' }, beta: { role: 'Stopped' } },
+        offline: ['beta'],
+        failures: [{ resource: PRIMITIVE, node: 'alpha', task: 'promote', intervalMs: 0, exitStatus: 'error', exitCode: 1, exitReason: 'after mounting, /srv/mfs is read-only; back to Secondary', status: 'complete', lastRcChange: '' }],
+      },
+      { kind: 'blocked', why: 'no node is promoted: alpha: score 10000, yet not promoted (UpToDate data, every peer known); promote failed: after mounting, /srv/mfs is read-only; back to Secondary; beta is offline; no override known: fix the cause named above' },
+    ],
+    [
       'blocked: the DRBD resource is down everywhere: nothing to force',
       { agent: DS, params: { drbd_resource: 'r0' }, places: { alpha: { role: 'Stopped', reason: 'stopped' }, beta: { role: 'Stopped', reason: 'stopped' } } },
       { kind: 'blocked', why: 'no node is promoted: alpha: mfs-base stopped (stopped); beta: mfs-base stopped (stopped); no override known: fix the cause named above' },
