@@ -31,6 +31,8 @@ import {
   simulate,
   succeeded,
 } from '../helpers/pacemaker.js';
+import { ocfEnv, runAgent } from '../helpers/built.js';
+import { createMasterFixture, createMetaloggerFixture } from '../helpers/moosefs.js';
 import { mfsCrmStatus, type Exec } from '../helpers/status.js';
 import { runCrm } from './mfs-crm.js';
 
@@ -229,6 +231,45 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     succeeded(await run('crm_resource', ['--resource', 'mfs-master', '--set-parameter', 'durability', '--parameter-value', 'power'], { env: { CIB_file: cib }, timeoutMs: 30_000 }));
     expect((await status(cib)).stdout).toContain('durability: power (parameter of mfs-master)');
     expect((await json(cib)).durability).toEqual({ mode: 'power', source: 'parameter', resource: 'mfs-master' });
+  });
+});
+
+describe('mfs-crm status --cib: what the built mfs-metarestore itself publishes', () => {
+  it('start and a refused promote on a node without metadata: its reason, and the override it names (bootstrap_node)', async () => {
+    const cib = file('agent');
+    copyFileSync(base.metalogger, cib);
+    const master = await createMasterFixture({ metadata: 'none' });
+    const metalogger = await createMetaloggerFixture(master.ports.metalogger);
+    const rsctmp = mkdtempSync(join(dir, 'rsctmp-'));
+    const agent = (action: string) =>
+      runAgent(
+        'mfs-metarestore',
+        action,
+        ocfEnv(
+          { metalogger_config: metalogger.configFile, master_config: master.configFile },
+          { OCF_RESOURCE_INSTANCE: `${ML}:0`, OCF_RESKEY_CRM_meta_on_node: 'alpha', OCF_RESKEY_CRM_meta_timeout: '60000', CIB_file: cib, HA_RSCTMP: rsctmp },
+        ),
+      );
+    try {
+      const start = await agent('start');
+      expect(start.code, start.stderr).toBe(0);
+      const started = await json(cib);
+      expect(started.resources[0]!.nodes[0]).toMatchObject({ node: 'alpha', score: null, reason: `not promotable: no metadata in ${metalogger.dataPath} yet` });
+      const promote = await agent('promote');
+      expect(promote.code).toBe(1);
+      expect(promote.exitReason).toMatch(/^promote refused: no metadata in .*, and no other candidate has any: a first boot needs bootstrap_node=alpha/);
+      const s = await json(cib);
+      expect(s.resources[0]!.nodes[0]).toMatchObject({ node: 'alpha', score: null, reason: promote.exitReason });
+      expect(s.verdict).toMatchObject({ kind: 'blocked', override: { node: 'alpha', command: `crm resource param ${ML} set bootstrap_node alpha` } });
+      // Pacemaker ran no transition in this CIB: both instances are stopped in its view, the agent's reason beside alpha's
+      expect(s.verdict.why).toBe(`no node is promoted: alpha: ${ML} stopped (${promote.exitReason}); beta: ${ML} stopped`);
+      const stop = await agent('stop');
+      expect(stop.code, stop.stderr).toBe(0);
+      expect((await json(cib)).resources[0]!.nodes[0]).toMatchObject({ score: null, reason: 'stopped: no metalogger, no promotion score' });
+    } finally {
+      await metalogger.cleanup();
+      await master.cleanup();
+    }
   });
 });
 
