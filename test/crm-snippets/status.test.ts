@@ -140,6 +140,12 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(stdout).not.toContain('failed actions');
   });
 
+  it('the live path (crm_mon, cibadmin --query) reads the same: here pointed at the file by CIB_file, as Pacemaker\'s tools allow', async () => {
+    const live = await runCrm(['status', '--format', 'json'], { CIB_file: healthy });
+    expect(live.exitCode, live.stderr).toBe(0);
+    expect(JSON.parse(live.stdout)).toEqual(await json(healthy));
+  });
+
   it('--format json: per resource the promoted node, each node role, score and reason; the verdict', async () => {
     const s = await json(healthy);
     expect(s.verdict).toEqual({ kind: 'healthy', why: 'alpha serves' });
