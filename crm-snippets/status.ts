@@ -369,7 +369,8 @@ export function renderText(status: ClusterStatus): string {
     for (const n of r.nodes) {
       const state = !n.online ? 'offline' : n.standby ? `${n.role}, standby` : n.failed ? `${n.role}, FAILED` : n.role;
       const score = n.score === null ? 'no score' : `score ${n.score}`;
-      lines.push(`  ${n.node.padEnd(width)}  ${state.padEnd(18)}  ${score.padEnd(12)}  ${n.reason ?? '(no reason published)'}`);
+      const none = r.agent === AGENT.drbd ? `(${AGENT.drbd} publishes no reasons)` : '(no reason published)';
+      lines.push(`  ${n.node.padEnd(width)}  ${state.padEnd(18)}  ${score.padEnd(12)}  ${n.reason ?? none}`);
     }
     if (r.agent === AGENT.metarestore) {
       lines.push(`  high-water mark: ${r.highWaterMark ? `version ${r.highWaterMark.version} (file system ${r.highWaterMark.fsId})` : 'none (the cluster has not served yet)'}`);

@@ -18,7 +18,7 @@ import { reasonAttributeName } from '../../lib/pacemaker/attributes.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../../lib/pacemaker/election.js';
 import { run } from '../../lib/process/run.js';
-import { clusterStatus, NotOursError, type ClusterStatus, type StatusInput, type Verdict } from '../../crm-snippets/status.js';
+import { clusterStatus, NotOursError, renderText, type ClusterStatus, type StatusInput, type Verdict } from '../../crm-snippets/status.js';
 import type { CibFacts, FailedAction, MonResource, MonStatus } from '../../lib/pacemaker/status.js';
 import {
   cibadminModify,
@@ -543,6 +543,21 @@ describe('the verdict (clusterStatus), as a table', () => {
     }
     expect(verdict).toMatchObject(rest);
     if (whyMatches) expect(verdict.why).toMatch(whyMatches);
+  });
+
+  it('text: ocf:linbit:drbd is shown with its scores, and said to publish no reasons', () => {
+    const text = renderText(clusterStatus(input({ agent: 'ocf:linbit:drbd', params: { drbd_resource: 'r0' }, places: { alpha: { role: 'Promoted', score: 10000 }, beta: { role: 'Unpromoted', score: 10000 } } })));
+    expect(text).toBe(
+      [
+        'mfs-base (ocf:linbit:drbd, clone mfs-base-clone, DRBD resource r0)',
+        '  alpha  Promoted            score 10000   (ocf:linbit:drbd publishes no reasons)',
+        '  beta   Unpromoted          score 10000   (ocf:linbit:drbd publishes no reasons)',
+        'mfs-master (ocf:mfs:mfsmaster): started on alpha',
+        'durability: process (default of ocf:mfs:mfsmaster, not set on mfs-master)',
+        'verdict: healthy: alpha serves',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('scores as Pacemaker writes them: INFINITY, integers; anything else is no score', () => {
