@@ -213,6 +213,8 @@ const MANUAL_SPLIT_BRAIN = /SPLIT BRAIN.*split_brain_policy=manual/;
 
 function drbdForceOverride(view: ResourceView): Override | undefined {
   const resource = view.drbdResource ?? '<drbd_resource>';
+  // A node the agent finds promotable is the one to repair (its failed promote), never one to overrule.
+  if (view.nodes.some((n) => n.online && n.score !== null && n.score > 0)) return undefined;
   const rank = (n: NodeView) => {
     const disk = DISK_STATE.exec(n.reason ?? '')?.[1];
     return disk === 'Consistent' ? 2 : disk === 'Outdated' ? 1 : 0;

@@ -530,6 +530,15 @@ describe('the verdict (clusterStatus), as a table', () => {
       { kind: 'blocked', why: 'no node is promoted: alpha: score 10000, yet not promoted (UpToDate data, every peer known); promote failed: after mounting, /srv/mfs is read-only; back to Secondary; beta is offline; no override known: fix the cause named above' },
     ],
     [
+      'blocked: an Outdated node is never forced while the other has UpToDate data and a score',
+      {
+        agent: DS,
+        params: { drbd_resource: 'r0' },
+        places: { alpha: { role: 'Unpromoted', score: 10000, reason: 'UpToDate data, every peer known' }, beta: { role: 'Unpromoted', reason: 'disk is Outdated: no promotion without UpToDate data' } },
+      },
+      { kind: 'blocked', whyMatches: /^no node is promoted: alpha: score 10000, yet not promoted .*; no override known/, override: undefined },
+    ],
+    [
       'blocked: the DRBD resource is down everywhere: nothing to force',
       { agent: DS, params: { drbd_resource: 'r0' }, places: { alpha: { role: 'Stopped', reason: 'stopped' }, beta: { role: 'Stopped', reason: 'stopped' } } },
       { kind: 'blocked', why: 'no node is promoted: alpha: mfs-base stopped (stopped); beta: mfs-base stopped (stopped); no override known: fix the cause named above' },
