@@ -9,7 +9,7 @@
  * (never deleted) and its partial last line cut off; and only complete lines count anywhere a
  * version is published or checked.
  */
-import { closeSync, copyFileSync, mkdirSync, openSync, readSync, readdirSync, statSync, truncateSync } from 'node:fs';
+import { chownSync, closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** Every file name the master's recovery reads as a changelog (changelog.c changelog_checkname). */
@@ -90,6 +90,15 @@ export function inspectChangelog(path: string): ChangelogTail {
   }
 }
 
+/** Copies a changelog into ASIDE_DIRECTORY next to it before it is changed; returns the copy's path. */
+function keepOriginalAside(path: string, label: string, now: Date): string {
+  const asideDirectory = join(path, '..', ASIDE_DIRECTORY);
+  mkdirSync(asideDirectory, { recursive: true, mode: 0o750 });
+  const original = join(asideDirectory, `${basename(path)}.${label}-${now.toISOString().replace(/[:.]/g, '-')}`);
+  copyFileSync(path, original);
+  return original;
+}
+
 export interface TornRepair {
   path: string;
   /** The untouched original, kept aside. */
@@ -105,11 +114,7 @@ export interface TornRepair {
 export function repairTornChangelog(path: string, now = new Date()): TornRepair | undefined {
   const tail = inspectChangelog(path);
   if (tail.tornBytes === 0) return undefined;
-  const asideDirectory = join(path, '..', ASIDE_DIRECTORY);
-  mkdirSync(asideDirectory, { recursive: true, mode: 0o750 });
-  const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const original = join(asideDirectory, `${basename(path)}.torn-${stamp}`);
-  copyFileSync(path, original);
+  const original = keepOriginalAside(path, 'torn', now);
   truncateSync(path, tail.size - tail.tornBytes);
   return { path, original, bytesCut: tail.tornBytes, lastCompleteVersion: tail.lastCompleteVersion };
 }
@@ -121,4 +126,43 @@ export function newestCompleteVersion(tails: readonly ChangelogTail[]): bigint |
     if (tail.lastCompleteVersion !== undefined && (newest === undefined || tail.lastCompleteVersion > newest)) newest = tail.lastCompleteVersion;
   }
   return newest;
+}
+
+export interface OlderChangesCut {
+  path: string;
+  /** The untouched original, kept aside. */
+  original: string;
+  linesCut: number;
+}
+
+/**
+ * Cuts the lines older than `version` off the start of a changelog, after copying it aside.
+ * A metalogger appends to the changelog_ml.0.mfs it finds, so a node that was metalogger, then
+ * master, then metalogger again holds old lines, a jump, then the current master's: the
+ * master's recovery reads the jump as "garbage at the end of file" and drops every newer line.
+ * The lines older than the image the recovery starts from are in that image already.
+ * Undefined when the file has no line older than `version` before one that is not.
+ */
+export function cutChangesBefore(path: string, version: bigint, now = new Date()): OlderChangesCut | undefined {
+  const tail = inspectChangelog(path);
+  if (tail.firstVersion === undefined || tail.firstVersion >= version || tail.lastCompleteVersion === undefined || tail.lastCompleteVersion < version) return undefined;
+  const text = readFileSync(path);
+  let offset = 0;
+  let linesCut = 0;
+  while (offset < text.length) {
+    const end = text.indexOf(0x0a, offset);
+    const line = text.subarray(offset, end < 0 ? text.length : end).toString('latin1');
+    const lineVersion = leadingVersion(line);
+    if (lineVersion !== undefined && lineVersion >= version) break;
+    linesCut++;
+    offset = end < 0 ? text.length : end + 1;
+  }
+  if (linesCut === 0) return undefined;
+  const original = keepOriginalAside(path, 'older', now);
+  const { uid, gid, mode } = statSync(path);
+  const temporary = `${path}.mfs-ocf-${process.pid}`;
+  writeFileSync(temporary, text.subarray(offset), { mode: mode & 0o777, flag: 'wx' });
+  chownSync(temporary, uid, gid);
+  renameSync(temporary, path);
+  return { path, original, linesCut };
 }

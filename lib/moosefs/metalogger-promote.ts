@@ -20,7 +20,7 @@ import { OCF, OcfError } from '../ocf/exit-codes.js';
 import type { Logger } from '../ocf/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
-import { ASIDE_DIRECTORY } from './changelog.js';
+import { ASIDE_DIRECTORY, changelogFiles, cutChangesBefore } from './changelog.js';
 import type { MasterConfig } from './config.js';
 import { METADATA_FILE, NEW_FILESYSTEM_HEADER } from './data-path.js';
 import { hexId } from './election.js';
@@ -120,6 +120,12 @@ export async function rebuildMasterMetadata({ program, master, source, deadline,
       if (owner) chownSync(target, owner.uid, owner.gid);
     }
     log.info(`copied ${source.files.length} metalogger file(s) from ${source.dataPath} into ${master.dataPath}`);
+  }
+  if (!source.base.virtualNew) {
+    for (const file of changelogFiles(master.dataPath)) {
+      const cut = cutChangesBefore(file, source.base.version, now);
+      if (cut) log.warn(`${cut.path}: cut ${cut.linesCut} line(s) older than the image at version ${source.base.version} (an earlier history the recovery would stop at); original kept as ${cut.original}`);
+    }
   }
   const expected = prepareChangelogs(master.dataPath, log);
   const image = join(master.dataPath, METADATA_FILE);

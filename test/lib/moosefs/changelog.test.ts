@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ASIDE_DIRECTORY, changelogFiles, inspectChangelog, newestCompleteVersion, repairTornChangelog } from '../../../lib/moosefs/changelog.js';
+import { ASIDE_DIRECTORY, changelogFiles, cutChangesBefore, inspectChangelog, newestCompleteVersion, repairTornChangelog } from '../../../lib/moosefs/changelog.js';
 
 let dir: string;
 beforeEach(() => {
@@ -59,6 +59,28 @@ describe('repairing a torn changelog', () => {
   it('leaves a whole file alone and keeps nothing aside', () => {
     const path = file('changelog.0.mfs', lines(1, 3));
     expect(repairTornChangelog(path)).toBeUndefined();
+    expect(existsSync(join(dir, ASIDE_DIRECTORY))).toBe(false);
+  });
+});
+
+describe('cutting changes older than the image', () => {
+  it('cuts an earlier history before a jump, keeping the original aside (the metalogger appends to the file it finds)', () => {
+    const path = file('changelog_ml.0.mfs', lines(2, 40) + lines(500, 520));
+    const cut = cutChangesBefore(path, 500n, new Date('2026-11-23T21:00:00Z'));
+    expect(cut?.linesCut).toBe(39);
+    expect(readFileSync(path, 'utf8')).toBe(lines(500, 520));
+    expect(readFileSync(cut!.original, 'utf8')).toBe(lines(2, 40) + lines(500, 520));
+    expect(inspectChangelog(path).firstVersion).toBe(500n);
+  });
+
+  it.each([
+    ['a file that starts at the image', lines(500, 520), 500n],
+    ['a file wholly older than the image (the recovery skips it)', lines(2, 40), 500n],
+    ['a file wholly newer', lines(600, 610), 500n],
+  ])('leaves alone %s', (_case, content, version) => {
+    const path = file('changelog_ml.0.mfs', content);
+    expect(cutChangesBefore(path, version)).toBeUndefined();
+    expect(readFileSync(path, 'utf8')).toBe(content);
     expect(existsSync(join(dir, ASIDE_DIRECTORY))).toBe(false);
   });
 });
