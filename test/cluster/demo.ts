@@ -52,10 +52,10 @@ try {
   await teardown();
 }
 
-console.log('\nscenario      topology    mode  failover ms  unavailable ms  acknowledged  lost  from -> to');
+console.log('\nscenario      topology    mode  failover ms  unavailable ms  data resumed ms  acknowledged  lost  from -> to');
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms ?? '-').padStart(12)} ${String(r.unavailable_ms ?? '-').padStart(15)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
+    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
   );
 }
 mkdirSync(join(DIST, 'demo'), { recursive: true });

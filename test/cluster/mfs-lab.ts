@@ -17,16 +17,23 @@ import { must } from '../helpers/run.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, type NodeName } from './lab.js';
 
-export type Topology = 'drbd-store';
+export type Topology = 'drbd-store' | 'metalogger';
 
 export const MASTER_RESOURCE = 'mfs-master';
-const DRBD_RESOURCE = 'r0';
+export const DRBD_RESOURCE = 'r0';
 // Not /var/lib/mfs: the nodes have a per-node directory bound there (for metaloggers).
 const STORE_MOUNT = '/srv/mfs';
 const EMULATOR = join(DIST, 'test-tools', 'drbd-emulator');
 
 /** What each topology needs of CHANGELOG_SAVE_MODE for its promise (mfs-crm says the same). */
-export const SAVE_MODE: Record<Topology, 1 | 2> = { 'drbd-store': 2 };
+export const SAVE_MODE: Record<Topology, 1 | 2> = { 'drbd-store': 2, metalogger: 1 };
+
+/** The promotable resource of each topology, as mfs-crm names it. */
+export const PROMOTABLE_RESOURCE: Record<Topology, string> = { 'drbd-store': 'mfs-store', metalogger: 'mfs-metalogger' };
+
+/** Where each node keeps its metadata in the metalogger topology (a per-node directory at /var/lib/mfs). */
+const LOCAL_MASTER_DATA = '/var/lib/mfs/master';
+const LOCAL_METALOGGER_DATA = '/var/lib/mfs/metalogger';
 
 export interface MfsLabOptions {
   dir: string;
@@ -41,6 +48,8 @@ export class MfsLab {
   readonly cluster: Cluster;
   readonly mountpoint: string;
   private loop: string | undefined;
+  /** Processes of the client that only end once mfsmount is gone (see stopStreams). */
+  readonly stragglers: number[] = [];
   private readonly log: (line: string) => void;
 
   constructor(readonly options: MfsLabOptions) {
@@ -53,16 +62,25 @@ export class MfsLab {
     return this.cluster.paths;
   }
 
+  /** The master's DATA_PATH inside a node: on the replicated store, or local. */
   get dataPath(): string {
-    return `${STORE_MOUNT}/meta`;
+    return this.options.topology === 'metalogger' ? LOCAL_MASTER_DATA : `${STORE_MOUNT}/meta`;
+  }
+
+  get promotableResource(): string {
+    return PROMOTABLE_RESOURCE[this.options.topology];
+  }
+
+  get hasDrbd(): boolean {
+    return this.options.topology !== 'metalogger';
   }
 
   async up(): Promise<void> {
     await this.cluster.up(() => this.prepare());
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
-    const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs(`/etc/drbd.d/${DRBD_RESOURCE}.res`)));
+    const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
     writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
-    await this.initialiseStore();
+    if (this.hasDrbd) await this.initialiseStore();
     const crm = join(this.paths.state, 'cluster.crm');
     await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: 60_000 }));
     this.log('cluster configuration from mfs-crm loaded with crmsh');
@@ -92,6 +110,31 @@ export class MfsLab {
       writeFileSync(join(etc, 'mfsexports.cfg'), '* / rw,alldirs,maproot=0\n');
       writeFileSync(join(etc, 'mfstopology.cfg'), '');
     }
+    writeFileSync(join(this.paths.state, 'metadata.mfs.new'), NEW_FILESYSTEM_HEADER);
+    if (this.hasDrbd) await this.prepareDrbd();
+    else await this.prepareMetaloggers();
+  }
+
+  /**
+   * Metalogger topology: each node keeps the master's files and its metalogger's in its own
+   * /var/lib/mfs; the metaloggers follow the master through the virtual IP. As an admin starts
+   * a new MooseFS, node1 gets an empty file system (metadata.mfs.empty) in the master's directory.
+   */
+  private async prepareMetaloggers(): Promise<void> {
+    for (const node of NODES) {
+      const varLib = join(this.paths.node(node), 'var-lib-mfs');
+      for (const sub of ['master', 'metalogger']) mkdirSync(join(varLib, sub), { recursive: true });
+      if (node === 'node1') copyFileSync(join(this.paths.state, 'metadata.mfs.new'), join(varLib, 'master', 'metadata.mfs'));
+      await must(run('chown', ['-R', 'mfs:mfs', varLib]));
+      writeFileSync(
+        join(this.paths.node(node), 'etc-mfs', 'mfsmetalogger.cfg'),
+        ['WORKING_USER = mfs', `DATA_PATH = ${LOCAL_METALOGGER_DATA}`, `MASTER_HOST = ${NET.vip}`, 'MASTER_PORT = 9419', 'MASTER_RECONNECTION_DELAY = 1', 'META_DOWNLOAD_FREQ = 1', 'NICE_LEVEL = 0', 'LOCK_MEMORY = 0', ''].join('\n'),
+      );
+    }
+  }
+
+  /** drbd-store topology: the DRBD resource file's device and the emulator inside the nodes. */
+  private async prepareDrbd(): Promise<void> {
     // The replicated device: one image, one loop device, seen by both node namespaces.
     const drbdDir = join(this.paths.dir, 'drbd');
     mkdirSync(join(drbdDir, 'etc-drbd.d'), { recursive: true });
@@ -116,17 +159,21 @@ export class MfsLab {
     // /etc/drbd.conf includes drbd.d/global_common.conf and drbd.d/*.res: the nodes see ours.
     copyFileSync('/etc/drbd.d/global_common.conf', join(drbdDir, 'etc-drbd.d', 'global_common.conf'));
     writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify([[join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']]));
-    writeFileSync(join(this.paths.state, 'metadata.mfs.new'), NEW_FILESYSTEM_HEADER);
   }
 
-  mfsCrmArgs(resFile: string): string[] {
+  mfsCrmArgs(): string[] {
+    const store = this.hasDrbd
+      ? [
+          '--drbd-resource', DRBD_RESOURCE, '--device', '/dev/drbd0', '--directory', STORE_MOUNT, '--fstype', 'ext4',
+          '--drbd-res-file', `/etc/drbd.d/${DRBD_RESOURCE}.res`, '--drbd-disk', this.loop!, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${nodeIp(n)}`]),
+        ]
+      : ['--metalogger-config', '/etc/mfs/mfsmetalogger.cfg'];
     return [
       this.options.topology,
       '--node', 'node1', '--node', 'node2',
       '--ip', NET.vip, '--cidr-netmask', '24', '--nic', 'eth0',
       '--config', '/etc/mfs/mfsmaster.cfg',
-      '--drbd-resource', DRBD_RESOURCE, '--device', '/dev/drbd0', '--directory', STORE_MOUNT, '--fstype', 'ext4',
-      '--drbd-res-file', resFile, '--drbd-disk', this.loop!, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${nodeIp(n)}`]),
+      ...store,
       '--fence-agent', 'stonith:fence_mfslab', '--fence-param', `ip=${NET.switchIp}`, '--fence-param', `pcmk_host_list=${NODES.join(' ')}`,
     ];
   }
@@ -218,6 +265,7 @@ export class MfsLab {
 
   async down(): Promise<void> {
     await unmountClient(this.mountpoint);
+    await terminate(this.stragglers.splice(0), { deadline: new Deadline(10_000), log: QUIET_LOG(), what: 'client processes', afterKill: 'lab teardown' });
     const chunkservers = [1, 2].map((i) => lockOwner(join(this.chunkserverDir(i), 'data'), '.mfschunkserver.lock')).filter((p): p is number => p !== undefined);
     await terminate(chunkservers, { deadline: new Deadline(15_000), log: QUIET_LOG(), what: 'lab chunkservers', afterKill: 'lab teardown' });
     await this.cluster.down();

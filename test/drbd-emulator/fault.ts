@@ -147,18 +147,6 @@ export function fault(argv: string[], env: NodeJS.ProcessEnv = process.env): num
         else delete state.heldOpen[`${resource}|${node}`];
         break;
       }
-      case 'crash': {
-        // Here the second word is the node: `drbd-fault crash NODE`.
-        const node = resource;
-        if (!node) throw new Error('usage: drbd-fault crash NODE');
-        for (const res of Object.keys(nodeState(state, node).kernel)) {
-          delete nodeState(state, node).kernel[res];
-          delete state.heldOpen[`${res}|${node}`];
-          for (const other of Object.keys(state.nodes)) if (other !== node && state.nodes[other]!.kernel[res]) touched.add(other);
-          log(node, `${res}: node crashed (fault hook): kernel state lost`);
-        }
-        break;
-      }
       case 'initial-sync': {
         if (!resource || rest.length === 0) throw new Error('usage: drbd-fault initial-sync RES NODE...');
         const gen = state.seq++;
