@@ -231,6 +231,8 @@ async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: 
   }
   const following = masterVersion !== undefined && connected;
   const best = following ? sources.metalogger : sources.best;
+  // With no master, what the other candidates published at the last pre-promote orders the scores.
+  const peers = masterVersion === undefined ? await publishedPeers(ctx, store(ctx)) : [];
   const decision = unpromotedScore({
     position: positionOf(best),
     problem: best.problem ?? (best.version === undefined ? `no metadata in ${metalogger.dataPath} yet` : undefined),
@@ -241,6 +243,7 @@ async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: 
     maxLag: BigInt(ctx.params.max_lag),
     overrideMark: ctx.params.ignore_high_water_mark,
     bootstrapNode: ctx.params.bootstrap_node === nodeName(ctx),
+    peers,
   });
   await publish(ctx, decision.score, decision.reason, { always: ctx.action !== 'monitor' });
   if (decision.degraded) ctx.log.warn(decision.reason);
@@ -295,14 +298,15 @@ async function readSettled(ctx: Context, read: () => Promise<Read>, expected?: s
   return last;
 }
 
-async function gatherPeers(ctx: Context, s: ElectionStore): Promise<{ peers: PeerPosition[]; peersKnown: boolean }> {
+/** The candidates saved at the last pre-promote on this node, with what each published; `settle`: wait briefly for attrd. */
+async function gatherPeers(ctx: Context, s: ElectionStore, { settle = true } = {}): Promise<{ peers: PeerPosition[]; peersKnown: boolean }> {
   const list = await s.readCandidates();
   const cloneMax = Number(ctx.meta('clone_max') ?? '1');
   if (!list.ok || list.value === undefined) return { peers: [], peersKnown: !(cloneMax > 1) };
   const nodes = list.value.split(/\s+/).filter((n) => n && n !== '-' && n !== nodeName(ctx));
   const peers: PeerPosition[] = [];
   for (const node of nodes) {
-    const read = await readSettled(ctx, () => s.readPosition(node));
+    const read = settle ? await readSettled(ctx, () => s.readPosition(node)) : await s.readPosition(node);
     if (!read.ok) peers.push({ node, unknown: read.why });
     else if (read.value === undefined) peers.push({ node, unknown: 'published no position at pre-promote' });
     else if (read.value === 'none') peers.push({ node, none: true });
@@ -312,6 +316,11 @@ async function gatherPeers(ctx: Context, s: ElectionStore): Promise<{ peers: Pee
     }
   }
   return { peers, peersKnown: true };
+}
+
+/** What the other candidates published, read once (a monitor does not wait for attrd). */
+async function publishedPeers(ctx: Context, s: ElectionStore): Promise<PeerPosition[]> {
+  return (await gatherPeers(ctx, s, { settle: false })).peers;
 }
 
 /**

@@ -65,6 +65,8 @@ export interface UnpromotedInput {
   overrideMark: boolean;
   /** bootstrap_node names this node. */
   bootstrapNode: boolean;
+  /** What the other candidates published at the last pre-promote (read only when no master answers). */
+  peers?: readonly PeerPosition[];
 }
 
 export interface ScoreDecision {
@@ -119,6 +121,18 @@ export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
     return { score: undefined, reason: `not promotable: ${behind}; set ignore_high_water_mark=true to accept losing the difference`, degraded: false };
   }
   const markText = mark.kind === 'known' ? `high-water mark ${mark.mark.version}` : mark.kind === 'none' ? 'no high-water mark yet' : `high-water mark unreadable: ${mark.why}`;
+  // Without this, a node that lost the election gets its full score back at its next start or
+  // monitor, ties with the winner, and Pacemaker may pick it again and again.
+  const newer = (input.peers ?? []).find(
+    (peer): peer is { node: string; position: Position } => 'position' in peer && sameFileSystem(peer.position.fsId, position.fsId) && peer.position.version > position.version,
+  );
+  if (newer) {
+    return {
+      score: SCORE.lagging,
+      reason: `${at}, no master answers (${markText}); ${newer.node} published newer metadata (version ${newer.position.version}) at the last pre-promote: it goes first`,
+      degraded: false,
+    };
+  }
   return { score: SCORE.best, reason: `${at}, no master answers (${markText})`, degraded: false };
 }
 
