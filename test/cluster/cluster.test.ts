@@ -1,10 +1,11 @@
 /**
  * The live cluster (issue 8): a real two-node Corosync + Pacemaker cluster in namespaces, our
  * agents installed in the nodes, configuration from mfs-crm, a FUSE client writing throughout;
- * scenarios 1-4 on each topology. Each must end with the master served by a node. Nothing
- * acknowledged may be lost with the replicated store (DRBD protocol C modelled as one shared
- * device, mode 2); the metalogger topology replicates asynchronously, so an unplanned failover
- * may lose what the metalogger had not received yet: measured, and bounded here.
+ * scenarios 1-5 on each topology, and 6 (replication cut, then the Primary lost) on drbd-store. Each must end with the master served by a node, which
+ * `mfs-crm status` names. Nothing acknowledged may be lost with the replicated store (DRBD
+ * protocol C modelled as one shared device, mode 2), nor after a full restart (the node with
+ * the newest metadata must win); the metalogger topology replicates asynchronously, so the loss
+ * of a node may lose what the metalogger had not received yet: measured, and bounded here.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,10 @@ const log = (line: string) => console.log(`[cluster] ${line}`);
 /** The metalogger receives changes as the master logs them; what it can miss is the last moment before a crash. */
 const METALOGGER_LOSS_WINDOW_MS = 2000;
 const UNPLANNED = new Set(['power-loss', 'partition']);
+const SCENARIOS_OF: Record<Topology, string[]> = {
+  'drbd-store': ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', 'replication-cut'],
+  metalogger: ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart'],
+};
 
 describe.each<Topology>(['drbd-store', 'metalogger'])('live cluster, %s topology', (topology) => {
   const lab = new MfsLab({ dir: '/tmp/mfs-ocf-test-lab', topology });
@@ -25,7 +30,7 @@ describe.each<Topology>(['drbd-store', 'metalogger'])('live cluster, %s topology
     await lab.down();
   }, 120_000);
 
-  it.each(['switch-over', 'kill-master', 'power-loss', 'partition'])(
+  it.each(SCENARIOS_OF[topology])(
     '%s: the master is served again, acknowledged operations kept as the topology promises',
     async (scenario) => {
       const result = await runScenario(lab, scenario, topology, SAVE_MODE[topology], log);
@@ -37,6 +42,15 @@ describe.each<Topology>(['drbd-store', 'metalogger'])('live cluster, %s topology
         expect(result.loss_window_ms ?? 0, 'only the last moment before the crash may be lost').toBeLessThanOrEqual(METALOGGER_LOSS_WINDOW_MS);
       } else {
         expect(result.lost).toBe(0);
+      }
+      // mfs-crm status on the serving node names it, and says why each other node is not promoted.
+      expect(result.explained?.promoted, result.explained?.verdict).toEqual([result.to]);
+      for (const other of result.explained?.others ?? []) expect(other.online === false || other.reason !== null, `${other.node}: ${JSON.stringify(other)}`).toBe(true);
+      if (scenario === 'replication-cut') {
+        // The Outdated survivor was never promoted: the service waited for the node with the newest data.
+        expect(result.while_down, 'mfs-crm status while nobody served').toMatch(/^blocked: .*Outdated/);
+        expect(result.to).toBe(result.from);
+        expect(readFileSync(lab.paths.switchLog, 'utf8')).toMatch(new RegExp(`off ${result.from} -> off`));
       }
       if (UNPLANNED.has(scenario)) {
         // The survivor fenced the lost node through the switch before taking over.

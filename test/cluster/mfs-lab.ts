@@ -14,6 +14,7 @@ import { run } from '../../lib/process/run.js';
 import { DIST } from '../helpers/built.js';
 import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
 import { must } from '../helpers/run.js';
+import { mfsCrmStatus, type ClusterStatus } from '../helpers/status.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, type NodeName } from './lab.js';
 
@@ -210,6 +211,11 @@ export class MfsLab {
       return match ? (match[1] as NodeName) : undefined;
     }
     return undefined;
+  }
+
+  /** `mfs-crm status` as an admin runs it on a node (the installed tool), parsed. */
+  async status(on: NodeName): Promise<ClusterStatus> {
+    return mfsCrmStatus((file, args) => this.cluster.exec(on, file, args, { timeoutMs: 30_000 }), { mfsCrm: 'mfs-crm' });
   }
 
   /** True when the master answers through the virtual IP, from the client namespace. */

@@ -20,7 +20,7 @@ import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 import { NODES, type NodeName } from './lab.js';
 import { DRBD_RESOURCE, type MfsLab } from './mfs-lab.js';
-import { powerOff, setLink } from './node.js';
+import { powerOff, powerOn, setLink } from './node.js';
 
 export interface ScenarioResult {
   name: string;
@@ -37,6 +37,10 @@ export interface ScenarioResult {
   unverified: number;
   /** How long before the fault the earliest lost operation was acknowledged; null when none was lost. */
   loss_window_ms: number | null;
+  /** What `mfs-crm status` said while nobody served (scenarios that look). */
+  while_down: string | null;
+  /** What `mfs-crm status` said on the serving node after the failover: who is promoted, and why the others are not. */
+  explained: { verdict: string; promoted: string[]; others: Array<{ node: string; online: boolean; role: string; reason: string | null }> } | null;
   from: NodeName;
   to: NodeName | null;
 }
@@ -47,7 +51,11 @@ export interface Scenario {
   fault(lab: MfsLab, active: NodeName): Promise<void>;
   /** Puts the cluster back to two healthy nodes after the failover. */
   restore(lab: MfsLab, failed: NodeName): Promise<void>;
+  /** Run right after the fault: what `mfs-crm status` says while nobody serves. */
+  whileDown?(lab: MfsLab, failed: NodeName): Promise<string>;
 }
+
+const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
 
 async function crm(lab: MfsLab, node: NodeName, args: string[]): Promise<void> {
   const result = await lab.cluster.exec(node, 'crm', args, { timeoutMs: 60_000 });
@@ -93,6 +101,51 @@ export const SCENARIOS: Record<string, Scenario> = {
     fault: (lab, active) => powerOff(lab.paths, active),
     // The survivor fences it through the switch ("reboot"): it powers on again and rejoins.
     restore: (lab) => settle(lab),
+  },
+  'full-restart': {
+    name: 'full-cluster restart (both nodes cut, then powered on)',
+    async fault(lab, active) {
+      // The active node first, the other at once after: neither has time to fence or promote.
+      for (const node of [active, otherNode(active)]) await powerOff(lab.paths, node);
+      for (const node of NODES) await powerOn(lab.paths, node);
+    },
+    restore: (lab) => settle(lab),
+  },
+  'replication-cut': {
+    name: 'replication cut, then the Primary lost',
+    async fault(lab, active) {
+      await lab.drbdFault(['cut', DRBD_RESOURCE]);
+      // What the Primary's fence-peer handler does on losing its peer (crm-fence-peer.9.sh and
+      // DRBD's outdate-peer): the Secondary's data is marked Outdated while the Primary goes on.
+      await lab.drbdFault(['outdate', DRBD_RESOURCE, otherNode(active)]);
+      await sleep(2000); // the client writes on, to the Primary only
+      await powerOff(lab.paths, active);
+    },
+    // The survivor fences the lost node (the switch boots it again): only it has the newest data.
+    async whileDown(lab, failed) {
+      const survivor = otherNode(failed);
+      let seen = 'no status read';
+      await new Deadline(60_000).poll(
+        async () => {
+          const status = await lab.status(survivor).catch((error: Error) => {
+            seen = error.message;
+            return undefined;
+          });
+          const resource = status?.resources.find((r) => r.id === lab.promotableResource);
+          if (!status || !resource) return undefined;
+          const mine = resource.nodes.find((n) => n.node === survivor);
+          seen = `${status.verdict.kind}: ${status.verdict.why} | ${survivor}: ${mine?.reason ?? '(no reason)'}`;
+          // Until the survivor's monitor has seen its Outdated disk, the status shows its older reason.
+          return resource.promoted.length === 0 && status.verdict.kind === 'blocked' && /Outdated/.test(mine?.reason ?? '') ? true : undefined;
+        },
+        { intervalMs: 1000 },
+      );
+      return seen;
+    },
+    async restore(lab) {
+      await lab.drbdFault(['heal', DRBD_RESOURCE]);
+      await settle(lab);
+    },
   },
   partition: {
     name: 'network partition of the active node',
@@ -159,6 +212,15 @@ async function stopStreams(lab: MfsLab, streams: readonly Stream[]): Promise<voi
 
 const journalOf = (stream: Stream) => readJournal(stream.journal);
 
+/** `mfs-crm status` on the serving node, reduced to the promotable resource of the topology. */
+async function explain(lab: MfsLab, on: NodeName): Promise<ScenarioResult['explained']> {
+  const status = await lab.status(on);
+  const resource = status.resources.find((r) => r.id === lab.promotableResource);
+  if (!resource) throw new Error(`mfs-crm status on ${on} does not show ${lab.promotableResource}: ${JSON.stringify(status.resources.map((r) => r.id))}`);
+  const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, role, reason }) => ({ node, online, role, reason }));
+  return { verdict: `${status.verdict.kind}: ${status.verdict.why}`, promoted: resource.promoted, others };
+}
+
 /** Pacemaker's view, for the message of a failed scenario. */
 async function clusterState(lab: MfsLab): Promise<string> {
   for (const node of NODES) {
@@ -190,6 +252,8 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     log(`${scenario.name}: fault on ${active}`);
     const faultAt = Date.now();
     await scenario.fault(lab, active);
+    const whileDown = scenario.whileDown ? await scenario.whileDown(lab, active) : null;
+    if (whileDown) log(`mfs-crm status while nobody serves: ${whileDown}`);
     // The outage has ended when a gap of 300 ms or more, ending after the fault, is behind us.
     const recovered = await new Deadline(RECOVERY_LIMIT_MS).poll(
       () => {
@@ -207,6 +271,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     await stopStreams(lab, streams);
 
     const to = await lab.activeNode();
+    const explained = to ? await explain(lab, to) : null;
     const checks = streams.map((stream) => {
       const { entries, intents } = journalOf(stream);
       return check(entries.filter((e) => e.path.startsWith(stream.prefix)), mountInspector(lab.mountpoint), intents);
@@ -229,6 +294,8 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
       lost: lost.length,
       unverified: unverified.length,
       loss_window_ms: lostAt.length ? faultAt - Math.min(...lostAt) : null,
+      while_down: whileDown,
+      explained,
       from: active,
       to: to ?? null,
     };
@@ -236,6 +303,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     if (unverified.length) log(`UNVERIFIED: ${unverified.slice(0, 5).map((l) => `${l.path} (${l.found.error})`).join(', ')}`);
     const dataNote = dataResumed === null ? `the data write in flight still waits (MooseFS chunk lock, up to 120 s)` : `data writes resumed after ${dataResumed} ms`;
     const lossNote = outcome.loss_window_ms === null ? '' : ` (acknowledged within ${outcome.loss_window_ms} ms before the fault)`;
+    for (const other of explained?.others ?? []) log(`mfs-crm status: promoted ${explained!.promoted.join(', ') || 'nowhere'}; ${other.node} ${other.online ? other.role : 'offline'}: ${other.reason ?? '(no reason published)'}`);
     log(`${scenario.name}: served by ${outcome.to ?? 'nobody'} after ${outcome.failover_ms} ms, ${dataNote}; ${outcome.acknowledged} acknowledged, ${outcome.lost} lost${lossNote}`);
     await scenario.restore(lab, active);
     return outcome;
