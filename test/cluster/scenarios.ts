@@ -212,13 +212,24 @@ async function stopStreams(lab: MfsLab, streams: readonly Stream[]): Promise<voi
 
 const journalOf = (stream: Stream) => readJournal(stream.journal);
 
-/** `mfs-crm status` on the serving node, reduced to the promotable resource of the topology. */
+/**
+ * `mfs-crm status` on the serving node, reduced to the promotable resource of the topology;
+ * read again (bounded) while another node is still starting and has published nothing yet.
+ */
 async function explain(lab: MfsLab, on: NodeName): Promise<ScenarioResult['explained']> {
-  const status = await lab.status(on);
-  const resource = status.resources.find((r) => r.id === lab.promotableResource);
-  if (!resource) throw new Error(`mfs-crm status on ${on} does not show ${lab.promotableResource}: ${JSON.stringify(status.resources.map((r) => r.id))}`);
-  const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, role, reason }) => ({ node, online, role, reason }));
-  return { verdict: `${status.verdict.kind}: ${status.verdict.why}`, promoted: resource.promoted, others };
+  let last: ScenarioResult['explained'] = null;
+  await new Deadline(30_000).poll(
+    async () => {
+      const status = await lab.status(on);
+      const resource = status.resources.find((r) => r.id === lab.promotableResource);
+      if (!resource) throw new Error(`mfs-crm status on ${on} does not show ${lab.promotableResource}: ${JSON.stringify(status.resources.map((r) => r.id))}`);
+      const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, role, reason }) => ({ node, online, role, reason }));
+      last = { verdict: `${status.verdict.kind}: ${status.verdict.why}`, promoted: resource.promoted, others };
+      return others.every((o) => !o.online || o.reason !== null) ? true : undefined;
+    },
+    { intervalMs: 1000 },
+  );
+  return last;
 }
 
 /** Pacemaker's view, for the message of a failed scenario. */
