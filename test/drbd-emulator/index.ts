@@ -190,3 +190,16 @@ export function onNodeCommand(setup: Pick<TwoNodeSetup, 'dir'>, node: string, fi
   if (!existsSync(procDrbd)) writeFileSync(procDrbd, PROC_DRBD);
   return { file: 'unshare', args: ['--mount', '--uts', '--', 'bash', '-c', ON_NODE_SCRIPT, 'on-node', node, join(setup.dir, `realproc-${node}`), procDrbd, file, ...args] };
 }
+
+/**
+ * The text of an executable that runs `file` with its own arguments as onNodeCommand does, on
+ * the host it runs on (`uname -n`, e.g. a node of the live-cluster lab, which already has its
+ * own UTS namespace): installed in place of LINBIT's agent, it gives Pacemaker's calls of the
+ * real agent a /proc/drbd. Arguments pass through as "$@"; every fixed word is single-quoted.
+ */
+export function onThisNodeWrapper(setup: Pick<TwoNodeSetup, 'dir'>, file: string): string {
+  const { file: unshare, args } = onNodeCommand(setup, '@node@', file, []);
+  const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  const words = [unshare, ...args].map((word) => (word === '@node@' ? '"$(uname -n)"' : quote(word.replace('realproc-@node@', 'realproc'))));
+  return `#!/bin/sh\n# ${file} with a /proc/drbd (test/drbd-emulator: onThisNodeWrapper)\nexec ${words.join(' ')} "$@"\n`;
+}

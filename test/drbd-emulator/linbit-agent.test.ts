@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OCF } from '../../lib/ocf/exit-codes.js';
 import { run } from '../../lib/process/run.js';
-import { createTwoNodeSetup, EMULATOR_BIN, onNodeCommand, type TwoNodeSetup } from './index.js';
+import { createTwoNodeSetup, EMULATOR_BIN, onNodeCommand, onThisNodeWrapper, PROC_DRBD, type TwoNodeSetup } from './index.js';
 
 const LINBIT_AGENT = '/usr/lib/ocf/resource.d/linbit/drbd';
 let drbd: TwoNodeSetup;
@@ -29,8 +29,8 @@ afterAll(async () => {
 });
 
 /** One action of ocf:linbit:drbd on `node`, with the environment Pacemaker gives a promotable clone. */
-async function linbit(node: string, action: string, extra: Record<string, string> = {}, setup: TwoNodeSetup = drbd) {
-  const { file, args } = onNodeCommand(setup, node, LINBIT_AGENT, [action]);
+async function linbit(node: string, action: string, extra: Record<string, string> = {}, setup: TwoNodeSetup = drbd, command = onNodeCommand(setup, node, LINBIT_AGENT, [action])) {
+  const { file, args } = command;
   const result = await run(file, args, {
     extendEnv: false,
     timeoutMs: 60_000,
@@ -117,6 +117,22 @@ describe('ocf:linbit:drbd over the DRBD emulator', () => {
       expect(await score(node)).toBeUndefined();
       expect(existsSync(drbd.devices[node]!)).toBe(false);
     }
+  });
+
+  it('the wrapper the live-cluster lab installs as ocf:linbit:drbd (onThisNodeWrapper): /proc/drbd, the host name it runs on, arguments as given', async () => {
+    const wrapper = join(drbd.dir, 'linbit-wrapper');
+    writeFileSync(wrapper, onThisNodeWrapper(drbd, LINBIT_AGENT), { mode: 0o755 });
+    // On a host named beta (a lab node has its own UTS namespace): the agent's probe there.
+    const onBeta = { file: 'unshare', args: ['--uts', '--', 'bash', '-c', 'hostname "$1" && shift && exec "$@"', 'host', 'beta', wrapper, 'monitor'] };
+    const probed = await linbit('beta', 'monitor', probe, drbd, onBeta);
+    expect(probed.exitCode, probed.stderr).toBe(OCF.NOT_RUNNING);
+    const cat = join(drbd.dir, 'cat-wrapper');
+    writeFileSync(cat, onThisNodeWrapper(drbd, 'cat'), { mode: 0o755 });
+    const shown = await run(cat, ['/proc/drbd', '/proc/self/comm']);
+    expect(shown.stdout).toBe(`${PROC_DRBD}cat`); // run() trims the last newline
+    const odd = join(drbd.dir, `it's "$HOME" * a name`);
+    writeFileSync(odd, 'as given');
+    expect((await run(cat, [odd])).stdout).toBe('as given');
   });
 
   it('with fencing: alone after start its disk is Consistent (no score); promote fences the peer through the handler', async () => {
