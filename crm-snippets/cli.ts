@@ -247,12 +247,16 @@ export async function readStatus(cibFile: string | undefined): Promise<ClusterSt
   return clusterStatus({ mon, cib, durabilityDefault });
 }
 
-async function statusMain(args: string[]): Promise<number> {
+/**
+ * Runs a yargs parser the way both command lines want it: its complaint captured (not printed,
+ * not exiting), help or version text printed once, the parsed arguments returned.
+ */
+async function parseCommandLine(y: Argv, args: string[]): Promise<{ argv: Record<string, unknown>; failure: string | undefined; printed: boolean }> {
   let failure: string | undefined;
   let printed = false;
   let argv: Record<string, unknown> = {};
   try {
-    argv = (await statusParser(args)
+    argv = (await y
       .fail((message, error) => {
         failure = message || error?.message || 'bad arguments';
       })
@@ -265,6 +269,11 @@ async function statusMain(args: string[]): Promise<number> {
   } catch (error) {
     failure ??= error instanceof Error ? error.message : String(error);
   }
+  return { argv, failure, printed };
+}
+
+async function statusMain(args: string[]): Promise<number> {
+  const { argv, failure, printed } = await parseCommandLine(statusParser(args), args);
   if (failure) {
     process.stderr.write(`mfs-crm status: ${failure}\nmfs-crm status: see mfs-crm status --help\n`);
     return 2;
@@ -296,23 +305,7 @@ async function statusMain(args: string[]): Promise<number> {
 
 export async function main(args: string[]): Promise<number> {
   if (args[0] === 'status') return statusMain(args.slice(1));
-  let failure: string | undefined;
-  let printed = false;
-  const y = parser(args).fail((message, error) => {
-    failure = message || error?.message || 'bad arguments';
-  });
-  let argv: Record<string, unknown>;
-  try {
-    argv = (await y.parseAsync(args, {}, (_error, _argv, output) => {
-      if (output) {
-        printed = true;
-        if (!failure) process.stdout.write(`${output}\n`);
-      }
-    })) as Record<string, unknown>;
-  } catch (error) {
-    failure ??= error instanceof Error ? error.message : String(error);
-    argv = {};
-  }
+  const { argv, failure, printed } = await parseCommandLine(parser(args), args);
   if (failure) {
     process.stderr.write(`mfs-crm: ${failure}\nmfs-crm: see mfs-crm --help\n`);
     return 2;
