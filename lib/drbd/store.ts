@@ -472,9 +472,12 @@ export async function stopStore(ctx: StoreContext): Promise<OcfExitCode> {
   return OCF.SUCCESS;
 }
 
-/** notify: keep the score right after peers start, stop, promote or demote. */
+/** notify: keep the score right after peers start or stop. */
 export async function notifyStore(ctx: StoreContext, type: string, operation: string): Promise<OcfExitCode> {
-  if (type !== 'post') return OCF.SUCCESS;
+  // Only a peer starting or stopping changes what the scores rest on (peer disk states known or
+  // not); a promote or demote changes no disk state, and these notifications lie on the path of
+  // every switch-over.
+  if (type !== 'post' || (operation !== 'start' && operation !== 'stop')) return OCF.SUCCESS;
   const { drbd } = ctx.settings;
   let state = await drbd.state(ctx.deadline);
   if (!state) return OCF.SUCCESS;
