@@ -271,6 +271,10 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   }
   if (view.promoted.length > 1) problems.push(`promoted on ${view.promoted.length} nodes (${view.promoted.join(', ')})`);
   const active = view.promoted[0]!;
+  // crm_mon still shows the roles of a node it has lost until that node is fenced.
+  if (view.nodes.find((n) => n.node === active)?.online === false) {
+    return { kind: 'degraded', why: `${active} holds the Promoted role but is offline: nothing is served until it is fenced and another node promoted` };
+  }
   const full = fullScore(view.agent, primitive.params);
   for (const n of view.nodes.filter((n) => !view.promoted.includes(n.node))) {
     const why = whyNotHere(n, failures, view.id);

@@ -439,6 +439,11 @@ describe('the verdict (clusterStatus), as a table', () => {
       { kind: 'degraded', why: 'alpha serves, but beta is offline' },
     ],
     [
+      'degraded: the promoted node is lost and not fenced yet (crm_mon still shows its role)',
+      { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Unpromoted', score: 'INFINITY', reason: 'in sync' } }, offline: ['alpha'] },
+      { kind: 'degraded', whyMatches: /^alpha holds the Promoted role but is offline: nothing is served until it is fenced/ },
+    ],
+    [
       'degraded: the metalogger lags (a last-resort score, with the reason its monitor publishes)',
       { agent: MR, places: { alpha: { role: 'Promoted', score: 1001 }, beta: { role: 'Unpromoted', score: 10, reason: unpromoted(30000n, 48290n).reason } } },
       { kind: 'degraded', why: `alpha serves, but beta is a weaker candidate (score 10): ${unpromoted(30000n, 48290n).reason}` },
