@@ -196,10 +196,12 @@ export function onNodeCommand(setup: Pick<TwoNodeSetup, 'dir'>, node: string, fi
  * the host it runs on (`uname -n`, e.g. a node of the live-cluster lab, which already has its
  * own UTS namespace): installed in place of LINBIT's agent, it gives Pacemaker's calls of the
  * real agent a /proc/drbd. Arguments pass through as "$@"; every fixed word is single-quoted.
+ * A caller that is not root (pacemaker-controld asks for meta-data as hacluster) cannot make
+ * namespaces: it runs `file` directly.
  */
 export function onThisNodeWrapper(setup: Pick<TwoNodeSetup, 'dir'>, file: string): string {
   const { file: unshare, args } = onNodeCommand(setup, '@node@', file, []);
   const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
   const words = [unshare, ...args].map((word) => (word === '@node@' ? '"$(uname -n)"' : quote(word.replace('realproc-@node@', 'realproc'))));
-  return `#!/bin/sh\n# ${file} with a /proc/drbd (test/drbd-emulator: onThisNodeWrapper)\nexec ${words.join(' ')} "$@"\n`;
+  return `#!/bin/sh\n# ${file} with a /proc/drbd (test/drbd-emulator: onThisNodeWrapper)\n[ "$(id -u)" = 0 ] || exec ${quote(file)} "$@"\nexec ${words.join(' ')} "$@"\n`;
 }

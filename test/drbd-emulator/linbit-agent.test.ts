@@ -4,7 +4,8 @@
  * namespaces: hostname, /proc/drbd), its promotion score goes through crm_master into a CIB
  * file (CIB_file, two online nodes made by crm_simulate), as Pacemaker would keep it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OCF } from '../../lib/ocf/exit-codes.js';
@@ -130,6 +131,17 @@ describe('ocf:linbit:drbd over the DRBD emulator', () => {
     writeFileSync(cat, onThisNodeWrapper(drbd, 'cat'), { mode: 0o755 });
     const shown = await run(cat, ['/proc/drbd', '/proc/self/comm']);
     expect(shown.stdout).toBe(`${PROC_DRBD}cat`); // run() trims the last newline
+    // pacemaker-controld asks for meta-data as hacluster, who cannot make namespaces.
+    const open = mkdtempSync(join(tmpdir(), 'linbit-wrapper-'));
+    try {
+      chmodSync(open, 0o755);
+      writeFileSync(join(open, 'drbd'), onThisNodeWrapper(drbd, LINBIT_AGENT), { mode: 0o755 });
+      const meta = await run('setpriv', ['--reuid=hacluster', '--regid=haclient', '--clear-groups', join(open, 'drbd'), 'meta-data']);
+      expect(meta.exitCode, meta.stderr).toBe(OCF.SUCCESS);
+      expect(meta.stdout).toContain('<resource-agent name="drbd"');
+    } finally {
+      rmSync(open, { recursive: true, force: true });
+    }
     const odd = join(drbd.dir, `it's "$HOME" * a name`);
     writeFileSync(odd, 'as given');
     expect((await run(cat, [odd])).stdout).toBe('as given');
