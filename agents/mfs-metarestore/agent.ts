@@ -214,10 +214,15 @@ async function readMarkState(s: ElectionStore): Promise<MarkState> {
   return mark ? { kind: 'known', mark } : { kind: 'unknown', why: `unreadable value ${JSON.stringify(read.value.slice(0, 60))}` };
 }
 
-/** Unpromoted monitor (and start): scores from this node's metadata against the running master. */
-async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: MasterConfig, pid: number): Promise<OcfExitCode> {
+/**
+ * Unpromoted monitor (and start, demote): scores from this node's metadata against the running
+ * master. `masterJustStopped` (demote): the master this node ran has just stopped and no other
+ * may start before this demote ends, so nothing is asked of the virtual IP, which nobody holds
+ * then (the query would wait its whole timeout on the switch-over's critical path).
+ */
+async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: MasterConfig, pid: number, { masterJustStopped = false } = {}): Promise<OcfExitCode> {
   const masterHost = metalogger.masterHost;
-  const masterVersion = await runningMasterVersion(masterHost, master.clientListener.port, ctx);
+  const masterVersion = masterJustStopped ? undefined : await runningMasterVersion(masterHost, master.clientListener.port, ctx);
   const connected = connectedTo(pid, metalogger.masterPort);
   const sources = localSources(metalogger, master);
   // This node's own master files are history the cluster has moved on from once it follows a live master.
@@ -550,7 +555,7 @@ export default defineAgent({
           ctx.log.info('demoted: back to metalogger');
         }
         const pid = await startMetalogger(ctx.params.metalogger_binary, metalogger, ctx.deadline, ctx.log);
-        await followMaster(ctx, metalogger, master, pid);
+        await followMaster(ctx, metalogger, master, pid, { masterJustStopped: marker !== undefined });
         return OCF.SUCCESS;
       },
     },
