@@ -1,7 +1,8 @@
 /**
  * MooseFS on the lab cluster: per-node configuration, the metadata store of the topology
  * (drbd-store: our promotable agent over the DRBD emulator, whose replicated device is one
- * loop device both node namespaces see), the cluster configuration from `mfs-crm` loaded with
+ * loop device both node namespaces see; drbd: the same device under LINBIT's ocf:linbit:drbd
+ * and ocf:heartbeat:Filesystem; metalogger: local directories), the cluster configuration from `mfs-crm` loaded with
  * crmsh inside a node, two chunkservers in the storage namespace, and a FUSE client in the
  * client namespace.
  */
@@ -15,10 +16,12 @@ import { DIST } from '../helpers/built.js';
 import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
 import { must } from '../helpers/run.js';
 import { mfsCrmStatus, type ClusterStatus } from '../helpers/status.js';
+import { onThisNodeWrapper } from '../drbd-emulator/index.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, type NodeName } from './lab.js';
 
-export type Topology = 'drbd-store' | 'metalogger';
+export type Topology = 'drbd-store' | 'metalogger' | 'drbd';
+export const TOPOLOGIES: readonly Topology[] = ['drbd-store', 'metalogger', 'drbd'];
 
 export const MASTER_RESOURCE = 'mfs-master';
 export const DRBD_RESOURCE = 'r0';
@@ -27,10 +30,13 @@ const STORE_MOUNT = '/srv/mfs';
 const EMULATOR = join(DIST, 'test-tools', 'drbd-emulator');
 
 /** What each topology needs of CHANGELOG_SAVE_MODE for its promise (mfs-crm says the same). */
-export const SAVE_MODE: Record<Topology, 1 | 2> = { 'drbd-store': 2, metalogger: 1 };
+export const SAVE_MODE: Record<Topology, 1 | 2> = { 'drbd-store': 2, metalogger: 1, drbd: 2 };
 
 /** The promotable resource of each topology, as mfs-crm names it. */
-export const PROMOTABLE_RESOURCE: Record<Topology, string> = { 'drbd-store': 'mfs-store', metalogger: 'mfs-metalogger' };
+export const PROMOTABLE_RESOURCE: Record<Topology, string> = { 'drbd-store': 'mfs-store', metalogger: 'mfs-metalogger', drbd: 'mfs-drbd' };
+
+/** LINBIT's agent from drbd-utils (ocf:linbit:drbd): in the drbd topology, Pacemaker runs it unmodified. */
+const LINBIT_AGENT_DIR = '/usr/lib/ocf/resource.d/linbit';
 
 /** Where each node keeps its metadata in the metalogger topology (a per-node directory at /var/lib/mfs). */
 const LOCAL_MASTER_DATA = '/var/lib/mfs/master';
@@ -70,6 +76,11 @@ export class MfsLab {
 
   get promotableResource(): string {
     return PROMOTABLE_RESOURCE[this.options.topology];
+  }
+
+  /** Whether the promotable agent publishes why a node is not promoted (ocf:linbit:drbd does not: only its score). */
+  get publishesReasons(): boolean {
+    return this.options.topology !== 'drbd';
   }
 
   get hasDrbd(): boolean {
@@ -134,7 +145,7 @@ export class MfsLab {
     }
   }
 
-  /** drbd-store topology: the DRBD resource file's device and the emulator inside the nodes. */
+  /** DRBD topologies: the DRBD resource file's device and the emulator inside the nodes. */
   private async prepareDrbd(): Promise<void> {
     // The replicated device: one image, one loop device, seen by both node namespaces.
     const drbdDir = join(this.paths.dir, 'drbd');
@@ -157,9 +168,25 @@ export class MfsLab {
         { mode: 0o755 },
       );
     }
+    if (this.options.topology === 'drbd') this.prepareLinbitAgent(drbdDir);
     // /etc/drbd.conf includes drbd.d/global_common.conf and drbd.d/*.res: the nodes see ours.
     copyFileSync('/etc/drbd.d/global_common.conf', join(drbdDir, 'etc-drbd.d', 'global_common.conf'));
     writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify([[join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']]));
+  }
+
+  /**
+   * drbd topology: LINBIT's agent needs /proc/drbd (`test -f`, as with the module loaded), which
+   * procfs cannot be given. The real agent (with the drbd.shellfuncs.sh it sources from its own
+   * directory) is copied aside, untouched; in the nodes' /usr overlay its name runs it in a mount
+   * namespace whose /proc has a drbd entry (onThisNodeWrapper).
+   */
+  private prepareLinbitAgent(drbdDir: string): void {
+    const real = join(drbdDir, 'linbit');
+    mkdirSync(real, { recursive: true });
+    for (const file of ['drbd', 'drbd.shellfuncs.sh']) copyFileSync(join(LINBIT_AGENT_DIR, file), join(real, file));
+    const overlay = join(this.paths.usrOverlay, 'lib', 'ocf', 'resource.d', 'linbit');
+    mkdirSync(overlay, { recursive: true });
+    writeFileSync(join(overlay, 'drbd'), onThisNodeWrapper({ dir: drbdDir }, join(real, 'drbd')), { mode: 0o755 });
   }
 
   mfsCrmArgs(): string[] {

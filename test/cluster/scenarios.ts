@@ -40,7 +40,7 @@ export interface ScenarioResult {
   /** What `mfs-crm status` said while nobody served (scenarios that look). */
   while_down: string | null;
   /** What `mfs-crm status` said on the serving node after the failover: who is promoted, and why the others are not. */
-  explained: { verdict: string; promoted: string[]; others: Array<{ node: string; online: boolean; role: string; reason: string | null }> } | null;
+  explained: { verdict: string; promoted: string[]; others: Array<{ node: string; online: boolean; standby: boolean; role: string; score: number | null; reason: string | null }> } | null;
   from: NodeName;
   to: NodeName | null;
 }
@@ -134,9 +134,11 @@ export const SCENARIOS: Record<string, Scenario> = {
           const resource = status?.resources.find((r) => r.id === lab.promotableResource);
           if (!status || !resource) return undefined;
           const mine = resource.nodes.find((n) => n.node === survivor);
-          seen = `${status.verdict.kind}: ${status.verdict.why} | ${survivor}: ${mine?.reason ?? '(no reason)'}`;
-          // Until the survivor's monitor has seen its Outdated disk, the status shows its older reason.
-          return resource.promoted.length === 0 && status.verdict.kind === 'blocked' && /Outdated/.test(mine?.reason ?? '') ? true : undefined;
+          seen = `${status.verdict.kind}: ${status.verdict.why} | ${survivor}: ${mine?.reason ?? `(no reason; score ${mine?.score ?? 'none'})`}`;
+          // Until the survivor's monitor has seen its Outdated disk, the status shows its older
+          // reason (ocf:linbit:drbd publishes none: its monitor deletes the score instead).
+          const outdated = lab.publishesReasons ? /Outdated/.test(mine?.reason ?? '') : mine?.score === null;
+          return resource.promoted.length === 0 && status.verdict.kind === 'blocked' && outdated ? true : undefined;
         },
         { intervalMs: 1000 },
       );
@@ -223,13 +225,28 @@ async function explain(lab: MfsLab, on: NodeName): Promise<ScenarioResult['expla
       const status = await lab.status(on);
       const resource = status.resources.find((r) => r.id === lab.promotableResource);
       if (!resource) throw new Error(`mfs-crm status on ${on} does not show ${lab.promotableResource}: ${JSON.stringify(status.resources.map((r) => r.id))}`);
-      const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, role, reason }) => ({ node, online, role, reason }));
+      const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, standby, role, score, reason }) => ({ node, online, standby, role, score, reason }));
       last = { verdict: `${status.verdict.kind}: ${status.verdict.why}`, promoted: resource.promoted, others };
-      return others.every((o) => !o.online || o.reason !== null) ? true : undefined;
+      return others.every((o) => explainedEnough(lab, last!, o)) ? true : undefined;
     },
     { intervalMs: 1000 },
   );
   return last;
+}
+
+/**
+ * Whether status says enough of a node that is not promoted: offline, or the reason its agent
+ * published. LINBIT's agent publishes none: there its promotion score, or the standby or the
+ * missing score that the verdict names ("NODE cannot take over: no promotion score").
+ */
+export function explainedEnough(
+  lab: MfsLab,
+  explained: NonNullable<ScenarioResult['explained']>,
+  other: NonNullable<ScenarioResult['explained']>['others'][number],
+): boolean {
+  if (!other.online || other.reason !== null) return true;
+  if (lab.publishesReasons) return false;
+  return other.score !== null || other.standby || (other.role === 'Unpromoted' && explained.verdict.includes(`${other.node} cannot take over: no promotion score`));
 }
 
 /** Pacemaker's view, for the message of a failed scenario. */
@@ -314,7 +331,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     if (unverified.length) log(`UNVERIFIED: ${unverified.slice(0, 5).map((l) => `${l.path} (${l.found.error})`).join(', ')}`);
     const dataNote = dataResumed === null ? `the data write in flight still waits (MooseFS chunk lock, up to 120 s)` : `data writes resumed after ${dataResumed} ms`;
     const lossNote = outcome.loss_window_ms === null ? '' : ` (acknowledged within ${outcome.loss_window_ms} ms before the fault)`;
-    for (const other of explained?.others ?? []) log(`mfs-crm status: promoted ${explained!.promoted.join(', ') || 'nowhere'}; ${other.node} ${other.online ? other.role : 'offline'}: ${other.reason ?? '(no reason published)'}`);
+    for (const other of explained?.others ?? []) log(`mfs-crm status: promoted ${explained!.promoted.join(', ') || 'nowhere'}; ${other.node} ${other.online ? other.role : 'offline'}: ${other.reason ?? `(no reason published; score ${other.score ?? 'none'})`}`);
     log(`${scenario.name}: served by ${outcome.to ?? 'nobody'} after ${outcome.failover_ms} ms, ${dataNote}; ${outcome.acknowledged} acknowledged, ${outcome.lost} lost${lossNote}`);
     await scenario.restore(lab, active);
     return outcome;
