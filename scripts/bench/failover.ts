@@ -1,6 +1,6 @@
 /**
- * npm run bench:failover: every scenario of the live cluster, REPS times (default 5), with the
- * writer going, on each topology in turn (BENCH_TOPOLOGIES=drbd-store,metalogger,drbd by
+ * npm run bench:failover: every scenario of the live cluster that a topology can run, REPS
+ * times (default 5), with the writers going, on each topology in turn (BENCH_TOPOLOGIES=drbd-store,metalogger,drbd by
  * default): median, min and max of failover time and unavailability, acknowledged and lost
  * operations, beside the corosync timeouts in force. BENCH_TOKEN=1000 runs with that token.
  * Results in dist/bench/failover.json (failover-token<MS>.json with BENCH_TOKEN): one entry per
@@ -10,11 +10,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../../test/helpers/built.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from '../../test/cluster/mfs-lab.js';
-import { runScenario, type ScenarioResult } from '../../test/cluster/scenarios.js';
+import { runScenario, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const TOKEN = process.env.BENCH_TOKEN ? Number(process.env.BENCH_TOKEN) : undefined;
-const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'switch-over,kill-master,power-loss,partition').split(',');
+/** BENCH_SCENARIOS narrows the run; by default every scenario each topology can run. */
+const CHOSEN = process.env.BENCH_SCENARIOS?.split(',');
 const topologies = (process.env.BENCH_TOPOLOGIES?.split(',') ?? TOPOLOGIES) as Topology[];
 for (const topology of topologies) if (!TOPOLOGIES.includes(topology)) throw new Error(`BENCH_TOPOLOGIES: unknown topology ${topology} (known: ${TOPOLOGIES.join(', ')})`);
 const started = Date.now();
@@ -31,14 +32,15 @@ process.once('SIGINT', () => void (lab?.down() ?? Promise.resolve()).then(() => 
 async function bench(topology: Topology) {
   lab = new MfsLab({ dir: '/tmp/mfs-ocf-bench', topology, token: TOKEN, log });
   const runs: ScenarioResult[] = [];
+  const chosen = scenariosFor(topology).filter((name) => !CHOSEN || CHOSEN.includes(name));
   try {
     await lab.up();
-    for (let rep = 0; rep < REPS; rep++) for (const scenario of SCENARIOS) runs.push(await runScenario(lab, scenario, topology, SAVE_MODE[topology], log));
+    for (let rep = 0; rep < REPS; rep++) for (const scenario of chosen) runs.push(await runScenario(lab, scenario, topology, SAVE_MODE[topology], log));
   } finally {
     await lab.down();
     lab = undefined;
   }
-  const scenarios = SCENARIOS.map((name) => {
+  const scenarios = chosen.map((name) => {
     const mine = runs.filter((r) => r.name === name);
     return {
       name,
@@ -59,12 +61,12 @@ const results = [];
 for (const topology of topologies) results.push(await bench(topology));
 const token = TOKEN ?? 3000;
 console.log(`\ncorosync token ${token} ms, consensus ${Math.round(token * 1.2)} ms; ${REPS} repetitions`);
-console.log('topology    scenario      failover ms median (min-max)   unavailable ms median   data resumed ms median (stalled)   acknowledged  lost');
+console.log('topology    scenario        failover ms median (min-max)   unavailable ms median   data resumed ms median (stalled)   acknowledged  lost');
 for (const { topology, scenarios } of results) {
   for (const s of scenarios) {
     const data = `${s.data_resumed_ms.median} (${s.data_stalled})`;
     console.log(
-      `${topology.padEnd(11)} ${s.name.padEnd(13)} ${`${s.failover_ms.median} (${s.failover_ms.min}-${s.failover_ms.max})`.padEnd(30)} ${String(s.unavailable_ms.median).padStart(21)} ${data.padStart(34)} ${String(s.acknowledged).padStart(14)} ${String(s.lost).padStart(5)}`,
+      `${topology.padEnd(11)} ${s.name.padEnd(15)} ${`${s.failover_ms.median} (${s.failover_ms.min}-${s.failover_ms.max})`.padEnd(30)} ${String(s.unavailable_ms.median).padStart(21)} ${data.padStart(34)} ${String(s.acknowledged).padStart(14)} ${String(s.lost).padStart(5)}`,
     );
   }
 }

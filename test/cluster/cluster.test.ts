@@ -12,20 +12,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MfsLab, SAVE_MODE, type Topology } from './mfs-lab.js';
-import { explainedEnough, runScenario } from './scenarios.js';
+import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from './mfs-lab.js';
+import { explainedEnough, runScenario, scenariosFor } from './scenarios.js';
 
 const log = (line: string) => console.log(`[cluster] ${line}`);
 /** The metalogger receives changes as the master logs them; what it can miss is the last moment before a crash. */
 const METALOGGER_LOSS_WINDOW_MS = 2000;
 const UNPLANNED = new Set(['power-loss', 'partition']);
-const SCENARIOS_OF: Record<Topology, string[]> = {
-  'drbd-store': ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', 'replication-cut'],
-  metalogger: ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart'],
-  drbd: ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', 'replication-cut'],
-};
 
-describe.each<Topology>(['drbd-store', 'metalogger', 'drbd'])('live cluster, %s topology', (topology) => {
+describe.each<Topology>([...TOPOLOGIES])('live cluster, %s topology', (topology) => {
   const lab = new MfsLab({ dir: '/tmp/mfs-ocf-test-lab', topology });
   beforeAll(async () => {
     await lab.up();
@@ -34,7 +29,7 @@ describe.each<Topology>(['drbd-store', 'metalogger', 'drbd'])('live cluster, %s 
     await lab.down();
   }, 120_000);
 
-  it.each(SCENARIOS_OF[topology])(
+  it.each(scenariosFor(topology))(
     '%s: the master is served again, acknowledged operations kept as the topology promises',
     async (scenario) => {
       const result = await runScenario(lab, scenario, topology, SAVE_MODE[topology], log);

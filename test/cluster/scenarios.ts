@@ -19,7 +19,7 @@ import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 import { NODES, type NodeName } from './lab.js';
-import { DRBD_RESOURCE, type MfsLab } from './mfs-lab.js';
+import { DRBD_RESOURCE, type MfsLab, type Topology } from './mfs-lab.js';
 import { powerOff, powerOn, setLink } from './node.js';
 
 export interface ScenarioResult {
@@ -163,6 +163,12 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
 };
+
+/** The scenarios a topology can run (a replication cut needs DRBD), in the order. */
+export function scenariosFor(topology: Topology): string[] {
+  const drbd = topology !== 'metalogger';
+  return ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', ...(drbd ? ['replication-cut'] : [])];
+}
 
 /** The longest gap between consecutive acknowledgements that ends after the fault. */
 export function outage(entries: readonly JournalEntry[], faultAt: number): { start: number; end: number; ms: number } | undefined {
