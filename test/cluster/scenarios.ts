@@ -170,20 +170,28 @@ export function scenariosFor(topology: Topology): string[] {
   return ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', ...(drbd ? ['replication-cut'] : [])];
 }
 
-/** The longest gap between consecutive acknowledgements that ends after the fault. */
-export function outage(entries: readonly JournalEntry[], faultAt: number): { start: number; end: number; ms: number } | undefined {
+/** Every gap of at least `minMs` between consecutive acknowledgements that ends after the fault, in order. */
+export function gapsAfter(entries: readonly JournalEntry[], faultAt: number, minMs: number): Array<{ start: number; end: number; ms: number }> {
   const acks = entries.map((e) => e.ackedAt).sort((a, b) => a - b);
-  let best: { start: number; end: number; ms: number } | undefined;
+  const gaps: Array<{ start: number; end: number; ms: number }> = [];
   for (let i = 1; i < acks.length; i++) {
     const [start, end] = [acks[i - 1]!, acks[i]!];
-    if (end <= faultAt) continue;
-    if (!best || end - start > best.ms) best = { start, end, ms: end - start };
+    if (end > faultAt && end - start >= minMs) gaps.push({ start, end, ms: end - start });
   }
+  return gaps;
+}
+
+/** The longest gap between consecutive acknowledgements that ends after the fault. */
+export function outage(entries: readonly JournalEntry[], faultAt: number): { start: number; end: number; ms: number } | undefined {
+  let best: { start: number; end: number; ms: number } | undefined;
+  for (const gap of gapsAfter(entries, faultAt, 0)) if (!best || gap.ms > best.ms) best = gap;
   return best;
 }
 
 /** How long the service may take to come back before the scenario fails. */
 const RECOVERY_LIMIT_MS = 120_000;
+/** How long acknowledgements must flow without a gap before the outage counts as over. */
+const STEADY_MS = 5000;
 /** How long, after the metadata came back, the data writer gets to resume before it is reported stalled. */
 const DATA_GRACE_MS = 10_000;
 
@@ -288,11 +296,16 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     await scenario.fault(lab, active);
     const whileDown = scenario.whileDown ? await scenario.whileDown(lab, active) : null;
     if (whileDown) log(`mfs-crm status while nobody serves: ${whileDown}`);
-    // The outage has ended when a gap of 300 ms or more, ending after the fault, is behind us.
+    // The outage has ended when acknowledgements have flowed without a gap of 300 ms or more
+    // for STEADY_MS since the last such gap after the fault (a brief stall just before the real
+    // outage must not be taken for it); the outage is then the longest gap after the fault.
     const recovered = await new Deadline(RECOVERY_LIMIT_MS).poll(
       () => {
-        const gap = outage(journalOf(metadata).entries, faultAt);
-        return gap && gap.ms >= 300 ? gap : undefined;
+        const entries = journalOf(metadata).entries;
+        const gaps = gapsAfter(entries, faultAt, 300);
+        const lastAck = Math.max(0, ...entries.map((e) => e.ackedAt));
+        const steady = gaps.length > 0 && Date.now() - gaps.at(-1)!.end >= STEADY_MS && Date.now() - lastAck < 1000;
+        return steady ? outage(entries, faultAt) : undefined;
       },
       { intervalMs: 200 },
     );
