@@ -11,8 +11,8 @@ import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js
 import { startBackground } from '../../lib/process/run.js';
 import { DIST, ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
-import { check, mountInspector, verified } from '../workload/checker.js';
-import { readJournal } from '../workload/journal.js';
+import { check, mountInspector, verified, type CheckResult } from '../workload/checker.js';
+import { readJournal, type JournalEntry } from '../workload/journal.js';
 
 export const WRITER = join(DIST, 'test-tools', 'workload', 'mfs-writer');
 
@@ -35,6 +35,22 @@ export interface CrashResult {
   windowMs: number;
   opsPerSecond: number;
   lostSeqs: number[];
+}
+
+/** A crash run's figures: from the writer's start to the kill, and what the checker found lost. */
+export function crashFigures(changelogSaveMode: number, result: CheckResult, entries: readonly JournalEntry[], startedAt: number, killedAt: number): CrashResult {
+  const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);
+  const lastSecond = entries.filter((e) => e.ackedAt >= killedAt - 1000);
+  const windowMs = killedAt - startedAt;
+  return {
+    changelogSaveMode,
+    acknowledged: result.acknowledged,
+    lost: result.lost.length,
+    lastSecond: { acknowledged: lastSecond.length, lost: lastSecond.filter((e) => lostSeqs.includes(e.seq)).length },
+    windowMs,
+    opsPerSecond: Math.round((entries.length / windowMs) * 1000),
+    lostSeqs,
+  };
 }
 
 async function agent(fixture: MasterFixture, action: string): Promise<void> {
@@ -80,19 +96,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     await unmountClient(after);
     await agent(fixture, 'stop');
 
-    const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);
-    const lastSecond = entries.filter((e) => e.ackedAt >= killedAt - 1000);
-    const lastSecondLost = lastSecond.filter((e) => lostSeqs.includes(e.seq)).length;
-    const windowMs = killedAt - startedAt;
-    return {
-      changelogSaveMode: options.changelogSaveMode,
-      acknowledged: result.acknowledged,
-      lost: result.lost.length,
-      lastSecond: { acknowledged: lastSecond.length, lost: lastSecondLost },
-      windowMs,
-      opsPerSecond: Math.round((entries.length / windowMs) * 1000),
-      lostSeqs,
-    };
+    return crashFigures(options.changelogSaveMode, result, entries, startedAt, killedAt);
   } finally {
     if (writerPid !== undefined) await terminate([writerPid], { deadline: new Deadline(3000), log: QUIET_LOG(), what: 'writer', afterKill: '' });
     await fixture.cleanup();

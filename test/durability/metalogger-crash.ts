@@ -14,7 +14,7 @@ import { cloneMeta, createCluster, metarestore, mfsmaster, prePromote, waitCaugh
 import { mountClient, QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
 import { check, mountInspector, verified } from '../workload/checker.js';
 import { readJournal } from '../workload/journal.js';
-import { WRITER, type CrashResult } from './crash.js';
+import { crashFigures, WRITER, type CrashResult } from './crash.js';
 
 async function must(step: string, result: Promise<{ name: string; stderr: string }>): Promise<void> {
   const done = await result;
@@ -54,18 +54,7 @@ export async function metaloggerCrashRun(killAfterMs: [number, number], random =
     const result = verified(check(entries, mountInspector(after), intents));
     await unmountClient(after);
     await mfsmaster(node2.master, 'stop');
-    const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);
-    const lastSecond = entries.filter((e) => e.ackedAt >= killedAt - 1000);
-    const windowMs = killedAt - startedAt;
-    return {
-      changelogSaveMode: 1,
-      acknowledged: result.acknowledged,
-      lost: result.lost.length,
-      lastSecond: { acknowledged: lastSecond.length, lost: lastSecond.filter((e) => lostSeqs.includes(e.seq)).length },
-      windowMs,
-      opsPerSecond: Math.round((entries.length / windowMs) * 1000),
-      lostSeqs,
-    };
+    return crashFigures(1, result, entries, startedAt, killedAt);
   } finally {
     if (writerPid !== undefined) await terminate([writerPid], { deadline: new Deadline(3000), log: QUIET_LOG(), what: 'writer', afterKill: '' });
     await c.cleanup();
