@@ -23,6 +23,9 @@ import { NET, NODES, nodeIp, type NodeName } from './lab.js';
 export type Topology = 'drbd-store' | 'metalogger' | 'drbd';
 export const TOPOLOGIES: readonly Topology[] = ['drbd-store', 'metalogger', 'drbd'];
 
+/** Whether a topology keeps the master's metadata on the replicated DRBD device. */
+export const topologyHasDrbd = (topology: Topology): boolean => topology !== 'metalogger';
+
 export const MASTER_RESOURCE = 'mfs-master';
 export const DRBD_RESOURCE = 'r0';
 // Not /var/lib/mfs: the nodes have a per-node directory bound there (for metaloggers).
@@ -84,7 +87,7 @@ export class MfsLab {
   }
 
   get hasDrbd(): boolean {
-    return this.options.topology !== 'metalogger';
+    return topologyHasDrbd(this.options.topology);
   }
 
   async up(): Promise<void> {

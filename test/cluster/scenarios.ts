@@ -19,7 +19,7 @@ import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 import { NODES, type NodeName } from './lab.js';
-import { DRBD_RESOURCE, type MfsLab, type Topology } from './mfs-lab.js';
+import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
 import { powerOff, powerOn, setLink } from './node.js';
 
 export interface ScenarioResult {
@@ -166,8 +166,7 @@ export const SCENARIOS: Record<string, Scenario> = {
 
 /** The scenarios a topology can run (a replication cut needs DRBD), in the issue's order. */
 export function scenariosFor(topology: Topology): string[] {
-  const drbd = topology !== 'metalogger';
-  return ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', ...(drbd ? ['replication-cut'] : [])];
+  return ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', ...(topologyHasDrbd(topology) ? ['replication-cut'] : [])];
 }
 
 /** Every gap of at least `minMs` between consecutive acknowledgements that ends after the fault, in order. */
@@ -195,18 +194,17 @@ const STEADY_MS = 5000;
 /** How long, after the metadata came back, the data writer gets to resume before it is reported stalled. */
 const DATA_GRACE_MS = 10_000;
 
-/** One writer of the workload, with its journal and the prefix of its names. */
+/** One writer of the workload, with its journal (this run's alone). */
 interface Stream {
   journal: string;
-  prefix: string;
   writer: Awaited<ReturnType<typeof startBackground>>;
 }
 
 async function startStream(lab: MfsLab, key: string, kind: 'metadata' | 'data'): Promise<Stream> {
-  const journal = join(lab.paths.state, `journal-${key}-${kind}.jsonl`);
   const prefix = `${key}-${Date.now()}-${kind === 'data' ? 'd' : 'm'}`;
+  const journal = join(lab.paths.state, `journal-${prefix}.jsonl`);
   const args = ['--mount', lab.mountpoint, '--journal', journal, '--prefix', prefix, '--duration-ms', '600000', ...(kind === 'data' ? ['--data'] : [])];
-  return { journal, prefix, writer: await startBackground(WRITER, args, { timeoutMs: 700_000 }) };
+  return { journal, writer: await startBackground(WRITER, args, { timeoutMs: 700_000 }) };
 }
 
 /**
@@ -319,16 +317,16 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
 
     const to = await lab.activeNode();
     const explained = to ? await explain(lab, to) : null;
-    const checks = streams.map((stream) => {
-      const { entries, intents } = journalOf(stream);
-      return check(entries.filter((e) => e.path.startsWith(stream.prefix)), mountInspector(lab.mountpoint), intents);
-    });
-    const dataEntries = journalOf(data).entries;
+    const journals = streams.map(journalOf);
+    const checks = journals.map(({ entries, intents }) => check(entries, mountInspector(lab.mountpoint), intents));
+    const dataEntries = journals[streams.indexOf(data)]!.entries;
     const dataGap = outage(dataEntries, faultAt);
     const dataResumed = dataGap && dataEntries.some((e) => e.ackedAt >= recovered.end) ? dataGap.end - faultAt : null;
     const lost = checks.flatMap((c) => c.lost);
-    const ackedAt = new Map(streams.flatMap((stream) => journalOf(stream).entries.filter((e) => e.path.startsWith(stream.prefix)).map((e) => [`${stream.prefix}:${e.seq}`, e.ackedAt] as const)));
-    const lostAt = streams.flatMap((stream, i) => checks[i]!.lost.map((l) => ackedAt.get(`${stream.prefix}:${l.seq}`) ?? faultAt));
+    const lostAt = journals.flatMap(({ entries }, i) => {
+      const ackedAt = new Map(entries.map((e) => [e.seq, e.ackedAt]));
+      return checks[i]!.lost.map((l) => ackedAt.get(l.seq) ?? faultAt);
+    });
     const unverified = checks.flatMap((c) => c.unverified);
     const outcome: ScenarioResult = {
       name: key,
