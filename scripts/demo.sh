@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build
+node scripts/run-ts.mjs scripts/build-moosefs.ts
 node scripts/run-ts.mjs test/cluster/demo.ts "$@"

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build
+node scripts/run-ts.mjs scripts/build-moosefs.ts
 npx tsc --noEmit
 if [ "$#" -gt 0 ]; then
   exec npx vitest run "$@"

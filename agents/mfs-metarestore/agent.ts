@@ -15,7 +15,7 @@ import { param } from '../../lib/ocf/parameters.js';
 import { connectAddress, readMasterConfig, readMetaloggerConfig, type MasterConfig, type MetaloggerConfig } from '../../lib/moosefs/config.js';
 import { MasterProgram } from '../../lib/moosefs/master-program.js';
 import { masterPid } from '../../lib/moosefs/master-service.js';
-import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
+import { queryMasterInfo, type MasterInfo } from '../../lib/moosefs/protocol.js';
 import { connectedTo, metaloggerPid, startMetalogger, stopMetalogger, validateMetaloggerEnvironment } from '../../lib/moosefs/metalogger.js';
 import { betterSource, describeSource, inspectSource, readImage, type MetadataSource } from '../../lib/moosefs/metalogger-files.js';
 import { METADATA_FILE } from '../../lib/moosefs/data-path.js';
@@ -189,13 +189,21 @@ async function publish(ctx: Context, score: number | undefined, reason: string, 
   }
 }
 
-async function runningMasterVersion(host: string, port: number, ctx: Context): Promise<bigint | undefined> {
+/**
+ * The running master's metadata version at host:port: undefined when none answers, 'unknown'
+ * when one answers in a form this agent cannot decode (it serves all the same: every guard
+ * treats it as a master; said once in the log).
+ */
+async function runningMasterVersion(host: string, port: number, ctx: Context): Promise<bigint | 'unknown' | undefined> {
+  let info: MasterInfo;
   try {
-    const info = await queryMasterInfo(host, port, Math.max(100, Math.min(2000, ctx.deadline.remainingMs(2000))));
-    return info.metadataVersion;
+    info = await queryMasterInfo(host, port, Math.max(100, Math.min(2000, ctx.deadline.remainingMs(2000))));
   } catch {
     return undefined;
   }
+  if (info.metadataVersion !== undefined) return info.metadataVersion;
+  ctx.log.warnOnce(`the master at ${host}:${port} answers, but ${info.undecoded ?? `mfsmaster ${info.programVersion} reports no metadata version`}: treated as a running master of unknown version`);
+  return 'unknown';
 }
 
 function localSources(metalogger: MetaloggerConfig, master: MasterConfig): { metalogger: MetadataSource; master: MetadataSource; best: MetadataSource } {
@@ -277,7 +285,7 @@ async function raiseHighWater(ctx: Context, marker: Marker, version: bigint, { a
 /** Promoted monitor: records the running master's version as the cluster's high-water mark. */
 async function recordHighWater(ctx: Context, master: MasterConfig, marker: Marker): Promise<void> {
   const version = await runningMasterVersion(connectAddress(master.clientListener), master.clientListener.port, ctx);
-  if (version !== undefined) await raiseHighWater(ctx, marker, version);
+  if (typeof version === 'bigint') await raiseHighWater(ctx, marker, version);
 }
 
 function candidatesFromNotify(ctx: Context): string[] {
@@ -378,7 +386,8 @@ export default defineAgent({
   async validate(ctx) {
     const { metalogger, master } = configs(ctx);
     await validateMetaloggerEnvironment(ctx.params.metalogger_binary, metalogger);
-    await MasterProgram.detect(ctx.params.master_binary, ctx.params.master_config, ctx.deadline);
+    const program = await MasterProgram.detect(ctx.params.master_binary, ctx.params.master_config, ctx.deadline);
+    if (program.untestedNote) ctx.log.warn(program.untestedNote);
     if (ctx.meta('clone_max') !== undefined) {
       if (ctx.meta('notify') !== 'true') throw new OcfError(OCF.ERR_CONFIGURED, 'the clone needs meta notify=true: the election runs at pre-promote');
       const promotedMax = Number(ctx.meta('promoted_max') ?? ctx.meta('master_max') ?? '1');
@@ -480,7 +489,7 @@ export default defineAgent({
         if (running !== undefined) await refuse(`mfsmaster (pid ${running}) already runs on ${master.dataPath}: metadata is never rebuilt under a live master`);
         const elsewhere = await runningMasterVersion(metalogger.masterHost, master.clientListener.port, ctx);
         if (elsewhere !== undefined) {
-          await refuse(`a master still answers at ${metalogger.masterHost}:${master.clientListener.port} (metadata version ${elsewhere}): promoting would make two masters`);
+          await refuse(`a master still answers at ${metalogger.masterHost}:${master.clientListener.port} (metadata version ${elsewhere === 'unknown' ? 'unreadable' : elsewhere}): promoting would make two masters`);
         }
         await stopMetalogger(metalogger, ctx.deadline.slice(0.3, 20_000), ctx.log);
         const sources = localSources(metalogger, master);

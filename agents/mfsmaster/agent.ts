@@ -28,7 +28,9 @@ const parameters = {
   }),
   binary: param.path({
     shortdesc: 'mfsmaster program',
-    longdesc: 'Path of the mfsmaster program (MooseFS 1.6 to 4.x; recovery uses "mfsmaster -a" from 2.0 on, mfsmetarestore before).',
+    longdesc:
+      'Path of the mfsmaster program. Tested with MooseFS 3.0.117 and 4.59.2; validate-all and start say so when another ' +
+      'version is installed, and use it.',
     default: '/usr/sbin/mfsmaster',
   }),
   durability: param.select({
@@ -74,7 +76,8 @@ export default defineAgent({
     'answers a protocol request.',
   parameters,
   async validate(ctx) {
-    await MasterProgram.detect(ctx.params.binary, ctx.params.config, ctx.deadline);
+    const program = await MasterProgram.detect(ctx.params.binary, ctx.params.config, ctx.deadline);
+    if (program.untestedNote) ctx.log.warn(program.untestedNote);
     const config = masterConfig(ctx);
     await validateMasterEnvironment(config);
     requireDurability(config, ctx.params.durability);
@@ -117,7 +120,9 @@ export default defineAgent({
       async run(ctx) {
         const health = await checkMaster(masterConfig(ctx), ctx.checkLevel, ctx.deadline);
         if (!health) return OCF.NOT_RUNNING;
-        if (health.info) ctx.log.debug(`mfsmaster ${health.info.programVersion} (pid ${health.pid}) at metadata version ${health.info.metadataVersion}`);
+        // A master that answers in a form we cannot read still answers: never a failure.
+        if (health.info?.undecoded) ctx.log.warnOnce(`mfsmaster (pid ${health.pid}) answers, but ${health.info.undecoded}`);
+        else if (health.info) ctx.log.debug(`mfsmaster ${health.info.programVersion} (pid ${health.pid}) at metadata version ${health.info.metadataVersion}`);
         return OCF.SUCCESS;
       },
     },

@@ -58,8 +58,8 @@ export interface UnpromotedInput {
   /** Why there is none (for the reason). */
   problem?: string;
   mark: MarkState;
-  /** The running master's version, when one answers. */
-  masterVersion: bigint | undefined;
+  /** The running master's version when one answers; 'unknown' when one answers but its version cannot be read. */
+  masterVersion: bigint | 'unknown' | undefined;
   connected: boolean;
   maxLag: bigint;
   overrideMark: boolean;
@@ -97,6 +97,11 @@ export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
       reason: `not promotable: ${at} belongs to file system ${hexId(position.fsId)}, the cluster serves ${hexId(mark.mark.fsId)}`,
       degraded: true,
     };
+  }
+  if (masterVersion === 'unknown') {
+    // A master serves: never "no master"; how far behind this node is cannot be said.
+    if (!connected) return { score: SCORE.lagging, reason: `${at}; a master answers (its metadata version unreadable), and the metalogger is not connected to it`, degraded: true };
+    return { score: SCORE.floorInSync, reason: `${at}, following a master whose metadata version cannot be read: lag not judged`, degraded: false };
   }
   if (masterUp) {
     if (position.version > masterVersion) {

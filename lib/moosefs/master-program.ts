@@ -23,6 +23,19 @@ export function parseProgramVersion(output: string): ProgramVersion | undefined 
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), text: `${match[1]}.${match[2]}.${match[3]}` };
 }
 
+/** The MooseFS releases the test suite runs every daemon-level test against (test/helpers/moosefs-versions.ts). */
+export const TESTED_MOOSEFS_VERSIONS = ['3.0.117', '4.59.2'] as const;
+
+/**
+ * Said by validate (so in validate-all's output and before every start and promote) when the
+ * installed program is not a tested release: the agents still run it, and should its protocol
+ * answer not decode, they treat the master as answering with an unknown metadata version.
+ */
+export function untestedVersionNote(binary: string, version: ProgramVersion): string | undefined {
+  if ((TESTED_MOOSEFS_VERSIONS as readonly string[]).includes(version.text)) return undefined;
+  return `${binary} is MooseFS ${version.text}, outside the versions mfs-ocf is tested with (${TESTED_MOOSEFS_VERSIONS.join(' and ')}): it is used, unproven`;
+}
+
 export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -49,6 +62,11 @@ export class MasterProgram {
       throw new OcfError(OCF.ERR_INSTALLED, `mfsmaster ${version.text} is not supported (1.6 or later is needed)`);
     }
     return new MasterProgram(binary, configFile, version);
+  }
+
+  /** Set when the version is not a tested one (see untestedVersionNote). */
+  get untestedNote(): string | undefined {
+    return untestedVersionNote(this.binary, this.version);
   }
 
   /** Recovery is built into mfsmaster (`-a`) from 2.0 on. */

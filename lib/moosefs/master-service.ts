@@ -141,29 +141,38 @@ export function prepareChangelogs(dataPath: string, log: Logger): { newest: bigi
 /**
  * After recovery the master must have applied every complete change it was given: its
  * metadata version is the next one to write, so it must exceed the newest changelog line.
- * If it does not, it is killed (a graceful stop would write an image at the older version
- * that the next start would take for clean) and the start fails, naming the files.
+ * If it does not, or it cannot be asked, it is killed (a graceful stop would write an image
+ * at the older version that the next start would take for clean) and the start fails,
+ * naming the files. A master whose answer does not decode is not killed: it serves, and the
+ * check is said to be skipped.
  */
 async function verifyRecoveredVersion(config: MasterConfig, pid: number, expected: { newest: bigint | undefined; files: string[] }, deadline: Deadline, log: Logger): Promise<void> {
   if (expected.newest === undefined) return;
   const client = config.clientListener;
-  const info = await queryMasterInfo(connectAddress(client), client.port, Math.max(200, Math.min(5000, deadline.remainingMs(500))));
+  const names = expected.files.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(', ');
+  const refuse = async (why: string): Promise<never> => {
+    signalProcess(pid, 'SIGKILL');
+    await waitForExit([pid], deadline);
+    throw new OcfError(
+      OCF.ERR_GENERIC,
+      `${why} (${names} in ${config.dataPath}): refusing to serve metadata that may be older; the master was killed and every file left in place`,
+    );
+  };
+  let info: MasterInfo;
+  try {
+    info = await queryMasterInfo(connectAddress(client), client.port, Math.max(200, Math.min(5000, deadline.remainingMs(500))));
+  } catch (error) {
+    return refuse(`the recovered master does not answer CLTOMA_INFO (${(error as Error).message}): cannot check it reached version ${expected.newest} of the newest complete changelog line`);
+  }
   if (info.metadataVersion === undefined) {
-    log.warn(`mfsmaster ${info.programVersion} does not report its metadata version: cannot check the recovery reached version ${expected.newest}`);
+    log.warn(`mfsmaster ${info.programVersion ?? '(version unknown)'} does not report its metadata version${info.undecoded ? ` (${info.undecoded})` : ''}: cannot check the recovery reached version ${expected.newest}`);
     return;
   }
   if (info.metadataVersion > expected.newest) {
     log.info(`recovery reached metadata version ${info.metadataVersion} (newest complete changelog line: ${expected.newest})`);
     return;
   }
-  signalProcess(pid, 'SIGKILL');
-  await waitForExit([pid], deadline);
-  const names = expected.files.map((f) => f.slice(f.lastIndexOf('/') + 1)).join(', ');
-  throw new OcfError(
-    OCF.ERR_GENERIC,
-    `recovered metadata version ${info.metadataVersion} does not reach version ${expected.newest} of the newest complete changelog line ` +
-      `(${names} in ${config.dataPath}): refusing to serve older metadata; the master was killed and every file left in place`,
-  );
+  return refuse(`recovered metadata version ${info.metadataVersion} does not reach version ${expected.newest} of the newest complete changelog line`);
 }
 
 export interface StartOutcome {
@@ -210,11 +219,25 @@ export async function startMaster({ program, config, allowEmptyInit, durability,
     const why = said.filter((line) => /can't|cannot|error|fail|no such|not /i.test(line)).slice(-2).join('; ') || said.at(-1) || `exit code ${result.exitCode}`;
     throw new OcfError(OCF.ERR_GENERIC, `${result.command} failed: ${why}`);
   }
-  const pid = await waitUntilServing(config, deadline);
-  if (expected) await verifyRecoveredVersion(config, pid, expected, deadline, log);
+  const pid = await afterStarting(() => waitUntilServing(config, deadline));
+  if (expected) await afterStarting(() => verifyRecoveredVersion(config, pid, expected, deadline, log));
   if (recover) log.info(`mfsmaster recovered metadata and runs (pid ${pid})`);
   else log.info(`mfsmaster started (pid ${pid})`);
   return { pid, recovered: recover, alreadyRunning: false };
+}
+
+/**
+ * Once mfsmaster was started, no failure is "unexpected": whatever goes wrong is said as what
+ * it is, with the master's state, so that the exit reason tells the admin and Pacemaker's
+ * recovery (a stop) has a clear case to act on.
+ */
+async function afterStarting<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof OcfError) throw error;
+    throw new OcfError(OCF.ERR_GENERIC, `mfsmaster was started, then checking it failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
 }
 
 /** Waits until the master holds its lock and accepts clients; returns its PID. */

@@ -58,31 +58,53 @@ export function request(host: string, port: number, command: number, payload: Bu
 }
 
 export interface MasterInfo {
-  /** e.g. "3.0.117" */
-  programVersion: string;
-  /** The master's current metadata version (undefined for masters older than 2.0). */
+  /** e.g. "3.0.117"; undefined when even the version could not be read. */
+  programVersion: string | undefined;
+  /** The master's current metadata version (undefined for masters older than 2.0, or an answer not decoded). */
   metadataVersion: bigint | undefined;
   memoryUsage: bigint | undefined;
+  /**
+   * Set when the answer's layout is unknown to this decoder (a newer release): the master
+   * answered, which every caller must take as "a master serves", with its version unknown.
+   */
+  undecoded?: string;
 }
 
-/** Decodes MATOCL_INFO, following the lengths that mfscli 3.0.117 knows. */
+/**
+ * Where each MATOCL_INFO layout of 2.0 and later puts the block that ends in the metadata
+ * version, by answer length (mfscli's cluster.py: 3.0 sends 121/129/137/149 bytes, 4.x
+ * 173/181/193/205; 137, 149, 181, 193 carry 8 more bytes before it, 205 another 4).
+ * The metadata version is the u64 at that offset + 113.
+ */
+const INFO_BLOCK_OFFSET: ReadonlyMap<number, number> = new Map([
+  [121, 0], [129, 0], [137, 8], [149, 8],
+  [173, 0], [181, 8], [193, 8], [205, 12],
+]);
+
+/** Decodes MATOCL_INFO. Never throws: an answer of unknown layout is a master that answers (see `undecoded`). */
 export function decodeMasterInfo(data: Buffer): MasterInfo {
   const length = data.length;
   if (length === 52 || length === 60) return { programVersion: length === 52 ? '1.4.0' : '1.5.0', metadataVersion: undefined, memoryUsage: undefined };
-  if (length < 4) throw new Error(`MATOCL_INFO of ${length} bytes is too short`);
+  if (length < 4) return { programVersion: undefined, metadataVersion: undefined, memoryUsage: undefined, undecoded: `MATOCL_INFO of ${length} bytes is too short to hold a version` };
   const [major, minor, rawPatch] = [data.readUInt16BE(0), data.readUInt8(2), data.readUInt8(3)];
   // From 2.0 on the last byte is patch * 2 + (1 for the Pro edition), as mfscli's version_convert says.
   const programVersion = `${major}.${minor}.${major >= 2 ? rawPatch >> 1 : rawPatch}`;
   if (length === 68 || length === 76 || length === 101) {
     return { programVersion, metadataVersion: undefined, memoryUsage: length >= 76 ? data.readBigUInt64BE(4) : undefined };
   }
-  if (length === 121 || length === 129 || length === 137 || length === 149) {
-    const offset = length === 137 || length === 149 ? 8 : 0;
-    return { programVersion, metadataVersion: data.readBigUInt64BE(offset + 113), memoryUsage: data.readBigUInt64BE(4) };
+  const offset = INFO_BLOCK_OFFSET.get(length);
+  if (offset === undefined) {
+    return {
+      programVersion,
+      metadataVersion: undefined,
+      memoryUsage: undefined,
+      undecoded: `MATOCL_INFO of ${length} bytes from master ${programVersion} has a layout this agent does not know: its metadata version is unknown`,
+    };
   }
-  throw new Error(`MATOCL_INFO of ${length} bytes is of an unknown master version ${programVersion}`);
+  return { programVersion, metadataVersion: data.readBigUInt64BE(offset + 113), memoryUsage: data.readBigUInt64BE(4) };
 }
 
+/** Asks the master CLTOMA_INFO; rejects only when no whole answer comes (a master that answers always resolves). */
 export async function queryMasterInfo(host: string, port: number, timeoutMs: number): Promise<MasterInfo> {
   return decodeMasterInfo(await request(host, port, CLTOMA_INFO, Buffer.alloc(0), MATOCL_INFO, timeoutMs));
 }

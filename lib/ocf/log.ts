@@ -11,7 +11,9 @@
  * Records go through pino, which is loaded on the first record that is actually written:
  * an action that logs nothing (a healthy monitor) never loads it.
  */
-import { appendFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'crit';
 
@@ -41,6 +43,11 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
   crit(message: string): void;
+  /**
+   * A warning said once per resource instance until the node reboots (remembered under
+   * HA_RSCTMP), then at debug level: for a standing condition a monitor meets every interval.
+   */
+  warnOnce(message: string): void;
   /** Adds values to mask from now on (e.g. a password read from a config file). */
   addSecrets(values: readonly string[]): void;
   /** Masks secrets in any text bound for output. */
@@ -116,6 +123,9 @@ export function createLogger(options: LoggerOptions): Logger {
     warn: (m) => emit('warn', m),
     error: (m) => emit('error', m),
     crit: (m) => emit('crit', m),
+    warnOnce(message) {
+      emit(firstSaying(env, tag.replace(/\[\d+\]$/, ''), message) ? 'warn' : 'debug', message);
+    },
     addSecrets(values) {
       for (const value of values) if (value.length > 0) secrets.add(value);
     },
@@ -132,6 +142,19 @@ export function createLogger(options: LoggerOptions): Logger {
       await Promise.allSettled(pendingSyslog.splice(0));
     },
   };
+}
+
+/** True the first time `message` is said by `speaker` (a marker file under HA_RSCTMP); true as well when that cannot be remembered. */
+function firstSaying(env: NodeJS.ProcessEnv, speaker: string, message: string): boolean {
+  const directory = env.HA_RSCTMP || '/run/resource-agents';
+  const marker = join(directory, `mfs-ocf-said-${createHash('sha256').update(`${speaker}\0${message}`).digest('hex').slice(0, 16)}`);
+  try {
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(marker, `${message}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EEXIST';
+  }
 }
 
 async function sendToSyslog(facility: string, tag: string, level: Level, message: string): Promise<void> {

@@ -14,15 +14,18 @@ import { afterEach } from 'vitest';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { ocfEnv, runAgent } from './built.js';
 import { freePorts } from './ports.js';
+import { DEBIAN_MOOSEFS, assertInstalled, mfsClientProgram, mfsProgram, type MooseFsInstall } from './moosefs-versions.js';
 
 export const QUIET_LOG = () => createLogger({ agent: 'test', env: {}, write: () => {} });
 
 export interface MasterFixture {
+  /** The MooseFS version whose programs this fixture runs. */
+  moosefs: MooseFsInstall;
   dir: string;
   dataPath: string;
   configFile: string;
   ports: { metalogger: number; chunkserver: number; client: number };
-  /** OCF parameters for ocf:mfs:mfsmaster. */
+  /** OCF parameters for ocf:mfs:mfsmaster (config and the version's binary). */
   params: Record<string, string>;
   masterPid(): number | undefined;
   /** Ends every daemon and client this fixture started, by PID; removes the directory. */
@@ -30,6 +33,8 @@ export interface MasterFixture {
 }
 
 export interface MasterFixtureOptions {
+  /** Which MooseFS (default: Debian's 3.0.117). */
+  moosefs?: MooseFsInstall;
   /** 'new': a metadata.mfs for a new file system; 'none': an empty DATA_PATH. */
   metadata?: 'new' | 'none';
   /** Extra mfsmaster.cfg lines. */
@@ -47,6 +52,8 @@ export async function chownToMfs(path: string): Promise<void> {
 }
 
 export async function createMasterFixture(options: MasterFixtureOptions = {}): Promise<MasterFixture> {
+  const moosefs = options.moosefs ?? DEBIAN_MOOSEFS;
+  assertInstalled(moosefs);
   const dir = mkdtempSync('/tmp/mfs-ocf-test-');
   chmodSync(dir, 0o755);
   const dataPath = join(dir, 'data');
@@ -84,11 +91,12 @@ export async function createMasterFixture(options: MasterFixtureOptions = {}): P
   }
   const mounts: string[] = [];
   const fixture: MasterFixture & { mounts: string[] } = {
+    moosefs,
     dir,
     dataPath,
     configFile,
     ports: { metalogger, chunkserver, client },
-    params: { config: configFile },
+    params: { config: configFile, binary: mfsProgram(moosefs, 'mfsmaster') },
     mounts,
     masterPid: () => lockOwner(dataPath, MASTER_LOCK_FILE),
     async cleanup() {
@@ -105,7 +113,7 @@ export async function createMasterFixture(options: MasterFixtureOptions = {}): P
 export async function mountClient(fixture: MasterFixture, name = 'mnt'): Promise<string> {
   const mountpoint = join(fixture.dir, name);
   mkdirSync(mountpoint, { recursive: true });
-  const result = await run('mfsmount', [mountpoint, '-H', '127.0.0.1', '-P', String(fixture.ports.client), '-o', 'mfsioretries=5'], {
+  const result = await run(mfsClientProgram(fixture.moosefs, 'mfsmount'), [mountpoint, '-H', '127.0.0.1', '-P', String(fixture.ports.client), '-o', 'mfsioretries=5'], {
     timeoutMs: 20_000,
     all: true,
   });
@@ -131,6 +139,9 @@ export async function unmountClient(mountpoint: string): Promise<void> {
 export const METALOGGER_LOCK = '.mfsmetalogger.lock';
 
 export interface MetaloggerFixture {
+  moosefs: MooseFsInstall;
+  /** The version's mfsmetalogger (the agent's metalogger_binary). */
+  binary: string;
   dir: string;
   dataPath: string;
   configFile: string;
@@ -143,7 +154,8 @@ export interface MetaloggerFixture {
  * A metalogger configuration in its own temporary directory, following `masterPort` (a master
  * fixture's MATOML port) on 127.0.0.1. Nothing is started: the agent under test starts it.
  */
-export async function createMetaloggerFixture(masterPort: number, config: Record<string, string | number> = {}): Promise<MetaloggerFixture> {
+export async function createMetaloggerFixture(masterPort: number, config: Record<string, string | number> = {}, moosefs: MooseFsInstall = DEBIAN_MOOSEFS): Promise<MetaloggerFixture> {
+  assertInstalled(moosefs);
   const dir = mkdtempSync('/tmp/mfs-ocf-test-ml-');
   chmodSync(dir, 0o755);
   const dataPath = join(dir, 'data');
@@ -162,6 +174,8 @@ export async function createMetaloggerFixture(masterPort: number, config: Record
   const configFile = join(dir, 'mfsmetalogger.cfg');
   writeFileSync(configFile, Object.entries(lines).map(([k, v]) => `${k} = ${v}\n`).join(''));
   return {
+    moosefs,
+    binary: mfsProgram(moosefs, 'mfsmetalogger'),
     dir,
     dataPath,
     configFile,
