@@ -58,6 +58,10 @@ describe('Unpromoted scores', () => {
     ['no master, a candidate published newer metadata (it won the last election)', { masterVersion: undefined, peers: [{ node: 'b', position: at(1001) }] }, SCORE.lagging, false, /b published newer metadata \(version 1001\) at the last pre-promote: it goes first/],
     ['no master, candidates published older, equal or nothing', { masterVersion: undefined, peers: [{ node: 'b', position: at(999) }, { node: 'c', position: at(1000) }, { node: 'd', none: true }, { node: 'e', unknown: 'x' }] }, SCORE.best, false, /no master answers/],
     ['no master, newer metadata of another file system counts for nothing', { masterVersion: undefined, peers: [{ node: 'b', position: at(5000, OTHER) }] }, SCORE.best, false, /no master answers/],
+    // A master whose answer does not decode (a release newer than the decoder) still serves: never "no master".
+    ['a master answers, its version unreadable: following it, lag not judged', { masterVersion: 'unknown', mark: mark(5000), peers: [{ node: 'b', position: at(5000) }] }, SCORE.floorInSync, false, /following a master whose metadata version cannot be read: lag not judged/],
+    ['a master answers, its version unreadable, not connected', { masterVersion: 'unknown', connected: false }, SCORE.lagging, true, /a master answers \(its metadata version unreadable\), and the metalogger is not connected to it/],
+    ['no metadata, a master answers with its version unreadable, not connected', { position: undefined, masterVersion: 'unknown', connected: false, bootstrapNode: true }, undefined, true, /not connected/],
     ['a master answers: what candidates published is not asked', { peers: [{ node: 'b', position: at(5000) }] }, SCORE.best, false, /0 change\(s\) behind the master/],
     ['another file system than the mark', { mark: mark(10, OTHER) }, undefined, true, /belongs to file system 0000000000000ABC, the cluster serves 0000000000000DEF/],
     ['no metadata', { position: undefined, problem: 'no metadata in /x yet' }, undefined, false, /^not promotable: no metadata in \/x yet$/],
