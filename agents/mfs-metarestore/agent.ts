@@ -13,7 +13,7 @@ import { defineAgent, promotableMonitors, type ActionContext } from '../../lib/o
 import { OCF, OcfError, type OcfExitCode } from '../../lib/ocf/exit-codes.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { connectAddress, readMasterConfig, readMetaloggerConfig, type MasterConfig, type MetaloggerConfig } from '../../lib/moosefs/config.js';
-import { MasterProgram } from '../../lib/moosefs/master-program.js';
+import { MasterProgram, TESTED_MOOSEFS_VERSIONS } from '../../lib/moosefs/master-program.js';
 import { masterPid } from '../../lib/moosefs/master-service.js';
 import { queryMasterInfo, type MasterInfo } from '../../lib/moosefs/protocol.js';
 import { connectedTo, metaloggerPid, startMetalogger, stopMetalogger, validateMetaloggerEnvironment } from '../../lib/moosefs/metalogger.js';
@@ -57,7 +57,11 @@ const parameters = {
       "MATOCL_LISTEN_PORT is where the running master's metadata version is asked (at MASTER_HOST of the metalogger configuration).",
     default: '/etc/mfs/mfsmaster.cfg',
   }),
-  master_binary: param.path({ shortdesc: 'mfsmaster program', longdesc: "Path of the mfsmaster program, whose own recovery ('mfsmaster restore') rebuilds metadata.", default: '/usr/sbin/mfsmaster' }),
+  master_binary: param.path({
+    shortdesc: 'mfsmaster program',
+    longdesc: `Path of the mfsmaster program, whose own recovery ('mfsmaster restore') rebuilds metadata. Tested with MooseFS ${TESTED_MOOSEFS_VERSIONS.join(' and ')}; validate-all and promote say so when another version is installed, and use it.`,
+    default: '/usr/sbin/mfsmaster',
+  }),
   max_lag: param.integer({
     shortdesc: 'Largest tolerated lag, in changes',
     longdesc:

@@ -6,7 +6,7 @@ import { defineAgent, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { readMasterConfig, type MasterConfig } from '../../lib/moosefs/config.js';
-import { MasterProgram } from '../../lib/moosefs/master-program.js';
+import { MasterProgram, TESTED_MOOSEFS_VERSIONS } from '../../lib/moosefs/master-program.js';
 import {
   checkMaster,
   requireDurability,
@@ -29,7 +29,7 @@ const parameters = {
   binary: param.path({
     shortdesc: 'mfsmaster program',
     longdesc:
-      'Path of the mfsmaster program. Tested with MooseFS 3.0.117 and 4.59.2; validate-all and start say so when another ' +
+      `Path of the mfsmaster program. Tested with MooseFS ${TESTED_MOOSEFS_VERSIONS.join(' and ')}; validate-all and start say so when another ` +
       'version is installed, and use it.',
     default: '/usr/sbin/mfsmaster',
   }),
