@@ -5,6 +5,12 @@
  * and ocf:heartbeat:Filesystem; metalogger: local directories), the cluster configuration from `mfs-crm` loaded with
  * crmsh inside a node, two chunkservers in the storage namespace, and a FUSE client in the
  * client namespace.
+ *
+ * Every MooseFS program of the lab is of one version (options.moosefs, default Debian's
+ * 3.0.117). Another version is installed in the nodes as MooseFS's own packages install it: its
+ * programs are bind-mounted over /usr/sbin/mfsmaster etc. inside each node's mount namespace,
+ * so the configuration mfs-crm generates names no binary; the chunkservers and the client run
+ * the version's programs from where it is installed. up() checks with `-v` what each runs.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +20,7 @@ import { terminate } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
 import { DIST } from '../helpers/built.js';
 import { QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
+import { DEBIAN_MOOSEFS, assertInstalled, mfsClientProgram, mfsProgram, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { must } from '../helpers/run.js';
 import { mfsCrmStatus, type ClusterStatus } from '../helpers/status.js';
 import { onThisNodeWrapper } from '../drbd-emulator/index.js';
@@ -50,7 +57,25 @@ export interface MfsLabOptions {
   topology: Topology;
   token?: number;
   deb?: string;
+  /** The MooseFS every daemon and client of the lab runs (default Debian's 3.0.117). */
+  moosefs?: MooseFsInstall;
   log?: (line: string) => void;
+}
+
+/** The daemons' programs (sbin) and the client's (bin) that a MooseFS installation puts at the standard paths. */
+const DAEMON_PROGRAMS = ['mfsmaster', 'mfsmetalogger', 'mfsmetarestore', 'mfschunkserver'] as const;
+const CLIENT_PROGRAMS = ['mfsmount', 'mfscli'] as const;
+
+/**
+ * Bind mounts that install a version inside a node at the paths of Debian's packages (and of
+ * MooseFS's own), which the agents' parameters default to: none for Debian's own version.
+ */
+export function standardPathBinds(mfs: MooseFsInstall): Array<[string, string]> {
+  if (mfs.sbin === '/usr/sbin' && mfs.bin === '/usr/bin') return [];
+  return [
+    ...DAEMON_PROGRAMS.map((name): [string, string] => [mfsProgram(mfs, name), `/usr/sbin/${name}`]),
+    ...CLIENT_PROGRAMS.map((name): [string, string] => [mfsClientProgram(mfs, name), `/usr/bin/${name}`]),
+  ];
 }
 
 
@@ -58,6 +83,8 @@ export class MfsLab {
   readonly cluster: Cluster;
   readonly mountpoint: string;
   private loop: string | undefined;
+  /** Bind mounts (source on the host, target in the node) each node makes once /usr is in place: binds.json. */
+  private readonly nodeBinds: Array<[string, string]> = [];
   /** Processes of the client that only end once mfsmount is gone (see stopStreams). */
   readonly stragglers: number[] = [];
   private readonly log: (line: string) => void;
@@ -70,6 +97,11 @@ export class MfsLab {
 
   get paths() {
     return this.cluster.paths;
+  }
+
+  /** The MooseFS version of every daemon and client of this lab. */
+  get moosefs(): MooseFsInstall {
+    return this.options.moosefs ?? DEBIAN_MOOSEFS;
   }
 
   /** The master's DATA_PATH inside a node: on the replicated store, or local. */
@@ -91,7 +123,9 @@ export class MfsLab {
   }
 
   async up(): Promise<void> {
+    assertInstalled(this.moosefs);
     await this.cluster.up(() => this.prepare());
+    await this.checkVersions();
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
     const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
     writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
@@ -106,6 +140,7 @@ export class MfsLab {
 
   /** Files the nodes see from boot: MooseFS configs, the DRBD resource file, the emulator. */
   private async prepare(): Promise<void> {
+    this.nodeBinds.length = 0;
     for (const node of NODES) {
       const etc = join(this.paths.node(node), 'etc-mfs');
       mkdirSync(etc, { recursive: true });
@@ -128,6 +163,33 @@ export class MfsLab {
     writeFileSync(join(this.paths.state, 'metadata.mfs.new'), NEW_FILESYSTEM_HEADER);
     if (this.hasDrbd) await this.prepareDrbd();
     else await this.prepareMetaloggers();
+    this.nodeBinds.push(...standardPathBinds(this.moosefs));
+    writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify(this.nodeBinds));
+  }
+
+  /**
+   * What each program of the lab says it is (`-v`, `-V`), checked against the lab's version:
+   * mfsmaster and mfsmetalogger at their standard paths inside each node, the chunkservers' and
+   * the client's programs on the host.
+   */
+  private async checkVersions(): Promise<void> {
+    const wanted = this.moosefs.version;
+    const versionOf = async (where: string, result: Promise<{ stdout: string; stderr: string }>) => {
+      const { stdout, stderr } = await result;
+      // "version: 4.59.2-1 ; build: 2106" (daemons), "MFS version: 4.59.2-1 ..." (mfsmount, beside fusermount3's own version line).
+      const version = /^(?:MFS )?version:?\s*(\d+\.\d+\.\d+)/im.exec(`${stdout}\n${stderr}`)?.[1];
+      if (version !== wanted) throw new Error(`${where} is MooseFS ${version ?? `of unknown version (${stdout}${stderr})`}, not the lab's ${wanted}`);
+      return `${where} ${version}`;
+    };
+    const seen: string[] = [];
+    for (const node of NODES) {
+      for (const program of ['mfsmaster', 'mfsmetalogger'] as const) {
+        seen.push(await versionOf(`${node}:/usr/sbin/${program}`, this.cluster.exec(node, `/usr/sbin/${program}`, ['-v'], { timeoutMs: 10_000 })));
+      }
+    }
+    seen.push(await versionOf(mfsProgram(this.moosefs, 'mfschunkserver'), run(mfsProgram(this.moosefs, 'mfschunkserver'), ['-v'], { timeoutMs: 10_000 })));
+    seen.push(await versionOf(mfsClientProgram(this.moosefs, 'mfsmount'), run(mfsClientProgram(this.moosefs, 'mfsmount'), ['-V'], { timeoutMs: 10_000 })));
+    this.log(`MooseFS ${wanted}: ${seen.join(', ')}`);
   }
 
   /**
@@ -174,7 +236,7 @@ export class MfsLab {
     if (this.options.topology === 'drbd') this.prepareLinbitAgent(drbdDir);
     // /etc/drbd.conf includes drbd.d/global_common.conf and drbd.d/*.res: the nodes see ours.
     copyFileSync('/etc/drbd.d/global_common.conf', join(drbdDir, 'etc-drbd.d', 'global_common.conf'));
-    writeFileSync(join(this.paths.state, 'binds.json'), JSON.stringify([[join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']]));
+    this.nodeBinds.push([join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']);
   }
 
   /**
@@ -250,7 +312,7 @@ export class MfsLab {
 
   /** True when the master answers through the virtual IP, from the client namespace. */
   async serving(): Promise<boolean> {
-    return (await this.cluster.inNamespace(NET.clientNs, 'mfscli', ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 })).ok;
+    return (await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 })).ok;
   }
 
   async waitUntilServing(timeoutMs: number): Promise<NodeName> {
@@ -288,15 +350,15 @@ export class MfsLab {
           '',
         ].join('\n'),
       );
-      await must(this.cluster.inNamespace(NET.storageNs, 'mfschunkserver', ['-c', join(dir, 'mfschunkserver.cfg'), 'start'], { timeoutMs: 30_000 }));
+      await must(this.cluster.inNamespace(NET.storageNs, mfsProgram(this.moosefs, 'mfschunkserver'), ['-c', join(dir, 'mfschunkserver.cfg'), 'start'], { timeoutMs: 30_000 }));
     }
-    this.log('two chunkservers in the storage namespace');
+    this.log(`two chunkservers in the storage namespace (${mfsProgram(this.moosefs, 'mfschunkserver')})`);
   }
 
   private async mountClient(): Promise<void> {
     mkdirSync(this.mountpoint, { recursive: true });
-    await must(this.cluster.inNamespace(NET.clientNs, 'mfsmount', [this.mountpoint, '-H', NET.vip, '-P', '9421', '-o', 'mfsioretries=120'], { timeoutMs: 30_000 }));
-    this.log(`client: mfsmount ${NET.vip}:9421 on ${this.mountpoint} (client namespace)`);
+    await must(this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfsmount'), [this.mountpoint, '-H', NET.vip, '-P', '9421', '-o', 'mfsioretries=120'], { timeoutMs: 30_000 }));
+    this.log(`client: ${mfsClientProgram(this.moosefs, 'mfsmount')} ${NET.vip}:9421 on ${this.mountpoint} (client namespace)`);
   }
 
   async down(): Promise<void> {

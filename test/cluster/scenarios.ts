@@ -25,6 +25,8 @@ import { powerOff, powerOn, setLink } from './node.js';
 export interface ScenarioResult {
   name: string;
   topology: string;
+  /** The MooseFS version every daemon and client of the run was. */
+  moosefs: string;
   changelog_save_mode: number;
   /** From the metadata writer: fault -> the acknowledgement that ends the outage. */
   failover_ms: number;
@@ -331,6 +333,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     const outcome: ScenarioResult = {
       name: key,
       topology,
+      moosefs: lab.moosefs.version,
       changelog_save_mode: saveMode,
       failover_ms: recovered.end - faultAt,
       unavailable_ms: recovered.ms,

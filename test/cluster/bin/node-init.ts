@@ -54,16 +54,17 @@ async function prepareFiles(): Promise<void> {
     ['var-lib-mfs', '/var/lib/mfs'],
   ];
   for (const [from, to] of binds) await must('mount', ['--bind', join(nodeDir, from), to]);
-  // Topology-specific binds (e.g. the DRBD configuration), listed by the harness.
-  const extra = join(paths.state, 'binds.json');
-  if (existsSync(extra)) {
-    for (const [from, to] of JSON.parse(readFileSync(extra, 'utf8')) as Array<[string, string]>) await must('mount', ['--bind', from, to]);
-  }
   // crmsh takes node names from /etc/hosts (an unresolvable name is silently ignored).
   await must('mount', ['--bind', paths.hosts, '/etc/hosts']);
   // The lab's additions to /usr: fence agent, modprobe stub, DRBD emulator, our agents (from the .deb when there is one).
   const lower = [paths.usrOverlay, ...(existsSync(join(paths.debRoot, 'usr')) ? [join(paths.debRoot, 'usr')] : []), '/usr'];
   await must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower.join(':')}`, '/usr']);
+  // Binds listed by the harness, made once /usr is in place: the topology's (the DRBD
+  // configuration) and the MooseFS version's programs at the standard paths (/usr/sbin/mfsmaster...).
+  const extra = join(paths.state, 'binds.json');
+  if (existsSync(extra)) {
+    for (const [from, to] of JSON.parse(readFileSync(extra, 'utf8')) as Array<[string, string]>) await must('mount', ['--bind', from, to]);
+  }
 }
 
 /**
@@ -106,7 +107,8 @@ async function waitForCable(): Promise<void> {
 async function main(): Promise<void> {
   await prepareFiles();
   await waitForCable();
-  log('files and network ready');
+  const mfsmaster = await run('/usr/sbin/mfsmaster', ['-v'], { timeoutMs: 5000 });
+  log(`files and network ready; /usr/sbin/mfsmaster -v: ${`${mfsmaster.stdout}${mfsmaster.stderr}`.trim() || `(${mfsmaster.exitCode})`}`);
   const corosync = await startBackground('corosync', ['-f'], { quiet: true });
   const up = await new Deadline(10_000).poll(async () => ((await run('corosync-cfgtool', ['-s'], { timeoutMs: 2000 })).ok ? true : undefined), { intervalMs: 100 });
   if (!up) throw new Error('corosync not up after 10 s');
