@@ -3,12 +3,15 @@
  * times (default 5), with the writers going, on each topology in turn (BENCH_TOPOLOGIES=drbd-store,metalogger,drbd by
  * default): median, min and max of failover time and unavailability, acknowledged and lost
  * operations, beside the corosync timeouts in force. BENCH_TOKEN=1000 runs with that token.
+ * BENCH_MOOSEFS=4.59.2 (or 3.0.117,4.59.2) chooses the MooseFS versions every daemon and client
+ * runs (default Debian's 3.0.117).
  * Results in dist/bench/failover.json (failover-token<MS>.json with BENCH_TOKEN): one entry per
- * topology.
+ * MooseFS version and topology.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../../test/helpers/built.js';
+import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../../test/helpers/moosefs-versions.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from '../../test/cluster/mfs-lab.js';
 import { runScenario, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
 
@@ -18,6 +21,7 @@ const TOKEN = process.env.BENCH_TOKEN ? Number(process.env.BENCH_TOKEN) : undefi
 const CHOSEN = process.env.BENCH_SCENARIOS?.split(',');
 const topologies = (process.env.BENCH_TOPOLOGIES?.split(',') ?? TOPOLOGIES) as Topology[];
 for (const topology of topologies) if (!TOPOLOGIES.includes(topology)) throw new Error(`BENCH_TOPOLOGIES: unknown topology ${topology} (known: ${TOPOLOGIES.join(', ')})`);
+const versions: MooseFsInstall[] = process.env.BENCH_MOOSEFS ? process.env.BENCH_MOOSEFS.split(',').map((v) => mooseFsByVersion(v.trim())) : [DEBIAN_MOOSEFS];
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
 
@@ -29,8 +33,8 @@ const stats = (values: number[]) => {
 let lab: MfsLab | undefined;
 process.once('SIGINT', () => void (lab?.down() ?? Promise.resolve()).then(() => process.exit(130)));
 
-async function bench(topology: Topology) {
-  lab = new MfsLab({ dir: '/tmp/mfs-ocf-bench', topology, token: TOKEN, log });
+async function bench(moosefs: MooseFsInstall, topology: Topology) {
+  lab = new MfsLab({ dir: '/tmp/mfs-ocf-bench', topology, moosefs, token: TOKEN, log });
   const runs: ScenarioResult[] = [];
   const chosen = scenariosFor(topology).filter((name) => !CHOSEN || CHOSEN.includes(name));
   try {
@@ -54,19 +58,19 @@ async function bench(topology: Topology) {
       lost: mine.reduce((n, r) => n + r.lost, 0),
     };
   });
-  return { topology, scenarios, runs };
+  return { moosefs: moosefs.version, topology, scenarios, runs };
 }
 
 const results = [];
-for (const topology of topologies) results.push(await bench(topology));
+for (const moosefs of versions) for (const topology of topologies) results.push(await bench(moosefs, topology));
 const token = TOKEN ?? 3000;
 console.log(`\ncorosync token ${token} ms, consensus ${Math.round(token * 1.2)} ms; ${REPS} repetitions`);
-console.log('topology    scenario        failover ms median (min-max)   unavailable ms median   data resumed ms median (stalled)   acknowledged  lost');
-for (const { topology, scenarios } of results) {
+console.log('moosefs  topology    scenario        failover ms median (min-max)   unavailable ms median   data resumed ms median (stalled)   acknowledged  lost');
+for (const { moosefs, topology, scenarios } of results) {
   for (const s of scenarios) {
     const data = `${s.data_resumed_ms.median} (${s.data_stalled})`;
     console.log(
-      `${topology.padEnd(11)} ${s.name.padEnd(15)} ${`${s.failover_ms.median} (${s.failover_ms.min}-${s.failover_ms.max})`.padEnd(30)} ${String(s.unavailable_ms.median).padStart(21)} ${data.padStart(34)} ${String(s.acknowledged).padStart(14)} ${String(s.lost).padStart(5)}`,
+      `${moosefs.padEnd(8)} ${topology.padEnd(11)} ${s.name.padEnd(15)} ${`${s.failover_ms.median} (${s.failover_ms.min}-${s.failover_ms.max})`.padEnd(30)} ${String(s.unavailable_ms.median).padStart(21)} ${data.padStart(34)} ${String(s.acknowledged).padStart(14)} ${String(s.lost).padStart(5)}`,
     );
   }
 }

@@ -4,17 +4,43 @@
  * a table (failover time, unavailability, acknowledged and lost operations), writes it to
  * dist/demo/results.json, and tears everything down, also on Ctrl-C.
  *
- *   node scripts/run-ts.mjs test/cluster/demo.ts [scenario...]
+ *   node scripts/run-ts.mjs test/cluster/demo.ts [--moosefs VERSION] [scenario...]
+ *
+ * --moosefs 4.59.2 runs every MooseFS daemon and client of the cluster at that version
+ * (default Debian's 3.0.117); the table and results.json name the version of each figure.
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BINARY, DIST } from '../helpers/built.js';
+import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { MfsLab, SAVE_MODE, type Topology } from './mfs-lab.js';
-import { runScenario, type ScenarioResult } from './scenarios.js';
+import { runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js';
 
 const LAB_DIR = '/tmp/mfs-ocf-demo';
 const topology: Topology = 'drbd-store';
-const scenarios = process.argv.slice(2).length ? process.argv.slice(2) : ['switch-over', 'kill-master', 'power-loss'];
+
+/** `--moosefs VERSION` (or `--moosefs=VERSION`) anywhere; every other argument is a scenario name. */
+function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; scenarios: string[] } {
+  let moosefs = DEBIAN_MOOSEFS;
+  const scenarios: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--moosefs' || arg.startsWith('--moosefs=')) {
+      const version = arg === '--moosefs' ? argv[++i] : arg.slice('--moosefs='.length);
+      if (!version) throw new Error('--moosefs needs a version (e.g. --moosefs 4.59.2)');
+      moosefs = mooseFsByVersion(version);
+    } else if (arg.startsWith('-')) {
+      throw new Error(`unknown option ${arg} (usage: demo.ts [--moosefs VERSION] [scenario...])`);
+    } else if (!SCENARIOS[arg]) {
+      throw new Error(`unknown scenario ${arg} (known: ${Object.keys(SCENARIOS).join(', ')})`);
+    } else {
+      scenarios.push(arg);
+    }
+  }
+  return { moosefs, scenarios: scenarios.length ? scenarios : ['switch-over', 'kill-master', 'power-loss'] };
+}
+
+const { moosefs, scenarios } = parseArgs(process.argv.slice(2));
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
@@ -26,7 +52,7 @@ function freshDeb(): string | undefined {
   return deb && statSync(deb).mtimeMs >= statSync(BINARY).mtimeMs ? deb : undefined;
 }
 
-const lab = new MfsLab({ dir: LAB_DIR, topology, deb: freshDeb(), log });
+const lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, deb: freshDeb(), log });
 let tornDown = false;
 const teardown = async () => {
   if (tornDown) return;
@@ -43,7 +69,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const results: ScenarioResult[] = [];
 try {
   await lab.up();
-  log(`cluster up, master on ${await lab.activeNode()}; CHANGELOG_SAVE_MODE = ${SAVE_MODE[topology]}`);
+  log(`cluster up, master on ${await lab.activeNode()}; MooseFS ${moosefs.version}; CHANGELOG_SAVE_MODE = ${SAVE_MODE[topology]}`);
   for (const scenario of scenarios) results.push(await runScenario(lab, scenario, topology, SAVE_MODE[topology], log));
 } catch (error) {
   log(`FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
@@ -52,12 +78,12 @@ try {
   await teardown();
 }
 
-console.log('\nscenario      topology    mode  failover ms  unavailable ms  data resumed ms  acknowledged  lost  from -> to');
+console.log('\nscenario      topology    moosefs  mode  failover ms  unavailable ms  data resumed ms  acknowledged  lost  from -> to');
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
+    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${r.moosefs.padEnd(8)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
   );
 }
 mkdirSync(join(DIST, 'demo'), { recursive: true });
-writeFileSync(join(DIST, 'demo', 'results.json'), `${JSON.stringify({ scenarios: results, total_s: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
+writeFileSync(join(DIST, 'demo', 'results.json'), `${JSON.stringify({ moosefs: moosefs.version, scenarios: results, total_s: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
 console.log(`\nresults: ${join(DIST, 'demo', 'results.json')}; logs: ${LAB_DIR}/node{1,2}/log-pacemaker/pacemaker.log, ${LAB_DIR}/state/ (switch, journals); total ${Math.round((Date.now() - started) / 1000)} s`);
