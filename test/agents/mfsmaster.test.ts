@@ -9,16 +9,20 @@ import { Deadline } from '../../lib/ocf/deadline.js';
 import { OCF } from '../../lib/ocf/exit-codes.js';
 import { liveProcess, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
-import { chownToMfs, masterAgent, masterFixtures, mountClient, unmountClient } from '../helpers/moosefs.js';
+import { chownToMfs, masterAgent, masterFixtures, mountClient, unmountClient, type MasterFixtureOptions } from '../helpers/moosefs.js';
+import { DEBIAN_MOOSEFS, MOOSEFS, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { validateMetadata } from '../helpers/metadata.js';
 
-const fixture = masterFixtures();
+const fixtures = masterFixtures();
+/** A fixture factory for one MooseFS version. Tests that start no daemon use Debian's programs only. */
+const forVersion = (moosefs: MooseFsInstall) => (options: MasterFixtureOptions = {}) => fixtures({ moosefs, ...options });
 const agent = masterAgent;
-
 
 const recurring = { OCF_RESKEY_CRM_meta_interval: '10000' };
 
 describe('mfsmaster: meta-data and dispatch', () => {
+  const fixture = forVersion(DEBIAN_MOOSEFS);
+
   it('prints meta-data valid for ocf-tester and resource-agents', async () => {
     const f = await fixture();
     const result = await agent(f, 'meta-data');
@@ -36,7 +40,9 @@ describe('mfsmaster: meta-data and dispatch', () => {
   });
 });
 
-describe('mfsmaster: life cycle', () => {
+describe.each(MOOSEFS)('mfsmaster: life cycle, MooseFS $version', (moosefs) => {
+  const fixture = forVersion(moosefs);
+
   it('starts, monitors at every depth, starts again, stops, stops again', async () => {
     const f = await fixture();
     expect((await agent(f, 'monitor')).name).toBe('OCF_NOT_RUNNING');
@@ -51,7 +57,8 @@ describe('mfsmaster: life cycle', () => {
     for (const level of ['0', '10', '20']) {
       const monitor = await agent(f, 'monitor', {}, { ...recurring, OCF_CHECK_LEVEL: level, HA_debug: '1' });
       expect(monitor.name, `level ${level}: ${monitor.stderr}`).toBe('OCF_SUCCESS');
-      if (level === '20') expect(monitor.stderr).toMatch(/DEBUG: mfsmaster \d+\.\d+\.\d+ \(pid \d+\) at metadata version \d+/);
+      // The version is the one the master itself reports in its CLTOMA_INFO answer.
+      if (level === '20') expect(monitor.stderr).toMatch(new RegExp(`DEBUG: mfsmaster ${moosefs.version.replaceAll('.', '\\.')} \\(pid ${pid}\\) at metadata version \\d+`));
     }
     expect((await agent(f, 'monitor')).name, 'probe of a running master').toBe('OCF_SUCCESS');
 
@@ -101,7 +108,9 @@ describe('mfsmaster: life cycle', () => {
   });
 });
 
-describe('mfsmaster: recovery', () => {
+describe.each(MOOSEFS)('mfsmaster: recovery, MooseFS $version', (moosefs) => {
+  const fixture = forVersion(moosefs);
+
   it('recovers after kill -9: what clients made before the crash is there after start', async () => {
     // Mode 1: every acknowledged change is in the changelog before the reply (MOOSEFS.md).
     const f = await fixture({ config: { CHANGELOG_SAVE_MODE: 1 } });
@@ -160,6 +169,8 @@ describe('mfsmaster: recovery', () => {
 });
 
 describe('mfsmaster: refusals', () => {
+  const fixture = forVersion(DEBIAN_MOOSEFS);
+
   it('refuses quickly and clearly when the client port is taken', async () => {
     const f = await fixture();
     const squatter: Server = createServer();
@@ -245,7 +256,9 @@ describe('mfsmaster: refusals', () => {
   });
 });
 
-describe('mfsmaster: stop', () => {
+describe.each(MOOSEFS)('mfsmaster: stop, MooseFS $version', (moosefs) => {
+  const fixture = forVersion(moosefs);
+
   it('stops a master whose configuration file has vanished', async () => {
     const f = await fixture();
     expect((await agent(f, 'start')).name).toBe('OCF_SUCCESS');
