@@ -9,11 +9,13 @@ import { Deadline } from '../../lib/ocf/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
-import { chownToMfs, mountClient, unmountClient, masterAgent, masterFixtures, type MasterFixture } from '../helpers/moosefs.js';
+import { chownToMfs, mountClient, unmountClient, masterAgent, masterFixtures, type MasterFixture, type MasterFixtureOptions } from '../helpers/moosefs.js';
+import { DEBIAN_MOOSEFS, MOOSEFS, mfsProgram, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 
-const fixture = masterFixtures();
+const fixtures = masterFixtures();
+/** A fixture factory for one MooseFS version. Tests that start no daemon use Debian's programs only. */
+const forVersion = (moosefs: MooseFsInstall) => (options: MasterFixtureOptions = {}) => fixtures({ moosefs, ...options });
 const agent = masterAgent;
-
 
 /** Makes entries through a FUSE client, then crashes the master (SIGKILL). */
 async function writeThenCrash(f: MasterFixture, count: number): Promise<string[]> {
@@ -35,6 +37,8 @@ async function entries(f: MasterFixture, name: string): Promise<string[]> {
 }
 
 describe('mfsmaster: CHANGELOG_SAVE_MODE against the durability required', () => {
+  const fixture = forVersion(DEBIAN_MOOSEFS);
+
   it('refuses mode 0 under the default durability, naming the setting and the value needed', async () => {
     const f = await fixture({ config: { CHANGELOG_SAVE_MODE: 0 } });
     for (const action of ['validate-all', 'start']) {
@@ -46,6 +50,10 @@ describe('mfsmaster: CHANGELOG_SAVE_MODE against the durability required', () =>
     const power = await agent(f, 'validate-all', { durability: 'power' });
     expect(power.exitReason).toContain('set CHANGELOG_SAVE_MODE = 2 or higher');
   });
+});
+
+describe.each(MOOSEFS)('mfsmaster: CHANGELOG_SAVE_MODE at start, MooseFS $version', (moosefs) => {
+  const fixture = forVersion(moosefs);
 
   it('starts mode 0 when the admin requires no durability, and says once what is at risk', async () => {
     const f = await fixture({ config: { CHANGELOG_SAVE_MODE: 0 } });
@@ -66,7 +74,9 @@ describe('mfsmaster: CHANGELOG_SAVE_MODE against the durability required', () =>
   });
 });
 
-describe('mfsmaster: recovery from torn changelogs', () => {
+describe.each(MOOSEFS)('mfsmaster: recovery from torn changelogs, MooseFS $version', (moosefs) => {
+  const fixture = forVersion(moosefs);
+
   it('repairs a changelog whose writer died mid-line, where plain mfsmaster -a loses the whole file', async () => {
     const f = await fixture();
     expect((await agent(f, 'start')).name).toBe('OCF_SUCCESS');
@@ -81,7 +91,7 @@ describe('mfsmaster: recovery from torn changelogs', () => {
     cpSync(f.dataPath, plain.dataPath, { recursive: true });
     await chownToMfs(plain.dataPath);
     for (const name of readdirSync(plain.dataPath)) await chownToMfs(join(plain.dataPath, name));
-    const program = await run('/usr/sbin/mfsmaster', ['-c', plain.configFile, '-x', '-a', 'start'], { timeoutMs: 30_000, all: true });
+    const program = await run(mfsProgram(moosefs, 'mfsmaster'), ['-c', plain.configFile, '-x', '-a', 'start'], { timeoutMs: 30_000, all: true });
     expect(program.exitCode, program.stderr).toBe(0);
     expect(program.stderr).toMatch(/skipping changelog file: changelog\.0\.mfs/);
     expect(await entries(plain, 'mnt-plain')).toEqual([]);
@@ -110,7 +120,7 @@ describe('mfsmaster: recovery from torn changelogs', () => {
     const before = readdirSync(f.dataPath).sort();
     const start = await agent(f, 'start');
     expect(start.name).toBe('OCF_ERR_GENERIC');
-    expect(start.exitReason).toMatch(/recovered metadata version \d+ does not reach version 100000 of the newest complete changelog line \(.*changelog_ml\.3\.mfs.*\): refusing to serve older metadata/);
+    expect(start.exitReason).toMatch(/recovered metadata version \d+ does not reach version 100000 of the newest complete changelog line \(.*changelog_ml\.3\.mfs.*\): refusing to serve metadata that may be older; the master was killed and every file left in place$/);
     expect(f.masterPid()).toBeUndefined();
     for (const name of before.filter((n) => n.startsWith('changelog') || n.startsWith('metadata'))) expect(existsSync(join(f.dataPath, name)), name).toBe(true);
   });
