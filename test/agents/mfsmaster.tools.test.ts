@@ -8,21 +8,25 @@ import { run } from '../../lib/process/run.js';
 import { agentPath } from '../helpers/built.js';
 import { withInstalledAgents } from '../helpers/installed-agents.js';
 import { createMasterFixture, type MasterFixture } from '../helpers/moosefs.js';
+import { MOOSEFS } from '../helpers/moosefs-versions.js';
 
-let fixture: MasterFixture;
-beforeAll(async () => {
-  fixture = await createMasterFixture();
-});
-afterAll(() => fixture.cleanup());
+describe.each(MOOSEFS)('mfsmaster with ocf-tester, MooseFS $version', (moosefs) => {
+  let fixture: MasterFixture;
+  beforeAll(async () => {
+    fixture = await createMasterFixture({ moosefs });
+  });
+  afterAll(() => fixture?.cleanup());
 
-describe('mfsmaster with the cluster tools', () => {
   it('passes ocf-tester with a real configuration', async () => {
-    const result = await run('ocf-tester', ['-n', 'mfs', '-o', `config=${fixture.configFile}`, agentPath('mfsmaster')], { timeoutMs: 120_000, all: true });
+    const params = Object.entries(fixture.params).flatMap(([name, value]) => ['-o', `${name}=${value}`]);
+    const result = await run('ocf-tester', ['-n', 'mfs', ...params, agentPath('mfsmaster')], { timeoutMs: 120_000, all: true });
     expect(result.stderr, result.stderr).toMatch(/mfsmaster passed all tests/);
     expect(result.exitCode).toBe(0);
     expect(fixture.masterPid(), 'ocf-tester ends with the resource stopped').toBeUndefined();
   });
+});
 
+describe('mfsmaster with the cluster tools', () => {
   it('is listed and described by crmsh and crm_resource once installed', async () => {
     await withInstalledAgents(async () => {
       const list = await run('crm', ['ra', 'list', 'ocf', 'mfs'], { timeoutMs: 30_000 });
