@@ -14,6 +14,8 @@ export interface ProcessInfo {
   /** Single-letter state: R, S, D, Z, T... */
   state: string;
   ppid: number;
+  /** Process group (a whole User-Mode Linux kernel is one). */
+  pgrp: number;
   argv: string[];
 }
 
@@ -42,7 +44,7 @@ export function processInfo(pid: number): ProcessInfo | undefined {
   } catch {
     /* gone meanwhile */
   }
-  return { pid, comm, state: rest[0] ?? '?', ppid: Number(rest[1]), argv };
+  return { pid, comm, state: rest[0] ?? '?', ppid: Number(rest[1]), pgrp: Number(rest[2]), argv };
 }
 
 /** Every live process whose info satisfies `match`. */
@@ -65,6 +67,12 @@ export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
     throw error;
   }
+}
+
+/** Sends a signal to every process of a group; false when the group is gone. */
+export function signalProcessGroup(pgrp: number, signal: NodeJS.Signals): boolean {
+  if (!Number.isInteger(pgrp) || pgrp <= 1) throw new Error(`not a process group: ${pgrp}`);
+  return signalProcess(-pgrp, signal);
 }
 
 /** Waits (bounded by the deadline) until none of the pids is alive; true when all are gone. */

@@ -23,6 +23,8 @@ export interface RunOptions {
   all?: boolean;
   /** Discard the child's output (long-running daemons that log elsewhere). */
   quiet?: boolean;
+  /** Append the child's stdout and stderr to this file instead (a console that must be kept). */
+  outputFile?: string;
 }
 
 export interface RunResult {
@@ -79,6 +81,7 @@ function execaOptions(options: RunOptions, timeout: number) {
     cwd: options.cwd,
     all: options.all ?? false,
     ...(options.quiet ? { stdout: 'ignore' as const, stderr: 'ignore' as const } : {}),
+    ...(options.outputFile ? { stdout: { file: options.outputFile, append: true }, stderr: { file: options.outputFile, append: true } } : {}),
     stripFinalNewline: true,
     windowsHide: true,
   };

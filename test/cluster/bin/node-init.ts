@@ -5,13 +5,19 @@
  * its network cable, then runs corosync and pacemakerd until told to stop (SIGTERM: orderly,
  * bounded) or powered off (SIGKILL of tini).
  *
- *   node-init LAB_DIR NODE
+ * With --uml it is the init of a real-kernel node (test/cluster/uml.ts): the kernel is the
+ * node's own, so /proc, /sys and /dev are mounted fresh, the kernel's modules (overlay, DRBD
+ * 8.4) are loaded, the network card is configured here, and commands arrive through the
+ * node's command server (console.ts), nsenter having no way in.
+ *
+ *   node-init LAB_DIR NODE [--uml]
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline, sleep } from '../../../lib/ocf/deadline.js';
 import { signalProcess, waitForExit } from '../../../lib/process/proc.js';
 import { run, startBackground } from '../../../lib/process/run.js';
+import { serveCommands } from '../console.js';
 import { LabPaths, nodeIp, type NodeName } from '../lab.js';
 
 const [labDir, nodeArg] = process.argv.slice(2);
@@ -20,6 +26,7 @@ if (!labDir || !nodeArg) {
   process.exit(2);
 }
 const node = nodeArg as NodeName;
+const uml = process.argv.slice(4).includes('--uml');
 const paths = new LabPaths(labDir);
 const nodeDir = paths.node(node);
 const MAX_LIFETIME_MS = 4 * 3600_000;
@@ -33,14 +40,31 @@ async function must(file: string, args: string[]): Promise<void> {
   if (!result.ok) throw new Error(`${result.command}: ${result.stderr || result.exitCode}`);
 }
 
+/** A real kernel starts with nothing mounted and no module loaded. */
+async function bootKernel(): Promise<void> {
+  await must('mount', ['-t', 'proc', 'proc', '/proc']);
+  await must('mount', ['-t', 'devtmpfs', 'devtmpfs', '/dev']);
+  mkdirSync('/dev/pts', { recursive: true });
+  await must('mount', ['-t', 'devpts', 'devpts', '/dev/pts']);
+  // Debian's user-mode-linux keeps the kernel's modules under /usr/lib/uml/modules.
+  const release = (await run('uname', ['-r'])).stdout.trim();
+  if (!existsSync(join('/lib/modules', release, 'modules.dep'))) {
+    mkdirSync('/lib/modules', { recursive: true });
+    await run('rm', ['-rf', join('/lib/modules', release)]);
+    symlinkSync(join('/usr/lib/uml/modules', release), join('/lib/modules', release));
+  }
+  for (const module of ['overlay', 'drbd']) await must('modprobe', [module]);
+}
+
 async function prepareFiles(): Promise<void> {
+  if (uml) await bootKernel();
   await must('hostname', [node]);
   await must('mount', ['-t', 'sysfs', 'sysfs', '/sys']);
   // Private /run: pid files (/run/corosync.pid), /run/crm, resource-agents' state.
   await must('mount', ['-t', 'tmpfs', '-o', 'mode=0755,size=64m', 'tmpfs', '/run']);
   for (const dir of ['/run/lock', '/run/resource-agents', '/run/crm', '/run/pacemaker']) mkdirSync(dir, { recursive: true });
   await must('chown', ['hacluster:haclient', '/run/crm', '/run/pacemaker']);
-  await privateDev();
+  if (!uml) await privateDev();
   // libqb's IPC ring buffers.
   mkdirSync('/dev/shm', { recursive: true });
   await must('mount', ['-t', 'tmpfs', '-o', 'mode=1777,size=256m', 'tmpfs', '/dev/shm']);
@@ -97,6 +121,11 @@ async function privateDev(): Promise<void> {
 
 async function waitForCable(): Promise<void> {
   const ip = nodeIp(node);
+  if (uml) {
+    // The kernel's own card, on its tap in the lab's bridge (its MAC is on the kernel's command line).
+    for (const args of [['link', 'set', 'lo', 'up'], ['addr', 'add', `${ip}/24`, 'dev', 'eth0'], ['link', 'set', 'eth0', 'up']]) await must('ip', args);
+    serveCommands(ip);
+  }
   const ready = await new Deadline(10_000).poll(
     async () => ((await run('ip', ['-4', '-o', 'addr', 'show', 'dev', 'eth0'], { timeoutMs: 2000 })).stdout.includes(` ${ip}/`) ? true : undefined),
     { intervalMs: 50 },

@@ -1,0 +1,121 @@
+/**
+ * Real-kernel lab nodes: each node a User-Mode Linux kernel (Debian's user-mode-linux, Linux
+ * 6.1 with its in-tree DRBD 8.4.11 module) running as one process group on this machine
+ * (../shared/uml-lab/ has the reference and its measured costs). What makes it a real node:
+ * its own kernel, page cache and block device (a sparse file as /dev/ubda, DRBD's backing
+ * disk); a power cut (SIGKILL of the group) loses its page cache and every DRBD write it had
+ * not sent, where a namespace node shares this machine's kernel.
+ *
+ * Its root file system is an overlay of this machine's root (every installed package, the
+ * build) with an upper layer of its own that survives power cycles, as a disk does. Its
+ * network card is a tap device on the lab's bridge, in the switch's namespace.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Deadline } from '../../lib/ocf/deadline.js';
+import { findProcesses, liveProcess, signalProcessGroup } from '../../lib/process/proc.js';
+import { run, startBackground } from '../../lib/process/run.js';
+import { must } from '../helpers/run.js';
+import { consoleAnswers } from './console.js';
+import { LabPaths, NET, NODE_INIT, nodeMac, type NodeName } from './lab.js';
+
+/** Per node: 1 GiB of memory (the master alone uses 200 MB), a 256 MiB disk for DRBD. */
+const MEMORY = '1024M';
+const DISK_BYTES = 256 * 1024 * 1024;
+const BOOT_TIMEOUT_MS = 120_000;
+
+export const tapName = (node: NodeName) => `tap-${node}`;
+const umid = (paths: LabPaths, node: NodeName) => `mfslab-${node}-${Buffer.from(paths.dir).toString('hex').slice(-8)}`;
+
+export function umlPaths(paths: LabPaths, node: NodeName) {
+  const dir = join(paths.node(node), 'uml');
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    root: join(dir, 'root'),
+    disk: join(dir, 'disk.img'),
+    boot: join(dir, 'boot'),
+    console: join(dir, 'console.log'),
+    pid: join(dir, 'pid'),
+  };
+}
+
+/** The running kernel's PID (its process group's leader), checked against its command line. */
+export function umlPid(paths: LabPaths, node: NodeName): number | undefined {
+  const files = umlPaths(paths, node);
+  if (!existsSync(files.pid)) return undefined;
+  const pid = Number(readFileSync(files.pid, 'utf8'));
+  const info = liveProcess(pid);
+  return info && info.argv.some((arg) => arg === `umid=${umid(paths, node)}`) ? pid : undefined;
+}
+
+/** The node's disk and root: made once per lab, kept across power cycles. */
+export async function prepareUmlNode(paths: LabPaths, node: NodeName): Promise<void> {
+  const files = umlPaths(paths, node);
+  for (const dir of [files.upper, files.work, files.root]) mkdirSync(dir, { recursive: true });
+  if (!existsSync(files.disk)) {
+    writeFileSync(files.disk, '');
+    await must(run('truncate', ['-s', String(DISK_BYTES), files.disk]));
+  }
+  if (!(await run('mountpoint', ['-q', files.root])).ok) {
+    await must(run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${files.upper},workdir=${files.work}`, files.root]));
+  }
+  // The kernel starts init with no PATH and no arguments of ours: a boot script gives both.
+  // tini is PID 1 (it reaps every orphan); the lab's node-init does the rest in UML mode.
+  writeFileSync(
+    files.boot,
+    `#!/bin/sh\nexport PATH=/usr/sbin:/usr/bin:/sbin:/bin\nexec /usr/bin/tini -s -- ${NODE_INIT} ${paths.dir} ${node} --uml\n`,
+    { mode: 0o755 },
+  );
+}
+
+/** Boots the node's kernel; resolves once its init answers commands. */
+export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<number> {
+  const running = umlPid(paths, node);
+  if (running) return running;
+  await prepareUmlNode(paths, node);
+  const files = umlPaths(paths, node);
+  // setsid: the kernel and every host process it makes form one group, cut as one.
+  const kernel = await startBackground(
+    'nsenter',
+    [
+      `--net=/run/netns/${NET.switchNs}`, '--', 'setsid', 'linux.uml',
+      `umid=${umid(paths, node)}`, `mem=${MEMORY}`, 'root=/dev/root', 'rootfstype=hostfs', `rootflags=${files.root}`, 'rw',
+      `init=${files.boot}`, `ubd0=${files.disk}`, `eth0=tuntap,${tapName(node)},${nodeMac(node)}`,
+      'con0=fd:0,fd:1', 'con=null',
+    ],
+    { outputFile: files.console },
+  );
+  // nsenter execs setsid, which execs the kernel (it is no group leader): one PID throughout.
+  writeFileSync(files.pid, String(kernel.pid));
+  const answers = await new Deadline(BOOT_TIMEOUT_MS).poll(async () => {
+    if (!liveProcess(kernel.pid)) throw new Error(`${node}: its kernel exited during boot (see ${files.console})`);
+    return (await consoleAnswers(join(paths.state, 'console.sock'), node)) ? true : undefined;
+  }, { intervalMs: 500 });
+  if (!answers) throw new Error(`${node}: no command server within ${BOOT_TIMEOUT_MS / 1000} s of boot (see ${files.console}, ${join(paths.node(node), 'console.log')})`);
+  return kernel.pid;
+}
+
+/** Cuts the power: SIGKILL of the kernel's whole process group; its page cache dies with it. */
+export async function umlPowerOff(paths: LabPaths, node: NodeName): Promise<void> {
+  const pid = umlPid(paths, node);
+  if (!pid) return;
+  signalProcessGroup(pid, 'SIGKILL');
+  const gone = await new Deadline(20_000).poll(() => (findProcesses((p) => p.pgrp === pid).length === 0 ? true : undefined), { intervalMs: 50 });
+  if (!gone) throw new Error(`${node}: processes of kernel ${pid} survived SIGKILL`);
+}
+
+/** Unmounts the node's root once it is off (lab teardown). */
+export async function umlForget(paths: LabPaths, node: NodeName): Promise<void> {
+  await umlPowerOff(paths, node);
+  const files = umlPaths(paths, node);
+  if ((await run('mountpoint', ['-q', files.root])).ok) await run('umount', ['-l', files.root], { timeoutMs: 20_000 });
+}
+
+/** The node's network card (in the switch's namespace), made once per lab. */
+export async function addTap(node: NodeName): Promise<void> {
+  const sw = NET.switchNs;
+  await must(run('ip', ['-n', sw, 'tuntap', 'add', 'dev', tapName(node), 'mode', 'tap']));
+  await must(run('ip', ['-n', sw, 'link', 'set', tapName(node), 'master', 'br0', 'up']));
+}
