@@ -2,12 +2,12 @@
  * Real MooseFS daemons for tests: a master configuration in a temporary directory, on free
  * loopback ports, and FUSE clients. Everything a fixture starts is ended by PID in cleanup().
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { createLogger } from '../../lib/ocf/log.js';
 import { DATA_WRITER_LOCK_FILE, lockOwner, MASTER_LOCK_FILE, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
-import { findProcesses, signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
+import { findProcesses, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
 import { lookupUser } from '../../lib/system/accounts.js';
 import { afterEach } from 'vitest';
@@ -113,10 +113,10 @@ export async function createMasterFixture(options: MasterFixtureOptions = {}): P
  * clean shutdown (2-3 s per master: MooseFS delays its background writer's end, MOOSEFS.md) buys
  * nothing. Bounded; throws if a process survives.
  */
-async function killTestDaemons(pids: ReadonlyArray<number | undefined>, what: string): Promise<void> {
+async function killTestDaemons(pids: ReadonlyArray<number | undefined>, what: string, timeoutMs = 10_000): Promise<void> {
   const alive = pids.filter((pid): pid is number => pid !== undefined);
   for (const pid of alive) signalProcess(pid, 'SIGKILL');
-  if (!(await waitForExit(alive, new Deadline(10_000)))) throw new Error(`${what} (pid ${alive.join(', ')}) survived SIGKILL`);
+  if (!(await waitForExit(alive, new Deadline(timeoutMs)))) throw new Error(`${what} (pid ${alive.join(', ')}) survived SIGKILL`);
 }
 
 /** Mounts the fixture's file system with mfsmount; cleanup() unmounts it. */
@@ -132,6 +132,16 @@ export async function mountClient(fixture: MasterFixture, name = 'mnt'): Promise
   return mountpoint;
 }
 
+/** The program a process runs (/proc/PID/exe): which MooseFS version's daemon it is. */
+export function executableOf(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** mfsmount processes serving a mountpoint (mfsmount rewrites its title to "mfsmount (mounted on: DIR)"). */
 export function mfsmountPids(mountpoint: string): number[] {
   return findProcesses((p) => p.comm === 'mfsmount' && p.argv.join(' ').includes(`mounted on: ${mountpoint})`)).map((p) => p.pid);
@@ -139,11 +149,14 @@ export function mfsmountPids(mountpoint: string): number[] {
 
 /**
  * Unmounts and ends the client. The client goes first: a process blocked in the file system
- * survives SIGKILL until the FUSE connection is gone.
+ * survives SIGKILL until the FUSE connection is gone. mfsmount is then killed: left alone it
+ * takes 2 s to exit after the unmount (1.5 s after SIGTERM), and it holds nothing to save here
+ * (every metadata operation it acknowledged is the master's; a fixture has no chunkservers, so
+ * no file data; the live cluster lab calls this at teardown only).
  */
 export async function unmountClient(mountpoint: string): Promise<void> {
   await run('umount', ['-l', mountpoint], { timeoutMs: 10_000 });
-  await terminate(mfsmountPids(mountpoint), { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'mfsmount', afterKill: 'test cleanup' });
+  await killTestDaemons(mfsmountPids(mountpoint), 'mfsmount', 5000);
 }
 
 export const METALOGGER_LOCK = '.mfsmetalogger.lock';
