@@ -15,6 +15,7 @@ import { run } from '../../lib/process/run.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, createMetaloggerFixture, masterAgent, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { emptyCib, onlineNodes } from '../helpers/pacemaker.js';
+import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 
 export const RESOURCE = 'mfsmeta';
 
@@ -26,6 +27,8 @@ export interface Node {
 }
 
 export interface Cluster {
+  /** The MooseFS every daemon of this cluster runs (master, metaloggers, restore, clients). */
+  moosefs: MooseFsInstall;
   dir: string;
   cib: string;
   /** The master the nodes follow (the "old" master, node1 in the issue's words). */
@@ -34,24 +37,26 @@ export interface Cluster {
   cleanup(): Promise<void>;
 }
 
-/** An original master (started by ocf:mfs:mfsmaster) and `count` metalogger nodes following it. */
-export async function createCluster(names: string[]): Promise<Cluster> {
+/** An original master (started by ocf:mfs:mfsmaster) and `count` metalogger nodes following it, all of one MooseFS version. */
+export async function createCluster(names: string[], moosefs: MooseFsInstall): Promise<Cluster> {
   const dir = mkdtempSync('/tmp/mfs-ocf-test-cluster-');
-  const origin = await createMasterFixture();
+  const origin = await createMasterFixture({ moosefs });
   const ports = origin.ports;
   const nodes: Node[] = [];
   for (const name of names) {
     const master = await createMasterFixture({
+      moosefs,
       metadata: 'none',
       config: { MATOML_LISTEN_PORT: ports.metalogger, MATOCS_LISTEN_PORT: ports.chunkserver, MATOCL_LISTEN_PORT: ports.client },
     });
     // The fixture reports the ports it chose; this node's master listens on the shared ones.
     (master as { ports: typeof ports }).ports = ports;
-    const ml = await createMetaloggerFixture(ports.metalogger);
+    const ml = await createMetaloggerFixture(ports.metalogger, {}, moosefs);
     nodes.push({ name, master, ml, rsctmp: mkdtempSync(join(dir, `${name}-rsctmp-`)) });
   }
   const cib = await onlineNodes(await emptyCib(join(dir, 'empty.xml')), ['origin', ...names], join(dir, 'cib.xml'));
   return {
+    moosefs,
     dir,
     cib,
     origin,
@@ -67,9 +72,14 @@ export async function createCluster(names: string[]): Promise<Cluster> {
   };
 }
 
+/** The node's agent parameters: its configurations and its MooseFS version's programs. */
+export function nodeParams(node: Node): Record<string, string> {
+  return { metalogger_config: node.ml.configFile, master_config: node.master.configFile, metalogger_binary: node.ml.binary, master_binary: node.master.params.binary! };
+}
+
 export function nodeEnv(cluster: Cluster, node: Node, params: Record<string, string> = {}, extra: Record<string, string> = {}): Record<string, string> {
   return ocfEnv(
-    { metalogger_config: node.ml.configFile, master_config: node.master.configFile, ...params },
+    { ...nodeParams(node), ...params },
     {
       OCF_RESOURCE_INSTANCE: RESOURCE,
       OCF_RESKEY_CRM_meta_on_node: node.name,

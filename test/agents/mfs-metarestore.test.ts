@@ -13,8 +13,9 @@ import { lockOwner, readMetadataHeader } from '../../lib/moosefs/data-path.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
-import { chownToMfs, createMasterFixture, createMetaloggerFixture, METALOGGER_LOCK, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
+import { chownToMfs, createMasterFixture, createMetaloggerFixture, executableOf, METALOGGER_LOCK, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { freePorts } from '../helpers/ports.js';
+import { MOOSEFS, mfsProgram, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import {
   cloneMeta,
   contentHashes,
@@ -45,8 +46,8 @@ afterEach(async () => {
   for (const f of extraFixtures.splice(0)) await f.cleanup();
 });
 
-async function cluster(names: string[]): Promise<Cluster> {
-  const c = await createCluster(names);
+async function makeCluster(names: string[], moosefs: MooseFsInstall): Promise<Cluster> {
+  const c = await createCluster(names, moosefs);
   clusters.push(c);
   return c;
 }
@@ -62,6 +63,9 @@ async function startAll(c: Cluster): Promise<void> {
     expect(start.name, start.stderr).toBe('OCF_SUCCESS');
   }
   for (const node of c.nodes) await waitFollowing(c, node);
+  // Each daemon is the cluster's MooseFS version's own program.
+  expect(executableOf(c.origin.masterPid())).toBe(mfsProgram(c.moosefs, 'mfsmaster'));
+  for (const node of c.nodes) expect(executableOf(node.ml.pid()), node.name).toBe(mfsProgram(c.moosefs, 'mfsmetalogger'));
 }
 
 async function waitFollowing(c: Cluster, node: Node): Promise<void> {
@@ -157,7 +161,9 @@ async function promoteAmong(c: Cluster, promoted: Node, candidates: Node[], para
   return metarestore(c, promoted, 'promote', params, cloneMeta(candidates.length));
 }
 
-describe('mfs-metarestore: failover from the metalogger', () => {
+describe.each(MOOSEFS)('mfs-metarestore: failover from the metalogger, MooseFS $version', (moosefs) => {
+  const cluster = (names: string[]) => makeCluster(names, moosefs);
+
   it('promotes the metalogger node after kill -9 of the master and deletion of its data path; the master starts there with every change', async () => {
     const c = await cluster(['node2']);
     const node2 = c.nodes[0]!;
@@ -185,6 +191,7 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     const start = await mfsmaster(node2.master, 'start');
     expect(start.name, start.stderr).toBe('OCF_SUCCESS');
     expect(start.stderr, 'metadata.mfs was rebuilt: a clean start').not.toMatch(/recover/);
+    expect(executableOf(node2.master.masterPid())).toBe(mfsProgram(moosefs, 'mfsmaster'));
     const seen = await survivors(node2.master, 'mnt-node2');
     const lost = acked.filter((op) => !seen.has(op.name));
     // Only what the metalogger had not received can be lost: operations acknowledged just before the kill.
@@ -241,11 +248,11 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     const torn = readFileSync(changelog);
 
     // The program alone, on a copy of the same files.
-    const plain = await createMasterFixture({ metadata: 'none' });
+    const plain = await createMasterFixture({ moosefs, metadata: 'none' });
     extraFixtures.push(plain);
     cpSync(node2.ml.dataPath, plain.dataPath, { recursive: true });
     for (const name of readdirSync(plain.dataPath)) await chownToMfs(join(plain.dataPath, name));
-    const restore = await run('/usr/sbin/mfsmaster', ['-c', plain.configFile, '-x', 'restore'], { timeoutMs: 30_000, all: true });
+    const restore = await run(mfsProgram(moosefs, 'mfsmaster'), ['-c', plain.configFile, '-x', 'restore'], { timeoutMs: 30_000, all: true });
     expect(restore.stderr).toMatch(/skipping changelog file: changelog_ml\.0\.mfs/);
     const plainVersion = existsSync(join(plain.dataPath, 'metadata.mfs')) ? readMetadataHeader(join(plain.dataPath, 'metadata.mfs'))!.version : 0n;
 
@@ -275,7 +282,7 @@ describe('mfs-metarestore: failover from the metalogger', () => {
     const c = await cluster(['node2']);
     const node2 = c.nodes[0]!;
     // node2's metalogger writes into its master's DATA_PATH.
-    const shared = await createMetaloggerFixture(c.origin.ports.metalogger, { DATA_PATH: node2.master.dataPath });
+    const shared = await createMetaloggerFixture(c.origin.ports.metalogger, { DATA_PATH: node2.master.dataPath }, moosefs);
     extraMetaloggers.push(shared);
     const sharedPid = () => lockOwner(node2.master.dataPath, METALOGGER_LOCK);
     const sameDir: Node = { ...node2, ml: { ...shared, dataPath: node2.master.dataPath, pid: sharedPid } };
@@ -359,7 +366,9 @@ describe('mfs-metarestore: failover from the metalogger', () => {
   });
 });
 
-describe('mfs-metarestore: the election', () => {
+describe.each(MOOSEFS)('mfs-metarestore: the election, MooseFS $version', (moosefs) => {
+  const cluster = (names: string[]) => makeCluster(names, moosefs);
+
   it('fails the promote of the older of two candidates on purpose, swapping scores, and promotes the newer', async () => {
     const c = await cluster(['node2', 'node3']);
     const [node2, node3] = c.nodes as [Node, Node];
@@ -508,7 +517,7 @@ describe('mfs-metarestore: the election', () => {
 
     // A metalogger that does not reach the live master (wrong MASTER_PORT) is degraded, and says why.
     const [wrongPort] = await freePorts(1);
-    const stray = await createMetaloggerFixture(wrongPort!);
+    const stray = await createMetaloggerFixture(wrongPort!, {}, moosefs);
     extraMetaloggers.push(stray);
     const strayNode: Node = { ...node2, ml: stray };
     expect((await metarestore(c, strayNode, 'start')).name).toBe('OCF_SUCCESS');

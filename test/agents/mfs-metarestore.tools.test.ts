@@ -12,26 +12,8 @@ import { run } from '../../lib/process/run.js';
 import { agentPath, runAgent } from '../helpers/built.js';
 import { validateMetadata } from '../helpers/metadata.js';
 import { mountClient, unmountClient } from '../helpers/moosefs.js';
-import { contentHashes, createCluster, metarestore, mfsmaster, RESOURCE, vanished, waitCaughtUp, type Cluster } from './mfs-metarestore.helpers.js';
-
-let c: Cluster;
-beforeAll(async () => {
-  // ocf-tester gives no node name: the agent uses the host name, which the offline CIB must know.
-  c = await createCluster([hostname()]);
-  const node = c.nodes[0]!;
-  expect((await mfsmaster(c.origin, 'start')).name).toBe('OCF_SUCCESS');
-  expect((await metarestore(c, node, 'start')).name).toBe('OCF_SUCCESS');
-  const mount = await mountClient(c.origin);
-  for (let i = 0; i < 20; i++) {
-    await mkdir(join(mount, `t-d${i}`));
-    closeSync(openSync(join(mount, `t-f${i}`), 'w'));
-  }
-  await unmountClient(mount);
-  await waitCaughtUp(c, node);
-  expect((await metarestore(c, node, 'stop')).name).toBe('OCF_SUCCESS');
-  expect((await mfsmaster(c.origin, 'stop')).name).toBe('OCF_SUCCESS');
-}, 120_000);
-afterAll(() => c?.cleanup());
+import { MOOSEFS } from '../helpers/moosefs-versions.js';
+import { contentHashes, createCluster, metarestore, mfsmaster, nodeParams, RESOURCE, vanished, waitCaughtUp, type Cluster } from './mfs-metarestore.helpers.js';
 
 describe('mfs-metarestore with the cluster tools', () => {
   it('has meta-data valid for the OCF 1.0 DTD, with one monitor interval per role', async () => {
@@ -42,6 +24,27 @@ describe('mfs-metarestore with the cluster tools', () => {
     expect(result.stdout).toMatch(/<action name="monitor" timeout="20s" interval="10s" role="Promoted"\/>/);
     for (const action of ['start', 'stop', 'promote', 'demote', 'notify', 'validate-all']) expect(result.stdout).toContain(`<action name="${action}"`);
   });
+});
+
+describe.each(MOOSEFS)('mfs-metarestore with ocf-tester, MooseFS $version', (moosefs) => {
+  let c: Cluster;
+  beforeAll(async () => {
+    // ocf-tester gives no node name: the agent uses the host name, which the offline CIB must know.
+    c = await createCluster([hostname()], moosefs);
+    const node = c.nodes[0]!;
+    expect((await mfsmaster(c.origin, 'start')).name).toBe('OCF_SUCCESS');
+    expect((await metarestore(c, node, 'start')).name).toBe('OCF_SUCCESS');
+    const mount = await mountClient(c.origin);
+    for (let i = 0; i < 20; i++) {
+      await mkdir(join(mount, `t-d${i}`));
+      closeSync(openSync(join(mount, `t-f${i}`), 'w'));
+    }
+    await unmountClient(mount);
+    await waitCaughtUp(c, node);
+    expect((await metarestore(c, node, 'stop')).name).toBe('OCF_SUCCESS');
+    expect((await mfsmaster(c.origin, 'stop')).name).toBe('OCF_SUCCESS');
+  }, 120_000);
+  afterAll(() => c?.cleanup());
 
   it('refuses a clone without notify=true or with more than one promoted instance, and probes a node without the configuration as stopped', async () => {
     const node = c.nodes[0]!;
@@ -64,7 +67,7 @@ describe('mfs-metarestore with the cluster tools', () => {
     const before = contentHashes(node.ml.dataPath, node.master.dataPath);
     const result = await run(
       'ocf-tester',
-      ['-n', RESOURCE, '-o', `metalogger_config=${node.ml.configFile}`, '-o', `master_config=${node.master.configFile}`, agentPath('mfs-metarestore')],
+      ['-n', RESOURCE, ...Object.entries(nodeParams(node)).flatMap(([name, value]) => ['-o', `${name}=${value}`]), agentPath('mfs-metarestore')],
       { timeoutMs: 300_000, all: true, env: { CIB_file: c.cib, HA_RSCTMP: node.rsctmp } },
     );
     expect(result.stderr, result.stderr).toMatch(/mfs-metarestore passed all tests/);

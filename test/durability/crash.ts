@@ -11,12 +11,15 @@ import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js
 import { startBackground } from '../../lib/process/run.js';
 import { DIST, ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { check, mountInspector, verified, type CheckResult } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 
 export const WRITER = join(DIST, 'test-tools', 'workload', 'mfs-writer');
 
 export interface CrashOptions {
+  /** The MooseFS whose master, mfsmount (and metalogger) run. */
+  moosefs: MooseFsInstall;
   changelogSaveMode: 0 | 1 | 2;
   /** The kill comes at a random moment between these (ms after the writer starts). */
   killAfterMs: [number, number];
@@ -26,6 +29,8 @@ export interface CrashOptions {
 }
 
 export interface CrashResult {
+  /** The MooseFS version that ran. */
+  version: string;
   changelogSaveMode: number;
   acknowledged: number;
   lost: number;
@@ -38,11 +43,12 @@ export interface CrashResult {
 }
 
 /** A crash run's figures: from the writer's start to the kill, and what the checker found lost. */
-export function crashFigures(changelogSaveMode: number, result: CheckResult, entries: readonly JournalEntry[], startedAt: number, killedAt: number): CrashResult {
+export function crashFigures(moosefs: MooseFsInstall, changelogSaveMode: number, result: CheckResult, entries: readonly JournalEntry[], startedAt: number, killedAt: number): CrashResult {
   const lostSeqs = result.lost.map((l) => l.seq).sort((a, b) => a - b);
   const lastSecond = entries.filter((e) => e.ackedAt >= killedAt - 1000);
   const windowMs = killedAt - startedAt;
   return {
+    version: moosefs.version,
     changelogSaveMode,
     acknowledged: result.acknowledged,
     lost: result.lost.length,
@@ -60,7 +66,7 @@ async function agent(fixture: MasterFixture, action: string): Promise<void> {
 
 export async function crashRun(options: CrashOptions): Promise<CrashResult> {
   const random = options.random ?? Math.random;
-  const fixture = await createMasterFixture({ config: { CHANGELOG_SAVE_MODE: options.changelogSaveMode } });
+  const fixture = await createMasterFixture({ moosefs: options.moosefs, config: { CHANGELOG_SAVE_MODE: options.changelogSaveMode } });
   let writerPid: number | undefined;
   try {
     await agent(fixture, 'start');
@@ -85,9 +91,10 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     await waitForExit([master, ...(dataWriter ? [dataWriter] : [])], new Deadline(5000));
     // The writer is now blocked in the file system: its journal is fsynced, so killing it loses nothing acknowledged.
     signalProcess(writer.pid, 'SIGKILL');
+    // Unmounting ends the FUSE connection the writer may be blocked on (else mfsmount retries for seconds).
+    await unmountClient(mount);
     await writer.result;
     writerPid = undefined;
-    await unmountClient(mount);
 
     await agent(fixture, 'start'); // recovery through our agent
     const after = await mountClient(fixture, 'mnt-check');
@@ -96,7 +103,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     await unmountClient(after);
     await agent(fixture, 'stop');
 
-    return crashFigures(options.changelogSaveMode, result, entries, startedAt, killedAt);
+    return crashFigures(options.moosefs, options.changelogSaveMode, result, entries, startedAt, killedAt);
   } finally {
     if (writerPid !== undefined) await terminate([writerPid], { deadline: new Deadline(3000), log: QUIET_LOG(), what: 'writer', afterKill: '' });
     await fixture.cleanup();

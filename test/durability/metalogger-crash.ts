@@ -12,6 +12,7 @@ import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js
 import { startBackground } from '../../lib/process/run.js';
 import { cloneMeta, createCluster, metarestore, mfsmaster, prePromote, waitCaughtUp } from '../agents/mfs-metarestore.helpers.js';
 import { mountClient, QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
+import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { check, mountInspector, verified } from '../workload/checker.js';
 import { readJournal } from '../workload/journal.js';
 import { crashFigures, WRITER, type CrashResult } from './crash.js';
@@ -21,8 +22,8 @@ async function must(step: string, result: Promise<{ name: string; stderr: string
   if (done.name !== 'OCF_SUCCESS') throw new Error(`${step}: ${done.name}: ${done.stderr}`);
 }
 
-export async function metaloggerCrashRun(killAfterMs: [number, number], random = Math.random): Promise<CrashResult> {
-  const c = await createCluster(['node2']);
+export async function metaloggerCrashRun(moosefs: MooseFsInstall, killAfterMs: [number, number], random = Math.random): Promise<CrashResult> {
+  const c = await createCluster(['node2'], moosefs);
   const node2 = c.nodes[0]!;
   let writerPid: number | undefined;
   try {
@@ -42,9 +43,10 @@ export async function metaloggerCrashRun(killAfterMs: [number, number], random =
     if (dataWriter !== undefined) signalProcess(dataWriter, 'SIGKILL');
     await waitForExit([master], new Deadline(5000));
     signalProcess(writer.pid, 'SIGKILL');
+    // Unmounting ends the FUSE connection the writer may be blocked on (else mfsmount retries for seconds).
+    await unmountClient(mount);
     await writer.result;
     writerPid = undefined;
-    await unmountClient(mount);
 
     await must('pre-promote notify', metarestore(c, node2, 'notify', {}, prePromote(node2, [node2])));
     await must('promote', metarestore(c, node2, 'promote', {}, cloneMeta(1)));
@@ -54,7 +56,7 @@ export async function metaloggerCrashRun(killAfterMs: [number, number], random =
     const result = verified(check(entries, mountInspector(after), intents));
     await unmountClient(after);
     await mfsmaster(node2.master, 'stop');
-    return crashFigures(1, result, entries, startedAt, killedAt);
+    return crashFigures(moosefs, 1, result, entries, startedAt, killedAt);
   } finally {
     if (writerPid !== undefined) await terminate([writerPid], { deadline: new Deadline(3000), log: QUIET_LOG(), what: 'writer', afterKill: '' });
     await c.cleanup();
