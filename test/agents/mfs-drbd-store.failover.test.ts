@@ -7,7 +7,9 @@ import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, w
 import { join } from 'node:path';
 import { findProcesses, terminate } from '../../lib/process/proc.js';
 import { agentPath, ocfEnv, runAgent } from '../helpers/built.js';
-import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { createMasterFixture, executableOf, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
+import { MOOSEFS, mfsProgram } from '../helpers/moosefs-versions.js';
+import { lockOwner, MASTER_LOCK_FILE } from '../../lib/moosefs/data-path.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { run } from '../../lib/process/run.js';
@@ -200,10 +202,10 @@ describe('mfs-drbd-store: ocf-tester', () => {
   });
 });
 
-describe('mfs-drbd-store with the real mfsmaster', () => {
+describe.each(MOOSEFS)('mfs-drbd-store with the real mfsmaster, MooseFS $version', (moosefs) => {
   it('runs the master on the promoted store; data written before a switch-over is there after it', async () => {
     const c = await cluster();
-    const fixture: MasterFixture = await createMasterFixture({ metadata: 'none' });
+    const fixture: MasterFixture = await createMasterFixture({ moosefs, metadata: 'none' });
     onCleanup(async () => {
       const masters = findProcesses((p) => p.comm === 'mfsmaster' && NODES.some((n) => p.argv.includes(c.masterConfig[n]) || p.argv.some((a) => a.includes(c.mnt[n]))));
       await terminate(masters.map((p) => p.pid), { deadline: new Deadline(15_000), log: QUIET_LOG(), what: 'test mfsmaster', afterKill: 'test cleanup' });
@@ -213,12 +215,13 @@ describe('mfs-drbd-store with the real mfsmaster', () => {
     const base = readFileSync(fixture.configFile, 'utf8').replace(/^DATA_PATH = .*$/m, '');
     for (const node of NODES) writeFileSync(c.masterConfig[node], `${base}DATA_PATH = ${join(c.mnt[node], 'mfs')}\n`);
     const master = (node: Node, action: string, params: Record<string, string> = {}) =>
-      runAgent('mfsmaster', action, ocfEnv({ config: c.masterConfig[node], ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', OCF_RESOURCE_INSTANCE: 'master' }));
+      runAgent('mfsmaster', action, ocfEnv({ config: c.masterConfig[node], binary: fixture.params.binary!, ...params }, { OCF_RESKEY_CRM_meta_timeout: '60000', OCF_RESOURCE_INSTANCE: 'master' }));
 
     await startBoth(c);
     expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
     const first = await master('alpha', 'start', { allow_empty_init: 'true' });
     expect(first.code, first.stderr).toBe(0);
+    expect(executableOf(lockOwner(join(c.mnt.alpha, 'mfs'), MASTER_LOCK_FILE)), "the version's own mfsmaster").toBe(mfsProgram(moosefs, 'mfsmaster'));
     let client = await mountClient(fixture, 'client-alpha');
     // Metadata only (no chunkservers here): a directory, an empty file, a symlink carrying text.
     mkdirSync(join(client, 'dir'));
