@@ -15,6 +15,8 @@ export interface ParameterInfo {
   required: boolean;
   /** The declared default as text, if any. */
   default?: string;
+  /** The allowed values of a select (our own agents' declarations say them; OCF 1.0 meta-data does not). */
+  options?: readonly string[];
 }
 
 export interface AgentInfo {
@@ -27,7 +29,11 @@ export interface AgentInfo {
 export function agentInfoFromDefinition(type: string, definition: AgentDefinition<ParameterSpecs>): AgentInfo {
   const parameters: Record<string, ParameterInfo> = {};
   for (const [name, spec] of Object.entries(definition.parameters)) {
-    parameters[name] = { required: spec.required, ...(spec.defaultText !== undefined ? { default: spec.defaultText } : {}) };
+    parameters[name] = {
+      required: spec.required,
+      ...(spec.defaultText !== undefined ? { default: spec.defaultText } : {}),
+      ...(spec.options ? { options: spec.options } : {}),
+    };
   }
   return { agent: parseAgentType(type), parameters, actions: advertisedActions(definition) };
 }

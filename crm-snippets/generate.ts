@@ -4,6 +4,7 @@
  * reads the meta-data and writes the results.
  */
 import type { MasterConfig, MetaloggerConfig } from '../lib/moosefs/config.js';
+import { judgeDurability } from '../lib/moosefs/durability.js';
 import { formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ClusterConfiguration } from './model.js';
 import { renderDrbdResFile } from './drbd-res.js';
@@ -11,7 +12,7 @@ import type { GeneratorInput } from './options.js';
 import { renderCrmsh } from './render-crmsh.js';
 import { renderPcs } from './render-pcs.js';
 import { renderXml } from './render-xml.js';
-import { fencing, topology, type AgentSet } from './topologies.js';
+import { AGENT, fencing, neededSaveMode, topology, type AgentSet } from './topologies.js';
 
 export interface GeneratorOutput {
   configuration: ClusterConfiguration;
@@ -35,16 +36,18 @@ export async function render(configuration: ClusterConfiguration, format: Genera
 
 /**
  * What the master's configuration file says against what the topology needs, when mfs-crm runs
- * where that file is (on a cluster node): the changelog durability and, with a replicated store,
- * that DATA_PATH lies on the store's mount.
+ * where that file is (on a cluster node): the changelog durability that the generated
+ * configuration sets on the master (which then refuses to start below it) and, with a
+ * replicated store, that DATA_PATH lies on the store's mount.
  */
 export function masterConfigWarnings(input: GeneratorInput, master: MasterConfig): string[] {
   const warnings: string[] = [];
-  const needed = topology(input.topology).changelogSaveMode;
-  if (needed !== undefined && master.changelogSaveMode < needed) {
+  const t = topology(input.topology);
+  const needed = neededSaveMode(t);
+  if (judgeDurability(master.file, master.changelogSaveMode, t.durability).refusal) {
     warnings.push(
-      `${master.file} has CHANGELOG_SAVE_MODE = ${master.changelogSaveMode}: the ${input.topology} topology needs ${needed} ` +
-        'so that a failover after a power loss loses no acknowledged operation (see the comment in the output)',
+      `${master.file} has CHANGELOG_SAVE_MODE = ${master.changelogSaveMode}: the ${input.topology} topology needs ${needed}; ` +
+        `the configuration sets durability=${t.durability} on ${AGENT.mfsmaster}, which refuses to start below it (see the comment in the output)`,
     );
   }
   const directory = input.store?.directory;

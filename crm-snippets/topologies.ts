@@ -15,8 +15,10 @@
  * as the promotable base, mfsmaster + IP on top): a base primitive, its monitor keys, and the
  * group members; fencing, the group, the constraints and the renderers are shared.
  */
+import type mfsmasterAgent from '../agents/mfsmaster/agent.js';
 import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
+import { MINIMUM_SAVE_MODE } from '../lib/moosefs/durability.js';
 import type { AgentInfo } from './agent-info.js';
 import type { ClusterConfiguration, Clone, Constraint, Group, NameValue, Primitive, Resource } from './model.js';
 import { operationsFor, type MonitorPlan } from './operations.js';
@@ -34,14 +36,29 @@ export const AGENT = {
 
 export type AgentSet = ReadonlyMap<string, AgentInfo>;
 
+/**
+ * A value of ocf:mfs:mfsmaster's `durability` parameter, typed from the agent's own declaration
+ * (a level it renames or drops fails the type check here); the generator also checks at run time
+ * that the declaration it loaded lists the value (primitive()).
+ */
+export type MasterDurability = NonNullable<(typeof mfsmasterAgent)['parameters']['durability']['default']>;
+const DURABILITY_PARAMETER = 'durability';
+/** With DRBD protocol C below it, a power loss costs nothing acknowledged if the master fsyncs each change. */
+const REPLICATED_STORE_DURABILITY: MasterDurability = 'power';
+/** Asynchronous replication decides what a failover loses; the mode still decides what a crash restarted in place loses. */
+const METALOGGER_DURABILITY: MasterDurability = 'process';
+
 export interface Topology {
   name: TopologyName;
   summary: string;
   takes: TopologyOptions;
   /** Every agent type build() needs in its AgentSet. */
   agents: readonly string[];
-  /** The CHANGELOG_SAVE_MODE with which a failover loses no acknowledged operation (none: asynchronous anyway). */
-  changelogSaveMode?: ChangelogSaveMode;
+  /**
+   * What the master must promise (ocf:mfs:mfsmaster's `durability`, set on its primitive: the
+   * agent's validate and start refuse an mfsmaster.cfg whose CHANGELOG_SAVE_MODE is below it).
+   */
+  durability: MasterDurability;
   build(input: GeneratorInput, agents: AgentSet): ClusterConfiguration;
 }
 
@@ -56,6 +73,12 @@ function primitive(info: AgentInfo, id: string, params: NameValue[], ops: Primit
   const type = formatAgentType(info.agent);
   for (const { name } of params) {
     if (!info.parameters[name]) throw new Error(`${type} declares no parameter ${name}: its meta-data is not what mfs-crm expects`);
+  }
+  for (const { name, value } of params) {
+    const allowed = info.parameters[name]!.options;
+    if (allowed && !allowed.includes(value)) {
+      throw new Error(`${type} declares ${name} as one of ${allowed.join(', ')}, not ${value}: its meta-data is not what mfs-crm expects`);
+    }
   }
   const missing = Object.entries(info.parameters).filter(([name, p]) => p.required && !params.some((given) => given.name === name));
   if (missing.length > 0) throw new Error(`${type} requires ${missing.map(([name]) => name).join(', ')}, which mfs-crm does not set`);
@@ -106,8 +129,14 @@ function filesystem(input: GeneratorInput, agents: AgentSet): Primitive {
   ]);
 }
 
-function master(input: GeneratorInput, agents: AgentSet): Primitive {
-  return simple(input, agentInfo(agents, AGENT.mfsmaster), 'master', [nv('config', masterConfigPath(input, agents))]);
+/** The master, with the durability its topology needs written out (never left to the default: an admin reads it there). */
+function master(input: GeneratorInput, agents: AgentSet, durability: MasterDurability): Primitive {
+  return simple(input, agentInfo(agents, AGENT.mfsmaster), 'master', [nv('config', masterConfigPath(input, agents)), nv(DURABILITY_PARAMETER, durability)]);
+}
+
+/** The lowest CHANGELOG_SAVE_MODE with which the master of `topology` starts. */
+export function neededSaveMode(topology: Topology): ChangelogSaveMode {
+  return MINIMUM_SAVE_MODE[topology.durability];
 }
 
 function virtualIp(input: GeneratorInput, agents: AgentSet): Primitive {
@@ -224,17 +253,33 @@ export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
   };
 }
 
-/** What CHANGELOG_SAVE_MODE a topology needs (measured; ../shared/MOOSEFS.md). */
-const CHANGELOG_REPLICATED_STORE = [
-  'mfsmaster.cfg: CHANGELOG_SAVE_MODE = 2 (changelog fsynced before each reply) with DRBD protocol C:',
-  'no acknowledged operation is lost on power loss. CHANGELOG_SAVE_MODE = 1 at least: survives a',
-  'master process crash, not a power loss. 0 (the default) can lose operations acknowledged just',
-  'before a crash, and all of those acknowledged while the background writer stalls.',
-];
-export const CHANGELOG_METALOGGER = [
-  'mfsmaster.cfg: replication to the metaloggers is asynchronous whatever CHANGELOG_SAVE_MODE says:',
-  'a failover loses the operations within the metalogger lag (measured: 1 ms to 0.65 s).',
-];
+/** The durability set on the master, and what it makes the agent do (for the output's comments). */
+function durabilitySentence(input: GeneratorInput, durability: MasterDurability): string {
+  return `${cibId(input.name, 'master')} sets ${DURABILITY_PARAMETER}=${durability}, so that`;
+}
+
+/** The replicated store: mode 2 with DRBD protocol C (measured; ../shared/MOOSEFS.md). */
+function replicatedStoreComment(input: GeneratorInput, durability: MasterDurability): string[] {
+  return [
+    `mfsmaster.cfg: CHANGELOG_SAVE_MODE = ${MINIMUM_SAVE_MODE[durability]} (changelog fsynced before each reply) with DRBD protocol C:`,
+    `no acknowledged operation is lost on power loss. ${durabilitySentence(input, durability)}`,
+    `${AGENT.mfsmaster} refuses to start with a lower CHANGELOG_SAVE_MODE. 1 survives a master process`,
+    'crash, not a power loss; 0 (the default) can lose operations acknowledged just before a crash,',
+    'and all of those acknowledged while the background writer stalls.',
+  ];
+}
+
+/** The metalogger topology: asynchronous whatever the mode; the mode still guards a master restarted in place. */
+function metaloggerComment(input: GeneratorInput, durability: MasterDurability): string[] {
+  const mode = MINIMUM_SAVE_MODE[durability];
+  return [
+    `mfsmaster.cfg: CHANGELOG_SAVE_MODE = ${mode}${mode < 2 ? ' or 2' : ''}, so that a master restarted in place after a crash`,
+    `loses nothing. ${durabilitySentence(input, durability)} ${AGENT.mfsmaster} refuses to start`,
+    'with a lower CHANGELOG_SAVE_MODE. Replication to the metaloggers is asynchronous whatever',
+    'CHANGELOG_SAVE_MODE says: a failover loses the operations within the metalogger lag (measured:',
+    '1 ms to 0.65 s).',
+  ];
+}
 
 function assemble(
   input: GeneratorInput,
@@ -271,17 +316,17 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
     summary: 'DRBD (ocf:linbit:drbd, promotable) + Filesystem + mfsmaster + IPaddr2 on the Promoted node',
     takes: { store: true, metalogger: false, monitorKeys: DRBD_MONITORS },
     agents: [AGENT.drbd, AGENT.filesystem, AGENT.mfsmaster, AGENT.ipaddr2],
-    changelogSaveMode: 2,
+    durability: REPLICATED_STORE_DURABILITY,
     build(input, agents) {
       const base = promotableClone(input, agentInfo(agents, AGENT.drbd), 'drbd', [nv('drbd_resource', input.store!.drbdResource)]);
       return assemble(
         input,
         agents,
         `mfs-crm drbd: MooseFS master on DRBD resource ${input.store!.drbdResource}, nodes ${input.nodes.join(' and ')}.`,
-        CHANGELOG_REPLICATED_STORE,
+        replicatedStoreComment(input, REPLICATED_STORE_DURABILITY),
         base,
         'drbd',
-        [filesystem(input, agents), master(input, agents), virtualIp(input, agents)],
+        [filesystem(input, agents), master(input, agents, REPLICATED_STORE_DURABILITY), virtualIp(input, agents)],
       );
     },
   },
@@ -290,7 +335,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
     summary: 'ocf:mfs:mfs-drbd-store (DRBD + mount, promotable) + mfsmaster + IPaddr2 on the Promoted node',
     takes: { store: true, metalogger: false, monitorKeys: STORE_MONITORS },
     agents: [AGENT.drbdStore, AGENT.mfsmaster, AGENT.ipaddr2],
-    changelogSaveMode: 2,
+    durability: REPLICATED_STORE_DURABILITY,
     build(input, agents) {
       const store = input.store!;
       // The store reads DATA_PATH from the same mfsmaster.cfg as the master: one file, one value.
@@ -306,10 +351,10 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
         input,
         agents,
         `mfs-crm drbd-store: MooseFS master on DRBD resource ${store.drbdResource} (ocf:mfs:mfs-drbd-store), nodes ${input.nodes.join(' and ')}.`,
-        CHANGELOG_REPLICATED_STORE,
+        replicatedStoreComment(input, REPLICATED_STORE_DURABILITY),
         base,
         'store',
-        [master(input, agents), virtualIp(input, agents)],
+        [master(input, agents, REPLICATED_STORE_DURABILITY), virtualIp(input, agents)],
       );
     },
   },
@@ -318,6 +363,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
     summary: 'ocf:mfs:mfs-metarestore (metalogger, promotable) + mfsmaster + IPaddr2 on the Promoted node',
     takes: { store: false, metalogger: true, monitorKeys: METALOGGER_MONITORS },
     agents: [AGENT.metarestore, AGENT.mfsmaster, AGENT.ipaddr2],
+    durability: METALOGGER_DURABILITY,
     build(input, agents) {
       const info = agentInfo(agents, AGENT.metarestore);
       const metaloggerConfig = input.metaloggerConfig ?? info.parameters.metalogger_config?.default;
@@ -328,10 +374,10 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
         input,
         agents,
         `mfs-crm metalogger: MooseFS master rebuilt from metalogger files (ocf:mfs:mfs-metarestore), nodes ${input.nodes.join(' and ')}.`,
-        [`${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`, ...CHANGELOG_METALOGGER],
+        [`${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`, ...metaloggerComment(input, METALOGGER_DURABILITY)],
         base,
         'metalogger',
-        [master(input, agents), virtualIp(input, agents)],
+        [master(input, agents, METALOGGER_DURABILITY), virtualIp(input, agents)],
       );
     },
   },

@@ -110,7 +110,8 @@ describe('mfs-crm beside the master configuration', () => {
     writeFileSync(config, 'DATA_PATH = /var/lib/mfs-elsewhere\nCHANGELOG_SAVE_MODE = 1\n');
     const result = await runCrm([...FENCED, '--config', config]);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/warning: .*CHANGELOG_SAVE_MODE = 1: the drbd topology needs 2/);
+    expect(result.stderr).toMatch(/warning: .*CHANGELOG_SAVE_MODE = 1: the drbd topology needs 2; the configuration sets durability=power on ocf:mfs:mfsmaster, which refuses to start below it/);
+    expect(result.stdout).toMatch(/^primitive mfs-master ocf:mfs:mfsmaster \\\n\tparams config=\S+ durability=power \\$/m);
     expect(result.stderr).toMatch(/warning: .*DATA_PATH = \/var\/lib\/mfs-elsewhere, which is not on the replicated store mounted at \/var\/lib\/mfs/);
     writeFileSync(config, 'DATA_PATH = /var/lib/mfs\nCHANGELOG_SAVE_MODE = 2\n');
     const good = await runCrm([...FENCED, '--config', config]);
@@ -129,6 +130,18 @@ describe('mfs-crm metalogger beside the metalogger configuration', () => {
     expect(result.stdout).toMatch(/^primitive mfs-metalogger ocf:mfs:mfs-metarestore \\\n\tparams metalogger_config=\S+mfsmetalogger.cfg master_config=\/etc\/mfs\/mfsmaster.cfg/m);
     writeFileSync(config, 'MASTER_HOST = 10.20.0.100\n');
     expect((await runCrm(args)).stderr).not.toMatch(/MASTER_HOST/);
+  });
+
+  it('sets durability=process on the master, and warns when mfsmaster.cfg has CHANGELOG_SAVE_MODE 0 (the agent would refuse to start)', async () => {
+    const master = join(dir, 'mfsmaster-metalogger.cfg');
+    const args = ['metalogger', '--node', 'node1', '--node', 'node2', '--ip', '10.20.0.100', '--no-fencing', '--config', master];
+    writeFileSync(master, 'CHANGELOG_SAVE_MODE = 0\n');
+    const result = await runCrm(args);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^primitive mfs-master ocf:mfs:mfsmaster \\\n\tparams config=\S+mfsmaster-metalogger.cfg durability=process \\$/m);
+    expect(result.stderr).toMatch(/warning: .*CHANGELOG_SAVE_MODE = 0: the metalogger topology needs 1; the configuration sets durability=process/);
+    writeFileSync(master, 'CHANGELOG_SAVE_MODE = 1\n');
+    expect((await runCrm(args)).stderr).not.toMatch(/CHANGELOG_SAVE_MODE/);
   });
 });
 

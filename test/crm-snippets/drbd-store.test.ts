@@ -11,7 +11,7 @@ topologySuite({
     ...FENCING,
   ],
   base: { primitive: 'mfs-store', clone: 'mfs-store-clone', agent: 'ocf:mfs:mfs-drbd-store' },
-  changelog: /^# .*CHANGELOG_SAVE_MODE = 2 \(changelog fsynced before each reply\) with DRBD protocol C/m,
+  changelog: /^# .*CHANGELOG_SAVE_MODE = 2 \(changelog fsynced before each reply\) with DRBD protocol C:\n# no acknowledged operation is lost on power loss. mfs-master sets durability=power, so that\n/m,
   members: ['mfs-master', 'mfs-ip'],
-  contains: ['drbd_resource=mfsmeta', 'device=/dev/drbd1', 'fstype=xfs', 'options=noatime', 'master_config=/etc/mfs/ha/mfsmaster.cfg', 'config=/etc/mfs/ha/mfsmaster.cfg', 'ip=2001:db8::10'],
+  contains: ['durability=power', 'drbd_resource=mfsmeta', 'device=/dev/drbd1', 'fstype=xfs', 'options=noatime', 'master_config=/etc/mfs/ha/mfsmaster.cfg', 'config=/etc/mfs/ha/mfsmaster.cfg', 'ip=2001:db8::10'],
 });

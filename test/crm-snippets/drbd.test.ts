@@ -11,7 +11,7 @@ topologySuite({
     ...FENCING,
   ],
   base: { primitive: 'mfs-drbd', clone: 'mfs-drbd-clone', agent: 'ocf:linbit:drbd' },
-  changelog: /^# .*CHANGELOG_SAVE_MODE = 2 \(changelog fsynced before each reply\) with DRBD protocol C/m,
+  changelog: /^# .*CHANGELOG_SAVE_MODE = 2 \(changelog fsynced before each reply\) with DRBD protocol C:\n# no acknowledged operation is lost on power loss. mfs-master sets durability=power, so that\n/m,
   members: ['mfs-fs', 'mfs-master', 'mfs-ip'],
-  contains: ['drbd_resource=mfsmeta', 'options=noatime,nodiratime', 'password=not a secret', 'nic=eth0'],
+  contains: ['durability=power', 'drbd_resource=mfsmeta', 'options=noatime,nodiratime', 'password=not a secret', 'nic=eth0'],
 });

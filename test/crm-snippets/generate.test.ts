@@ -3,13 +3,16 @@
  * operations it yields, the configuration object of the drbd topology and its renderings.
  */
 import { describe, expect, it } from 'vitest';
+import drbdStore from '../../agents/mfs-drbd-store/agent.js';
+import metarestore from '../../agents/mfs-metarestore/agent.js';
 import mfsmaster from '../../agents/mfsmaster/agent.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '../../crm-snippets/agent-info.js';
 import { generate, masterConfigWarnings } from '../../crm-snippets/generate.js';
 import { primitives } from '../../crm-snippets/model.js';
 import { operationsFor, withUnit } from '../../crm-snippets/operations.js';
 import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
-import { AGENT, topology, type AgentSet } from '../../crm-snippets/topologies.js';
+import { AGENT, neededSaveMode, topology, type AgentSet } from '../../crm-snippets/topologies.js';
+import { MINIMUM_SAVE_MODE } from '../../lib/moosefs/durability.js';
 import { advertisedActions } from '../../lib/ocf/agent.js';
 import { run } from '../../lib/process/run.js';
 
@@ -25,6 +28,15 @@ async function drbdAgents(): Promise<AgentSet> {
     [AGENT.filesystem, await installed(AGENT.filesystem)],
     [AGENT.ipaddr2, await installed(AGENT.ipaddr2)],
     [AGENT.mfsmaster, agentInfoFromDefinition(AGENT.mfsmaster, mfsmaster)],
+  ]);
+}
+
+/** Every agent of every topology. */
+async function allAgents(): Promise<AgentSet> {
+  return new Map([
+    ...(await drbdAgents()),
+    [AGENT.drbdStore, agentInfoFromDefinition(AGENT.drbdStore, drbdStore)],
+    [AGENT.metarestore, agentInfoFromDefinition(AGENT.metarestore, metarestore)],
   ]);
 }
 
@@ -105,7 +117,10 @@ describe('the drbd topology', () => {
       const advertised = advertisedActions(mfsmaster).find((a) => a.name === op.name)!;
       expect(op.timeout).toBe(advertised.timeout);
     }
-    expect(master.params).toEqual([{ name: 'config', value: '/etc/mfs/mfsmaster.cfg' }]);
+    expect(master.params).toEqual([
+      { name: 'config', value: '/etc/mfs/mfsmaster.cfg' },
+      { name: 'durability', value: 'power' },
+    ]);
     expect(warnings.join('\n')).toMatch(/DRBD resource file was not written/);
   });
 
@@ -159,5 +174,46 @@ describe('fence parameters against the fence agent', () => {
     const generating = generate(input, agents);
     if (refused) await expect(generating).rejects.toThrow(refused);
     else await expect(generating).resolves.toBeDefined();
+  });
+});
+
+describe('the durability each topology sets on the master', () => {
+  const STORE: RawOptions = { ...RAW, fenceAgent: undefined, fenceParam: undefined, noFencing: true };
+  const inputs = {
+    drbd: parseInput('drbd', STORE, topology('drbd').takes),
+    'drbd-store': parseInput('drbd-store', STORE, topology('drbd-store').takes),
+    metalogger: parseInput('metalogger', { node: ['n1', 'n2'], ip: '192.0.2.1', noFencing: true }, topology('metalogger').takes),
+  };
+
+  it.each<[keyof typeof inputs, string, 0 | 1 | 2]>([
+    ['drbd', 'power', 2],
+    ['drbd-store', 'power', 2],
+    ['metalogger', 'process', 1],
+  ])('%s: durability=%s, a value ocf:mfs:mfsmaster declares; the comment says CHANGELOG_SAVE_MODE %i', async (name, durability, mode) => {
+    const { configuration } = await generate(inputs[name], await allAgents());
+    const master = primitives(configuration).find((p) => p.id === 'mfs-master')!;
+    expect(master.params).toContainEqual({ name: 'durability', value: durability });
+    expect(mfsmaster.parameters.durability.options).toContain(durability);
+    expect(topology(name).durability).toBe(durability);
+    expect(neededSaveMode(topology(name))).toBe(mode);
+    expect(MINIMUM_SAVE_MODE[topology(name).durability]).toBe(mode);
+    expect(configuration.comments.join('\n')).toContain(`CHANGELOG_SAVE_MODE = ${mode}`);
+    expect(configuration.comments.join(' ')).toContain(`mfs-master sets durability=${durability}, so that ${AGENT.mfsmaster} refuses to start`);
+  });
+
+  it('refuses to write a value the loaded declaration does not list', async () => {
+    const agents = new Map(await allAgents());
+    const info = agents.get(AGENT.mfsmaster)!;
+    agents.set(AGENT.mfsmaster, { ...info, parameters: { ...info.parameters, durability: { ...info.parameters.durability!, options: ['none', 'process'] } } });
+    await expect(generate(inputs.drbd, agents)).rejects.toThrow(/ocf:mfs:mfsmaster declares durability as one of none, process, not power/);
+    await expect(generate(inputs.metalogger, agents)).resolves.toBeDefined();
+  });
+
+  it('metalogger: mfsmaster.cfg with mode 0 is warned about (the master would refuse to start), mode 1 is not', () => {
+    const config = (changelogSaveMode: 0 | 1 | 2) => ({ file: '/etc/mfs/mfsmaster.cfg', dataPath: '/var/lib/mfs', changelogSaveMode }) as Parameters<typeof masterConfigWarnings>[1];
+    expect(masterConfigWarnings(inputs.metalogger, config(0))).toEqual([
+      '/etc/mfs/mfsmaster.cfg has CHANGELOG_SAVE_MODE = 0: the metalogger topology needs 1; the configuration sets durability=process on ocf:mfs:mfsmaster, which refuses to start below it (see the comment in the output)',
+    ]);
+    expect(masterConfigWarnings(inputs.metalogger, config(1))).toEqual([]);
   });
 });

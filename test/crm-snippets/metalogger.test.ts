@@ -10,7 +10,7 @@ topologySuite({
     ...ONE_DEVICE_FENCING,
   ],
   base: { primitive: 'mfs-metalogger', clone: 'mfs-metalogger-clone', agent: 'ocf:mfs:mfs-metarestore' },
-  changelog: /^# .*asynchronous whatever CHANGELOG_SAVE_MODE says:\n# a failover loses the operations within the metalogger lag/m,
+  changelog: /^# mfsmaster.cfg: CHANGELOG_SAVE_MODE = 1 or 2, .*\n# loses nothing. mfs-master sets durability=process, so that ocf:mfs:mfsmaster refuses to start\n(# .*\n)*# CHANGELOG_SAVE_MODE says: a failover loses the operations within the metalogger lag/m,
   members: ['mfs-master', 'mfs-ip'],
-  contains: ['metalogger_config=/etc/mfs/ha/mfsmetalogger.cfg', 'master_config=/etc/mfs/mfsmaster.cfg', 'ip=192.0.2.20', 'pcmk_host_list=alpha beta', 'stonith:fence_apc'],
+  contains: ['durability=process', 'metalogger_config=/etc/mfs/ha/mfsmetalogger.cfg', 'master_config=/etc/mfs/mfsmaster.cfg', 'ip=192.0.2.20', 'pcmk_host_list=alpha beta', 'stonith:fence_apc'],
 });

@@ -136,7 +136,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(stdout).toMatch(/^ {2}beta\s+Unpromoted\s+score 900\s+metadata at version 48288, 2 change\(s\) behind the master at 48290$/m);
     expect(stdout).toContain('high-water mark: version 48290 (file system 000000001234ABCD)');
     expect(stdout).toContain('mfs-master (ocf:mfs:mfsmaster): started on alpha');
-    expect(stdout).toContain('durability: process (default of ocf:mfs:mfsmaster, not set on mfs-master)');
+    expect(stdout).toContain('durability: process (parameter of mfs-master)'); // mfs-crm metalogger sets it
     expect(stdout).not.toContain('failed actions');
   });
 
@@ -161,7 +161,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
         { node: 'beta', online: true, role: 'Unpromoted', failed: false, score: 900, reason: beta.reason },
       ],
     });
-    expect(s.durability).toEqual({ mode: 'process', source: 'default', resource: 'mfs-master' });
+    expect(s.durability).toEqual({ mode: 'process', source: 'parameter', resource: 'mfs-master' });
     expect(s.failedActions).toEqual([]);
   });
 
@@ -231,12 +231,20 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(stdout).toContain('risk: alpha would be promoted at metadata version 48213: the 77 change(s)');
   });
 
-  it('the durability in force: the mfsmaster parameter when set', async () => {
+  it('the durability in force: the mfsmaster parameter when set, else the agent\'s declared default, named as such', async () => {
     const cib = file('durability');
     copyFileSync(healthy, cib);
-    succeeded(await run('crm_resource', ['--resource', 'mfs-master', '--set-parameter', 'durability', '--parameter-value', 'power'], { env: { CIB_file: cib }, timeoutMs: 30_000 }));
+    const crmResource = (args: string[]) => run('crm_resource', ['--resource', 'mfs-master', ...args], { env: { CIB_file: cib }, timeoutMs: 30_000 });
+    succeeded(await crmResource(['--set-parameter', 'durability', '--parameter-value', 'power']));
     expect((await status(cib)).stdout).toContain('durability: power (parameter of mfs-master)');
     expect((await json(cib)).durability).toEqual({ mode: 'power', source: 'parameter', resource: 'mfs-master' });
+    succeeded(await crmResource(['--delete-parameter', 'durability']));
+    expect((await status(cib)).stdout).toContain('durability: process (default of ocf:mfs:mfsmaster, not set on mfs-master)');
+    expect((await json(cib)).durability).toEqual({ mode: 'process', source: 'default', resource: 'mfs-master' });
+  });
+
+  it('the drbd-store configuration sets durability=power', async () => {
+    expect((await json(base['drbd-store'])).durability).toEqual({ mode: 'power', source: 'parameter', resource: 'mfs-master' });
   });
 });
 
