@@ -4,7 +4,7 @@
  * deprecated), roles as Promoted/Unpromoted.
  */
 import { formatAgentType, INFINITY, MINUS_INFINITY } from '../lib/pacemaker/cib.js';
-import type { ClusterConfiguration, Constraint, NameValue, Operation, Primitive, Resource } from './model.js';
+import { commentProblem, type ClusterConfiguration, type Constraint, type NameValue, type Operation, type Primitive, type Resource } from './model.js';
 
 /** A value as crmsh reads it: bare when it is one word, otherwise in double quotes (values never hold quotes). */
 function quote(value: string): string {
@@ -58,8 +58,23 @@ function constraint(c: Constraint): string {
   }
 }
 
+/** How to load it: crmsh runs crm_verify before it commits, and commits a configuration with errors only when forced. */
+function applyLines(configuration: ClusterConfiguration): string[] {
+  if (!configuration.unstartable) return ['# Apply: crm configure load update FILE (or - for stdin)'];
+  return [
+    '# Apply: crm -F configure load update FILE (or - for stdin). Forced (-F) because',
+    `# ${configuration.unstartable}: crmsh commits nothing crm_verify finds errors in otherwise.`,
+  ];
+}
+
 export function renderCrmsh(configuration: ClusterConfiguration): string {
-  const out: string[] = [...configuration.comments.map((line) => `# ${line}`), '#', '# Apply: crm configure load update FILE (or - for stdin)', ''];
+  const comments = [...configuration.comments.map((line) => `# ${line}`), '#', ...applyLines(configuration)];
+  for (const line of comments) {
+    const problem = commentProblem(line);
+    // crmsh would refuse the whole file
+    if (problem) throw new Error(`comment ${JSON.stringify(line)} ${problem}, which crm configure load refuses`);
+  }
+  const out: string[] = [...comments, ''];
   for (const r of configuration.resources) out.push(...resource(r));
   for (const c of configuration.constraints) out.push(constraint(c));
   if (configuration.properties.length > 0) out.push(`property cib-bootstrap-options: ${pairs(configuration.properties)}`);

@@ -1,12 +1,15 @@
 /**
- * A CIB `<configuration>` fragment (crm_config, resources, constraints), built with xml2js.
- * Ids of nested elements follow crmsh's pattern (`<rsc>-instance_attributes-<name>`,
- * `<rsc>-<op>-<interval>`), so that every format yields the same readable ids.
+ * The configuration as a CIB document that holds only its `<configuration>` (crm_config,
+ * resources, constraints), built with xml2js. Ids of nested elements follow crmsh's pattern
+ * (`<rsc>-instance_attributes-<name>`, `<rsc>-<op>-<interval>`), so that every format yields the
+ * same readable ids.
  *
- * Apply: `cibadmin --modify --allow-create --xml-file FILE` merges it into a running CIB
- * (or `crm configure load xml update FILE`).
+ * Apply: `cibadmin --modify --allow-create --xml-file FILE` merges it into a running CIB, or
+ * `crm configure load xml update FILE`. The `<cib>` root is for crmsh, which loads only a whole
+ * CIB document ("CIB has no configuration element" for a bare `<configuration>`); cibadmin
+ * merges either.
  */
-import type { ClusterConfiguration, Constraint, NameValue, Operation, Primitive, Resource } from './model.js';
+import { commentLine, type ClusterConfiguration, type Constraint, type NameValue, type Operation, type Primitive, type Resource } from './model.js';
 
 type Element = Record<string, unknown>;
 
@@ -78,7 +81,7 @@ function resourceEntry(r: Resource): [string, Element] {
 
 export async function renderXml(configuration: ClusterConfiguration): Promise<string> {
   const { Builder } = await import('xml2js');
-  const builder = new Builder({ rootName: 'configuration', headless: true, renderOpts: { pretty: true, indent: '  ', newline: '\n' } });
+  const builder = new Builder({ rootName: 'cib', headless: true, renderOpts: { pretty: true, indent: '  ', newline: '\n' } });
   const tree: Element = {};
   if (configuration.properties.length > 0) {
     tree.crm_config = {
@@ -90,6 +93,10 @@ export async function renderXml(configuration: ClusterConfiguration): Promise<st
   }
   tree.resources = byTag(configuration.resources.map(resourceEntry));
   tree.constraints = byTag(configuration.constraints.map(constraintElement));
-  const comments = configuration.comments.map((line) => `<!-- ${line.replace(/--/g, '- -')} -->`).join('\n');
-  return `${comments}\n${builder.buildObject(tree)}\n`;
+  // no "--" in an XML comment: cibadmin's short options
+  const crm = configuration.unstartable ? `crm -F configure load xml update FILE (forced: ${configuration.unstartable})` : 'crm configure load xml update FILE';
+  const comments = [...configuration.comments, `Apply: cibadmin -M -c -x FILE (modify, allow-create, xml-file), or ${crm}`]
+    .map((line) => `<!-- ${commentLine(line)} -->`)
+    .join('\n');
+  return `${comments}\n${builder.buildObject({ configuration: tree })}\n`;
 }

@@ -20,7 +20,7 @@ import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, 
 import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
 import { MINIMUM_SAVE_MODE } from '../lib/moosefs/durability.js';
 import type { AgentInfo } from './agent-info.js';
-import type { ClusterConfiguration, Clone, Constraint, Group, NameValue, Primitive, Resource } from './model.js';
+import { commentLine, type ClusterConfiguration, type Clone, type Constraint, type Group, type NameValue, type Primitive, type Resource } from './model.js';
 import { operationsFor, type MonitorPlan } from './operations.js';
 import { InputError, type GeneratorInput, type TopologyName, type TopologyOptions } from './options.js';
 
@@ -171,6 +171,8 @@ export interface FencingPart {
   comments: string[];
   /** For stderr. */
   warnings: string[];
+  /** Set when Pacemaker cannot start the result as it is (see ClusterConfiguration.unstartable). */
+  unstartable?: string;
 }
 
 /**
@@ -203,8 +205,8 @@ export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
       constraints: [],
       properties: [nv(PROPERTY.stonithEnabled, 'false')],
       comments: [
-        'FENCING DISABLED (--no-fencing): for a test cluster only. Without fencing a node that stops',
-        'answering is assumed dead: both nodes can end up Primary and run a master each (split brain).',
+        "FENCING DISABLED (mfs-crm's no-fencing option): for a test cluster only. Without fencing a node that",
+        'stops answering is assumed dead: both nodes can end up Primary and run a master each (split brain).',
       ],
       warnings: ['fencing is disabled (--no-fencing): use this configuration on a test cluster only'],
     };
@@ -216,13 +218,15 @@ export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
       properties: [],
       comments: [
         'FENCING IS NOT CONFIGURED: Pacemaker (stonith-enabled defaults to true) will start no resource',
-        'until a fence device exists. Add one (mfs-crm ... --fence-agent fence_ipmilan --fence-param ...),',
-        'or pass --no-fencing for a test cluster.',
+        "until a fence device exists. Add one (mfs-crm's fence-agent and fence-param options, e.g. the agent",
+        "fence_ipmilan), or use mfs-crm's no-fencing option for a test cluster.",
       ],
       warnings: [
-        'no fence device given (--fence-agent): Pacemaker will start nothing until one is configured; ' +
+        'no fence device given (--fence-agent): Pacemaker will start nothing until one is configured, and crmsh loads ' +
+          'this configuration only when forced (crm -F configure load update); ' +
           'add --fence-agent/--fence-param/--fence-node-param, or --no-fencing for a test cluster',
       ],
+      unstartable: 'no fence device is configured',
     };
   }
   checkFenceParams(f, agents?.get(formatAgentType(f.agent)));
@@ -293,7 +297,8 @@ function assemble(
   const fence = fencing(input, agents);
   const service = onPromoted(input, base, short, members);
   return {
-    comments: [headline, ...changelog, ...fence.comments],
+    comments: [headline, ...changelog, ...fence.comments].map(commentLine),
+    ...(fence.unstartable ? { unstartable: fence.unstartable } : {}),
     properties: fence.properties,
     resources: [...fence.resources, base, service.group],
     constraints: [...fence.constraints, ...service.constraints],

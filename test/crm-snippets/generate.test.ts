@@ -8,7 +8,7 @@ import metarestore from '../../agents/mfs-metarestore/agent.js';
 import mfsmaster from '../../agents/mfsmaster/agent.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '../../crm-snippets/agent-info.js';
 import { generate, masterConfigWarnings } from '../../crm-snippets/generate.js';
-import { primitives } from '../../crm-snippets/model.js';
+import { commentLine, commentProblem, primitives } from '../../crm-snippets/model.js';
 import { operationsFor, withUnit } from '../../crm-snippets/operations.js';
 import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
 import { AGENT, neededSaveMode, topology, type AgentSet } from '../../crm-snippets/topologies.js';
@@ -215,5 +215,56 @@ describe('the durability each topology sets on the master', () => {
       '/etc/mfs/mfsmaster.cfg has CHANGELOG_SAVE_MODE = 0: the metalogger topology needs 1; the configuration sets durability=process on ocf:mfs:mfsmaster, which refuses to start below it (see the comment in the output)',
     ]);
     expect(masterConfigWarnings(inputs.metalogger, config(1))).toEqual([]);
+  });
+});
+
+describe('comments every format can carry (crmsh and CIB XML refuse -- and a final -)', () => {
+  it.each<[string, string]>([
+    ['plain text', 'plain text'],
+    ['a--b', 'a- -b'],
+    ['a---b', 'a- - -b'],
+    ['ends with -', 'ends with - .'],
+    ['ends with - ', 'ends with - .'],
+    ['--no-fencing', '- -no-fencing'],
+  ])('%j becomes %j', (text, line) => {
+    expect(commentLine(text)).toBe(line);
+    expect(commentProblem(commentLine(text))).toBeUndefined();
+  });
+
+  it.each(['a--b', 'x-', 'x- '])('commentProblem sees %j', (text) => {
+    expect(commentProblem(text)).toBeDefined();
+  });
+
+  const FENCING: Array<[string, Partial<RawOptions>]> = [
+    ['fence devices', { fenceAgent: 'fence_ipmilan', fenceParam: ['ip=192.0.2.200'] }],
+    ['--no-fencing', { fenceAgent: undefined, fenceParam: undefined, noFencing: true }],
+    ['no fence options', { fenceAgent: undefined, fenceParam: undefined }],
+  ];
+  const TOPOLOGIES: Array<[string, RawOptions]> = [
+    ['drbd', RAW],
+    ['drbd-store', RAW],
+    ['metalogger', { node: ['n1', 'n2'], ip: '192.0.2.1', metaloggerConfig: '/etc/mfs--ha/mfsmetalogger.cfg', name: 'mfs-' }],
+  ];
+
+  it.each(TOPOLOGIES.flatMap(([name, raw]) => FENCING.map(([fencing, change]) => [name, fencing, { ...raw, ...change }] as const)))(
+    '%s with %s: no comment line holds -- or ends with -, in any format',
+    async (name, _fencing, raw) => {
+      const agents = new Map(await allAgents()).set('stonith:fence_ipmilan', { agent: { class: 'stonith', type: 'fence_ipmilan' }, parameters: { ip: { required: false } }, actions: [] });
+      for (const format of ['crmsh', 'pcs', 'xml'] as const) {
+        const input = parseInput(name as 'drbd', { ...raw, format }, topology(name as 'drbd').takes);
+        const { text, configuration } = await generate(input, agents);
+        for (const line of configuration.comments) expect(commentProblem(line), line).toBeUndefined();
+        const comments = format === 'xml' ? [...text.matchAll(/<!--(.*?)-->/gs)].map((m) => m[1]!) : text.split('\n').filter((l) => l.startsWith('#') && !l.startsWith('#!'));
+        expect(comments.length).toBeGreaterThan(3);
+        if (format !== 'pcs') for (const line of comments) expect(commentProblem(line), `${format}: ${line}`).toBeUndefined();
+      }
+    },
+  );
+
+  it("a user's value with -- is spaced out in the comment, and only there", async () => {
+    const input = parseInput('metalogger', { node: ['n1', 'n2'], ip: '192.0.2.1', metaloggerConfig: '/etc/mfs--ha/mfsmetalogger.cfg', noFencing: true }, topology('metalogger').takes);
+    const { configuration, text } = await generate(input, await allAgents());
+    expect(configuration.comments[1]).toBe('/etc/mfs- -ha/mfsmetalogger.cfg on both nodes: MASTER_HOST = 192.0.2.1, so that the metalogger follows the master.');
+    expect(text).toContain('params metalogger_config=/etc/mfs--ha/mfsmetalogger.cfg ');
   });
 });

@@ -1,11 +1,12 @@
 /**
  * One topology of mfs-crm, judged by Pacemaker's own tools: the built generator's output in
- * all three formats is loaded by the real crmsh, pcs and cibadmin into empty CIB files, the
+ * all three formats is loaded by the real crmsh, pcs and cibadmin (the XML by crmsh as well)
+ * into empty CIB files, the
  * results are compared, checked with crm_verify and run through crm_simulate (start, node
  * failure with fencing, standby, monitor failures), asserting on the transition graphs' actions
  * and their dependencies. Each topology's test file calls topologySuite() with what it expects.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import mfsmaster from '../../agents/mfsmaster/agent.js';
 import { advertisedActions } from '../../lib/ocf/agent.js';
 import { parseOcfTime } from '../../lib/ocf/deadline.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
+import { run } from '../../lib/process/run.js';
 import { withInstalledAgents } from '../helpers/installed-agents.js';
 import {
   cibadminModify,
@@ -70,6 +72,8 @@ export function topologySuite(t: TopologyExpectations): void {
   let dir: string;
   const cibs = {} as Record<Format, string>;
   const outputs = {} as Record<Format, string>;
+  /** The XML format loaded by crmsh (crm configure load xml update) rather than cibadmin. */
+  let crmXmlCib: string;
   const { primitive: basePrimitive, clone: baseClone } = t.base;
 
   beforeAll(async () => {
@@ -80,10 +84,15 @@ export function topologySuite(t: TopologyExpectations): void {
       outputs[format] = result.stdout;
       cibs[format] = await emptyCib(join(dir, `${format}.xml`));
     }
+    crmXmlCib = await emptyCib(join(dir, 'crm-xml.xml'));
     await withInstalledAgents(async () => {
       succeeded(await crmLoadUpdate(cibs.crmsh, outputs.crmsh), 'crm configure load update');
       succeeded(await runPcsScript(cibs.pcs, outputs.pcs, dir), 'the pcs script');
       succeeded(await cibadminModify(cibs.xml, outputs.xml, dir), 'cibadmin --modify');
+      // the XML format's other way in, named in its header
+      writeFileSync(join(dir, 'crm-load.xml'), outputs.xml);
+      const args = ['-D', 'plain', 'configure', 'load', 'xml', 'update', join(dir, 'crm-load.xml')];
+      succeeded(await run('crm', args, { env: { CIB_file: crmXmlCib }, timeoutMs: 60_000 }), 'crm configure load xml update');
     });
   });
 
@@ -92,10 +101,11 @@ export function topologySuite(t: TopologyExpectations): void {
   });
 
   describe(`mfs-crm ${t.topology}: the three formats`, () => {
-    it('describe the same configuration once loaded by crmsh, pcs and cibadmin', async () => {
+    it('describe the same configuration once loaded by crmsh, pcs and cibadmin (and the XML by crmsh too)', async () => {
       const crmsh = await normalizedConfiguration(cibs.crmsh);
       expect(await normalizedConfiguration(cibs.pcs)).toEqual(crmsh);
       expect(await normalizedConfiguration(cibs.xml)).toEqual(crmsh);
+      expect(await normalizedConfiguration(crmXmlCib)).toEqual(crmsh);
       // and what they describe is what was asked for
       const text = JSON.stringify(crmsh);
       for (const piece of [t.base.agent, 'name=monitor interval=10s timeout=20s role=Promoted', 'name=monitor interval=20s timeout=20s role=Unpromoted', ...t.contains]) {
