@@ -10,11 +10,16 @@ import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '.
 import type { NameValue } from './model.js';
 
 export class InputError extends Error {
+  /** Every option at fault (several when required options are missing); `option` is the first. */
+  readonly options: readonly string[];
+
   constructor(
     readonly option: string,
     problem: string,
+    more: readonly string[] = [],
   ) {
-    super(`--${option}: ${problem}`);
+    super(`${[option, ...more].map((name) => `--${name}`).join(', ')}: ${problem}`);
+    this.options = [option, ...more];
   }
 }
 
@@ -304,8 +309,39 @@ function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: Stor
   return { path, disk, addresses, minor: Number(minor[1]) };
 }
 
-/** Checks every option; throws an InputError naming the first one at fault. */
+const given = (value: string | readonly string[] | undefined): boolean => (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '');
+
+/**
+ * The required options that are not given at all, every one of them: a new user learns them in
+ * one run, not one per run. (Options given with a bad value are judged afterwards, one by one.)
+ */
+function missingOptions(raw: RawOptions, takes: TopologyOptions): string[] {
+  const missing: string[] = [];
+  if (!given(raw.node)) missing.push('node');
+  if (!given(raw.ip)) missing.push('ip');
+  if (takes.store) {
+    if (!given(raw.drbdResource)) missing.push('drbd-resource');
+    if (!given(raw.device)) missing.push('device');
+    if (!given(raw.directory)) missing.push('directory');
+    if (!given(raw.fstype)) missing.push('fstype');
+    if (given(raw.drbdResFile)) {
+      if (!given(raw.drbdDisk)) missing.push('drbd-disk');
+      if (!given(raw.drbdAddress)) missing.push('drbd-address');
+    }
+  }
+  return missing;
+}
+
+/**
+ * Checks every option; throws an InputError naming every required option that is missing, or
+ * else the first one at fault.
+ */
 export function parseInput(topology: TopologyName, raw: RawOptions, takes: TopologyOptions): GeneratorInput {
+  const missing = missingOptions(raw, takes);
+  if (missing.length > 0) {
+    const [first, ...more] = missing;
+    throw new InputError(first!, `${missing.length === 1 ? 'is' : 'are'} required${missing.includes('node') ? ' (--node twice: one per node)' : ''}`, more);
+  }
   const name = raw.name ?? DEFAULT_NAME;
   const nameProblem = cibIdProblem(name);
   if (nameProblem) throw new InputError('name', `${showValue(name)} ${nameProblem}`);

@@ -28,7 +28,8 @@ afterAll(() => {
 
 describe('mfs-crm on bad input', () => {
   it.each<[string, string[], string]>([
-    ['a node twice', ['drbd', '--node', 'a', '--node', 'a', '--ip', '10.0.0.1'], '--node'],
+    ['a node twice', ['drbd', '--node', 'a', '--node', 'a', ...BASE.slice(5)], '--node'],
+    ['every required option missing, all named in one error', ['drbd', '--node', 'a', '--node', 'b'], '--ip, --drbd-resource, --device, --directory, --fstype: are required'],
     ['an IP that is not an address', [...BASE.filter((_, i) => i < 5), '--ip', '10.0.0', ...BASE.slice(7)], '--ip'],
     ['a netmask out of range', [...BASE, '--cidr-netmask', '40'], '--cidr-netmask'],
     ['a relative path', [...BASE, '--config', 'etc/mfs/mfsmaster.cfg'], '--config'],

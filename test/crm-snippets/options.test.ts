@@ -94,7 +94,7 @@ describe('parseInput', () => {
     ['a stickiness that is not a number', { stickiness: 'high' }, 'stickiness', /integer/],
     ['a migration threshold of 0', { migrationThreshold: '0' }, 'migration-threshold', /between 1/],
     ['a DRBD resource file without disk', { drbdResFile: '/etc/drbd.d/mfs.res', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'] }, 'drbd-disk', /required/],
-    ['a DRBD resource file with a relative path', { drbdResFile: 'mfs.res' }, 'drbd-res-file', /absolute/],
+    ['a DRBD resource file with a relative path', { drbdResFile: 'mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'] }, 'drbd-res-file', /absolute/],
     ['a DRBD address missing for a node', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1'] }, 'drbd-address', /node2/],
     ['a DRBD address that is not one', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=host2'] }, 'drbd-address', /IPv4/],
     ['a DRBD port out of range', { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2:70000'] }, 'drbd-address', /65535/],
@@ -110,5 +110,26 @@ describe('parseInput', () => {
   it('refuses store options for a topology without a DRBD store', () => {
     const takes = { store: false, metalogger: true, monitorKeys: ['master', 'ip'] };
     expect(() => parseInput('metalogger', GOOD, takes)).toThrow(/^--drbd-resource: the metalogger topology has no DRBD store/);
+  });
+});
+
+describe('required options', () => {
+  it.each<[string, RawOptions, string[], string]>([
+    ['none at all', {}, ['node', 'ip', 'drbd-resource', 'device', 'directory', 'fstype'], '--node, --ip, --drbd-resource, --device, --directory, --fstype: are required (--node twice: one per node)'],
+    ['the store options', { node: ['node1', 'node2'], ip: '192.0.2.10' }, ['drbd-resource', 'device', 'directory', 'fstype'], '--drbd-resource, --device, --directory, --fstype: are required'],
+    ['one', { ...GOOD, fstype: undefined }, ['fstype'], '--fstype: is required'],
+    ['an empty value counts as missing', { ...GOOD, directory: '', device: '' }, ['device', 'directory'], '--device, --directory: are required'],
+    ['those the DRBD resource file needs, with the others', { ...GOOD, fstype: undefined, drbdResFile: '/etc/drbd.d/mfs.res' }, ['fstype', 'drbd-disk', 'drbd-address'], '--fstype, --drbd-disk, --drbd-address: are required'],
+  ])('%s: every missing one named in one error', (_case, raw, options, message) => {
+    const error = refusal(raw);
+    expect(error.options).toEqual(options);
+    expect(error.option).toBe(options[0]);
+    expect(error.message).toBe(message);
+  });
+
+  it('the metalogger topology needs no store options', () => {
+    const takes = topology('metalogger').takes;
+    expect(() => parseInput('metalogger', { node: ['node1', 'node2'] }, takes)).toThrow(/^--ip: is required$/);
+    expect(parseInput('metalogger', { node: ['node1', 'node2'], ip: '192.0.2.10' }, takes).store).toBeUndefined();
   });
 });
