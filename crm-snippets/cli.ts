@@ -23,7 +23,7 @@ import { formatAgentType } from '../lib/pacemaker/cib.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
 import { generate, type LocalConfiguration } from './generate.js';
-import { InputError, parseInput, TOPOLOGY_NAMES, type RawOptions, type TopologyName } from './options.js';
+import { DRBD_VERSIONS, InputError, parseInput, TOPOLOGY_NAMES, type HostFacts, type RawOptions, type TopologyName } from './options.js';
 import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 import type { ClusterStatus } from './status.js';
 
@@ -113,6 +113,7 @@ function rawOptions(argv: Record<string, unknown>): RawOptions {
   set('drbdResFile', text('drbd-res-file'));
   set('drbdDisk', text('drbd-disk'));
   set('drbdAddress', list(argv['drbd-address']));
+  set('drbdVersion', text('drbd-version'));
   return raw;
 }
 
@@ -125,7 +126,12 @@ function storeOptions(y: Argv): Argv {
     .option('mount-options', { type: 'string', describe: 'mount options, comma-separated', group: 'Store:' })
     .option('drbd-res-file', { type: 'string', describe: 'also write the DRBD resource file here (e.g. /etc/drbd.d/mfs.res)', group: 'DRBD resource file:' })
     .option('drbd-disk', { type: 'string', describe: 'backing disk of the DRBD device, same path on both nodes', group: 'DRBD resource file:' })
-    .option('drbd-address', { type: 'string', describe: 'replication address, NODE=IP[:PORT] (port 7789), once per node', group: 'DRBD resource file:' });
+    .option('drbd-address', { type: 'string', describe: 'replication address, NODE=IP[:PORT] (port 7789), once per node', group: 'DRBD resource file:' })
+    .option('drbd-version', {
+      type: 'string',
+      describe: `DRBD the resource file is for: ${DRBD_VERSIONS.join(' or ')} (default: what /proc/drbd says here, else 9)`,
+      group: 'DRBD resource file:',
+    });
 }
 
 function parser(args: string[]): Argv {
@@ -160,6 +166,17 @@ function parser(args: string[]): Argv {
     .wrap(Math.min(120, process.stdout.columns ?? 100))
     .exitProcess(false);
   return y;
+}
+
+/** /proc/drbd: present when a DRBD module is loaded; its version says which DRBD the resource file is for. */
+const PROC_DRBD = '/proc/drbd';
+
+function hostFacts(): HostFacts {
+  try {
+    return { procDrbd: readFileSync(PROC_DRBD, 'utf8') };
+  } catch {
+    return {}; // no module loaded here
+  }
 }
 
 /** Run on a cluster node, mfs-crm checks the MooseFS configuration files it finds against the topology. */
@@ -318,7 +335,7 @@ export async function main(args: string[]): Promise<number> {
       process.stderr.write(`mfs-crm: the ${topologyName} topology is not available in this version\n`);
       return 2;
     }
-    const input = parseInput(topologyName, rawOptions(argv), topology.takes);
+    const input = parseInput(topologyName, rawOptions(argv), topology.takes, hostFacts());
     const agents = new Map(await loadAgents(topology.agents));
     if (input.fencing.mode === 'devices') {
       const type = formatAgentType(input.fencing.agent);

@@ -8,7 +8,7 @@ import { judgeDurability } from '../lib/moosefs/durability.js';
 import { formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ClusterConfiguration } from './model.js';
 import { renderDrbdResFile } from './drbd-res.js';
-import type { GeneratorInput } from './options.js';
+import type { DrbdTarget, GeneratorInput } from './options.js';
 import { renderCrmsh } from './render-crmsh.js';
 import { renderPcs } from './render-pcs.js';
 import { renderXml } from './render-xml.js';
@@ -57,6 +57,17 @@ export function masterConfigWarnings(input: GeneratorInput, master: MasterConfig
   return warnings;
 }
 
+/** Which DRBD the resource file is for, when mfs-crm could not tell or was told otherwise than /proc/drbd says. */
+export function drbdTargetWarnings(target: DrbdTarget): string[] {
+  if (target.source === 'default') {
+    return ['the DRBD resource file is written for DRBD 9: there is no /proc/drbd here to say otherwise; for DRBD 8.4 (every stock Debian and Ubuntu kernel) give --drbd-version 8.4'];
+  }
+  if (target.source === 'option' && target.procVersion && !target.procVersion.startsWith(`version: ${target.version}.`)) {
+    return [`the DRBD resource file is written for DRBD ${target.version} (--drbd-version), but /proc/drbd here says "${target.procVersion}"`];
+  }
+  return [];
+}
+
 /** The metalogger must reach the master through the virtual IP, or it follows nothing after a failover. */
 export function metaloggerConfigWarnings(input: GeneratorInput, metalogger: MetaloggerConfig): string[] {
   if (metalogger.masterHost === input.ip.address) return [];
@@ -81,6 +92,7 @@ export async function generate(input: GeneratorInput, agents: AgentSet, local: L
     const base = configuration.resources.find((r) => r.kind === 'clone');
     const managedBy = base?.kind === 'clone' ? `${base.id}, ${formatAgentType(base.child.agent)}` : 'Pacemaker';
     output.drbdResFile = { path: input.drbdResFile.path, text: renderDrbdResFile(input.nodes, input.store, input.drbdResFile, managedBy) };
+    warnings.push(...drbdTargetWarnings(input.drbdResFile.drbd));
   } else if (input.store) {
     warnings.push(`the DRBD resource file was not written: add --drbd-res-file /etc/drbd.d/${input.store.drbdResource}.res --drbd-disk PATH --drbd-address NODE=IP ... to write it`);
   }

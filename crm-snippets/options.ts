@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/ocf/parameters.js';
 import { parseOcfTime } from '../lib/ocf/deadline.js';
+import { parseProcDrbd } from '../lib/drbd/state.js';
 import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';
 import type { NameValue } from './model.js';
 
@@ -28,6 +29,10 @@ export type TopologyName = (typeof TOPOLOGY_NAMES)[number];
 
 export const FORMATS = ['crmsh', 'pcs', 'xml'] as const;
 export type Format = (typeof FORMATS)[number];
+
+/** The DRBD generations a resource file can be written for (their syntax differs: drbd-res.ts). */
+export const DRBD_VERSIONS = ['8.4', '9'] as const;
+export type DrbdVersion = (typeof DRBD_VERSIONS)[number];
 
 /** Option values as the command line gives them (strings, repeated options as arrays). */
 export interface RawOptions {
@@ -54,6 +59,15 @@ export interface RawOptions {
   drbdResFile?: string;
   drbdDisk?: string;
   drbdAddress?: string[];
+  drbdVersion?: string;
+}
+
+/**
+ * What the machine mfs-crm runs on says, read by the CLI (the generator stays pure): the text of
+ * /proc/drbd when it exists (a DRBD module is loaded), for the DRBD resource file's version.
+ */
+export interface HostFacts {
+  procDrbd?: string;
 }
 
 export interface IpInput {
@@ -76,8 +90,15 @@ export type FencingInput =
   | { mode: 'disabled' }
   | { mode: 'unconfigured' };
 
+/** Which DRBD a resource file is written for, and why (said in the file's header). */
+export type DrbdTarget =
+  | { version: DrbdVersion; source: 'option'; /** What /proc/drbd says here, when it exists. */ procVersion?: string }
+  | { version: DrbdVersion; source: 'proc-drbd'; /** The first line of /proc/drbd, `version: 8.4.11 (api:1/proto:86-101)`. */ procVersion: string }
+  | { version: '9'; source: 'default' };
+
 export interface DrbdResFileInput {
   path: string;
+  drbd: DrbdTarget;
   disk: string;
   /** Replication address per node, `IP:PORT` (IPv6 in brackets). */
   addresses: Map<string, { ip: string; port: number }>;
@@ -282,14 +303,51 @@ function parseMonitorIntervals(values: string[] | undefined, keys: readonly stri
   return intervals;
 }
 
-function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: StoreInput | undefined): DrbdResFileInput | undefined {
+/** The first line of /proc/drbd (`version: 8.4.11 (api:1/proto:86-101)`), or its first line whatever it says. */
+function procVersionLine(procDrbd: string): string {
+  return (/^version: .*$/m.exec(procDrbd)?.[0] ?? procDrbd.split('\n')[0] ?? '').trim();
+}
+
+/** The DRBD generation a module's version code belongs to, if mfs-crm writes for it. */
+function drbdGeneration(code: number): DrbdVersion | undefined {
+  if (code >= 0x080400 && code < 0x090000) return '8.4';
+  if (code >= 0x090000 && code < 0x0a0000) return '9';
+  return undefined;
+}
+
+/**
+ * Which DRBD the resource file is for: --drbd-version when given; else what /proc/drbd says
+ * where mfs-crm runs (a loaded module: the DRBD this node runs); else 9, the syntax drbd-utils
+ * 9 expects, said in the file and on stderr so that a DRBD 8.4 user notices.
+ */
+function drbdTarget(raw: RawOptions, host: HostFacts): DrbdTarget {
+  const procVersion = host.procDrbd === undefined ? undefined : procVersionLine(host.procDrbd);
+  if (raw.drbdVersion !== undefined) {
+    const version = raw.drbdVersion.trim() as DrbdVersion;
+    if (!DRBD_VERSIONS.includes(version)) throw new InputError('drbd-version', `must be one of ${DRBD_VERSIONS.join(', ')}, got ${showValue(raw.drbdVersion)}`);
+    return { version, source: 'option', ...(procVersion ? { procVersion } : {}) };
+  }
+  if (host.procDrbd === undefined) return { version: '9', source: 'default' };
+  const version = drbdGeneration(parseProcDrbd(host.procDrbd));
+  if (!version) {
+    throw new InputError(
+      'drbd-version',
+      `is needed: /proc/drbd here says ${showValue(procVersion ?? '')}, a DRBD for which mfs-crm writes no resource file on its own; give --drbd-version ${DRBD_VERSIONS.join(' or ')}`,
+    );
+  }
+  return { version, source: 'proc-drbd', procVersion: procVersion! };
+}
+
+function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: StoreInput | undefined, host: HostFacts): DrbdResFileInput | undefined {
   if (raw.drbdResFile === undefined || raw.drbdResFile === '') {
     if (raw.drbdDisk) throw new InputError('drbd-disk', 'needs --drbd-res-file');
     if ((raw.drbdAddress ?? []).length > 0) throw new InputError('drbd-address', 'needs --drbd-res-file');
+    if (raw.drbdVersion !== undefined) throw new InputError('drbd-version', 'needs --drbd-res-file (it says which DRBD the resource file is for)');
     return undefined;
   }
   if (!store) throw new InputError('drbd-res-file', 'this topology has no DRBD store');
   const path = absolutePath('drbd-res-file', raw.drbdResFile);
+  const drbd = drbdTarget(raw, host);
   const disk = absolutePath('drbd-disk', required('drbd-disk', raw.drbdDisk));
   const minor = DRBD_DEVICE.exec(store.device);
   if (!minor) throw new InputError('device', `must be /dev/drbdN to write the DRBD resource file, got ${showValue(store.device)}`);
@@ -306,7 +364,7 @@ function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: Stor
   }
   const missing = nodes.filter((node) => !addresses.has(node));
   if (missing.length > 0) throw new InputError('drbd-address', `the replication address of ${missing.join(', ')} is missing (--drbd-address NODE=IP[:PORT])`);
-  return { path, disk, addresses, minor: Number(minor[1]) };
+  return { path, drbd, disk, addresses, minor: Number(minor[1]) };
 }
 
 const given = (value: string | readonly string[] | undefined): boolean => (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '');
@@ -334,9 +392,9 @@ function missingOptions(raw: RawOptions, takes: TopologyOptions): string[] {
 
 /**
  * Checks every option; throws an InputError naming every required option that is missing, or
- * else the first one at fault.
+ * else the first one at fault. `host`: what the CLI read on this machine (/proc/drbd).
  */
-export function parseInput(topology: TopologyName, raw: RawOptions, takes: TopologyOptions): GeneratorInput {
+export function parseInput(topology: TopologyName, raw: RawOptions, takes: TopologyOptions, host: HostFacts = {}): GeneratorInput {
   const missing = missingOptions(raw, takes);
   if (missing.length > 0) {
     const [first, ...more] = missing;
@@ -376,7 +434,7 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
   };
   if (raw.config !== undefined) input.config = absolutePath('config', raw.config);
   if (takes.metalogger && raw.metaloggerConfig !== undefined) input.metaloggerConfig = absolutePath('metalogger-config', raw.metaloggerConfig);
-  const resFile = parseDrbdResFile(raw, nodes, store);
+  const resFile = parseDrbdResFile(raw, nodes, store, host);
   if (resFile) input.drbdResFile = resFile;
   return input;
 }

@@ -1,7 +1,7 @@
 /**
  * The built mfs-crm as a user runs it: what goes to stdout and stderr, exit codes, bad input
- * that writes nothing, fencing never switched off silently, the DRBD resource file parsed by
- * the real drbdadm.
+ * that writes nothing, fencing never switched off silently, warnings about the local MooseFS
+ * configuration. The DRBD resource file: drbd-res.test.ts.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,46 +143,5 @@ describe('mfs-crm metalogger beside the metalogger configuration', () => {
     expect(result.stderr).toMatch(/warning: .*CHANGELOG_SAVE_MODE = 0: the metalogger topology needs 1; the configuration sets durability=process/);
     writeFileSync(master, 'CHANGELOG_SAVE_MODE = 1\n');
     expect((await runCrm(args)).stderr).not.toMatch(/CHANGELOG_SAVE_MODE/);
-  });
-});
-
-describe('mfs-crm --drbd-res-file', () => {
-  it('writes a DRBD 9 resource file with Pacemaker fence-peer handlers that the real drbdadm parses', async () => {
-    const resFile = join(dir, 'mfs.res');
-    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/vg0/mfs', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2:7790']);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^primitive mfs-drbd ocf:linbit:drbd/m);
-    const dump = await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 });
-    expect(dump.exitCode, dump.stderr).toBe(0);
-    const text = dump.stdout.replace(/\s+/g, ' ');
-    expect(text).toContain('resource mfs {');
-    expect(text).toContain('protocol C;');
-    expect(text).toContain('fencing resource-only;');
-    expect(text).toContain('fence-peer /usr/lib/drbd/crm-fence-peer.9.sh;');
-    expect(text).toContain('unfence-peer /usr/lib/drbd/crm-unfence-peer.9.sh;');
-    expect(text).toMatch(/on node1 \{ node-id 0; volume 0 \{ device \/dev\/drbd0 minor 0; disk \/dev\/vg0\/mfs; meta-disk internal; \} address ipv4 10.1.0.1:7789; \}/);
-    expect(text).toContain('address ipv4 10.1.0.2:7790;');
-    expect(text).toContain('connection-mesh { hosts node1 node2; }');
-    // the handlers exist where the file says (installed by drbd-utils)
-    for (const handler of ['crm-fence-peer.9.sh', 'crm-unfence-peer.9.sh']) expect(existsSync(`/usr/lib/drbd/${handler}`)).toBe(true);
-  });
-
-  it('an IPv6 replication address is written as DRBD wants it', async () => {
-    const resFile = join(dir, 'mfs6.res');
-    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb1', '--drbd-address', 'node1=[fd00::1]', '--drbd-address', 'node2=[fd00::2]']);
-    expect(result.exitCode, result.stderr).toBe(0);
-    const dump = await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 });
-    expect(dump.exitCode, dump.stderr).toBe(0);
-    expect(dump.stdout).toMatch(/address\s+ipv6 \[fd00::1\]:7789;/);
-  });
-
-  it('replaces an existing file whole, and the DRBD file drbdadm rejects is one we would notice', async () => {
-    const resFile = join(dir, 'replace.res');
-    writeFileSync(resFile, 'garbage {');
-    expect((await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 })).exitCode).not.toBe(0);
-    const result = await runCrm([...FENCED, '--drbd-res-file', resFile, '--drbd-disk', '/dev/sdb1', '--drbd-address', 'node1=10.1.0.1', '--drbd-address', 'node2=10.1.0.2']);
-    expect(result.exitCode, result.stderr).toBe(0);
-    expect(readFileSync(resFile, 'utf8')).not.toContain('garbage');
-    expect((await run('drbdadm', ['-c', resFile, 'dump'], { timeoutMs: 30_000 })).exitCode).toBe(0);
   });
 });

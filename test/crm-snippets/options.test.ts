@@ -1,6 +1,6 @@
 /** The checks of mfs-crm's input: a table of bad inputs, each refused with the option it names. */
 import { describe, expect, it } from 'vitest';
-import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
+import { InputError, parseInput, type DrbdTarget, type HostFacts, type RawOptions } from '../../crm-snippets/options.js';
 import { topology } from '../../crm-snippets/topologies.js';
 
 const GOOD: RawOptions = {
@@ -12,11 +12,11 @@ const GOOD: RawOptions = {
   fstype: 'ext4',
 };
 
-const drbd = (raw: RawOptions) => parseInput('drbd', raw, topology('drbd').takes);
+const drbd = (raw: RawOptions, host: HostFacts = {}) => parseInput('drbd', raw, topology('drbd').takes, host);
 
-function refusal(raw: RawOptions): InputError {
+function refusal(raw: RawOptions, host: HostFacts = {}): InputError {
   try {
-    drbd(raw);
+    drbd(raw, host);
   } catch (error) {
     if (error instanceof InputError) return error;
     throw error;
@@ -131,5 +131,37 @@ describe('required options', () => {
     const takes = topology('metalogger').takes;
     expect(() => parseInput('metalogger', { node: ['node1', 'node2'] }, takes)).toThrow(/^--ip: is required$/);
     expect(parseInput('metalogger', { node: ['node1', 'node2'], ip: '192.0.2.10' }, takes).store).toBeUndefined();
+  });
+});
+
+describe('--drbd-version: which DRBD the resource file is for', () => {
+  const RES: RawOptions = { ...GOOD, drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'] };
+  const V84 = 'version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 2A4B9BDE4C5A8D1D3B5CF7F\n 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n';
+  const V9 = 'version: 9.2.2 (api:2/proto:86-121)\nGIT-hash: 0 build by x\nTransports (api:18): tcp (9.2.2)\n';
+
+  it.each<[string, Partial<RawOptions>, HostFacts, DrbdTarget]>([
+    ['given: 8.4', { drbdVersion: '8.4' }, {}, { version: '8.4', source: 'option' }],
+    ['given: 9, beside an 8.4 module (kept, what /proc/drbd says remembered for the warning)', { drbdVersion: '9' }, { procDrbd: V84 }, { version: '9', source: 'option', procVersion: 'version: 8.4.11 (api:1/proto:86-101)' }],
+    ['from /proc/drbd: 8.4.11', {}, { procDrbd: V84 }, { version: '8.4', source: 'proc-drbd', procVersion: 'version: 8.4.11 (api:1/proto:86-101)' }],
+    ['from /proc/drbd: 8.4.3', {}, { procDrbd: 'version: 8.4.3 (api:1/proto:86-101)\n' }, { version: '8.4', source: 'proc-drbd', procVersion: 'version: 8.4.3 (api:1/proto:86-101)' }],
+    ['from /proc/drbd: 9.2.2', {}, { procDrbd: V9 }, { version: '9', source: 'proc-drbd', procVersion: 'version: 9.2.2 (api:2/proto:86-121)' }],
+    ['no /proc/drbd: 9', {}, {}, { version: '9', source: 'default' }],
+  ])('%s', (_case, change, host, expected) => {
+    expect(drbd({ ...RES, ...change }, host).drbdResFile?.drbd).toEqual(expected);
+  });
+
+  it.each<[string, Partial<RawOptions>, HostFacts, RegExp]>([
+    ['a version mfs-crm does not write for', { drbdVersion: '8.3' }, {}, /^--drbd-version: must be one of 8.4, 9, got "8.3"/],
+    ['a /proc/drbd of DRBD 8.3', {}, { procDrbd: 'version: 8.3.16 (api:88/proto:86-97)\n' }, /^--drbd-version: is needed: \/proc\/drbd here says "version: 8.3.16 \(api:88\/proto:86-97\)"/],
+    ['a /proc/drbd that says no version', {}, { procDrbd: 'garbage\n' }, /^--drbd-version: is needed: \/proc\/drbd here says "garbage"/],
+    ['--drbd-version without the file', { drbdResFile: undefined, drbdDisk: undefined, drbdAddress: undefined, drbdVersion: '9' }, {}, /^--drbd-version: needs --drbd-res-file/],
+  ])('refuses %s', (_case, change, host, message) => {
+    const error = refusal({ ...RES, ...change }, host);
+    expect(error.option).toBe('drbd-version');
+    expect(error.message).toMatch(message);
+  });
+
+  it('/proc/drbd matters only for the resource file', () => {
+    expect(drbd(GOOD, { procDrbd: 'garbage' }).drbdResFile).toBeUndefined();
   });
 });
