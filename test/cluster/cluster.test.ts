@@ -1,8 +1,9 @@
 /**
  * The live cluster (issue 8): a real two-node Corosync + Pacemaker cluster in namespaces, our
  * agents installed in the nodes, configuration from mfs-crm, a FUSE client writing throughout;
- * scenarios 1-5 on each topology, and 6 (replication cut, then the Primary lost) on the DRBD
- * ones. The drbd topology runs LINBIT's own ocf:linbit:drbd, unmodified, and
+ * on Debian's MooseFS 3.0.117, scenarios 1-5 on each topology, and 6 (replication cut, then the
+ * Primary lost) on the DRBD ones; on MooseFS 4.59.2 (issue 13), scenarios 1-4 on drbd-store
+ * and metalogger, with the same assertions. The drbd topology runs LINBIT's own ocf:linbit:drbd, unmodified, and
  * ocf:heartbeat:Filesystem over the DRBD emulator: LINBIT's agent judges the emulator's
  * faithfulness. Each must end with the master served by a node, which
  * `mfs-crm status` names. Nothing acknowledged may be lost with the replicated store (DRBD
@@ -12,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEBIAN_MOOSEFS, MOOSEFS, NEWEST_MOOSEFS, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from './mfs-lab.js';
 import { explainedEnough, runScenario, scenariosFor } from './scenarios.js';
 
@@ -20,8 +22,30 @@ const log = (line: string) => console.log(`[cluster] ${line}`);
 const METALOGGER_LOSS_WINDOW_MS = 2000;
 const UNPLANNED = new Set(['power-loss', 'partition']);
 
-describe.each<Topology>([...TOPOLOGIES])('live cluster, %s topology', (topology) => {
-  const lab = new MfsLab({ dir: '/tmp/mfs-ocf-test-lab', topology });
+/** Scenarios 1-4 (switch-over, kill -9, power loss, partition): what the newest MooseFS is proven on besides Debian's. */
+const CORE_SCENARIOS = ['switch-over', 'kill-master', 'power-loss', 'partition'];
+
+interface LabRun {
+  moosefs: MooseFsInstall;
+  version: string;
+  topology: Topology;
+  scenarios: string[];
+}
+
+const labRun = (moosefs: MooseFsInstall, topology: Topology, scenarios: string[]): LabRun => ({ moosefs, version: moosefs.version, topology, scenarios });
+
+/**
+ * Every scenario of every topology on Debian's MooseFS 3.0.117; scenarios 1-4 of drbd-store
+ * (the product's main topology) and metalogger (4.x's mfsmetalogger and `mfsmaster -x restore`)
+ * on the newest MooseFS. MFS_OCF_MOOSEFS narrows the versions (test/helpers/moosefs-versions.ts).
+ */
+const RUNS: LabRun[] = [
+  ...TOPOLOGIES.map((topology) => labRun(DEBIAN_MOOSEFS, topology, scenariosFor(topology))),
+  ...(['drbd-store', 'metalogger'] as const).map((topology) => labRun(NEWEST_MOOSEFS, topology, scenariosFor(topology).filter((s) => CORE_SCENARIOS.includes(s)))),
+].filter((r) => MOOSEFS.some((m) => m.version === r.version));
+
+describe.each(RUNS.map((run) => [run.version, run.topology, run] as const))('live cluster, MooseFS %s, %s topology', (_version, _topology, { moosefs, topology, scenarios }) => {
+  const lab = new MfsLab({ dir: '/tmp/mfs-ocf-test-lab', topology, moosefs });
   beforeAll(async () => {
     await lab.up();
   }, 300_000);
@@ -29,11 +53,12 @@ describe.each<Topology>([...TOPOLOGIES])('live cluster, %s topology', (topology)
     await lab.down();
   }, 120_000);
 
-  it.each(scenariosFor(topology))(
-    '%s: the master is served again, acknowledged operations kept as the topology promises',
+  it.each(scenarios)(
+    `%s on MooseFS ${moosefs.version}: the master is served again, acknowledged operations kept as the topology promises`,
     async (scenario) => {
       const result = await runScenario(lab, scenario, topology, SAVE_MODE[topology], log);
       log(JSON.stringify(result));
+      expect(result.moosefs).toBe(moosefs.version);
       expect(result.to, 'a node serves').not.toBeNull();
       expect(result.acknowledged).toBeGreaterThan(20);
       expect(result.unverified, 'every acknowledged operation could be checked').toBe(0);
