@@ -12,8 +12,9 @@ import { lookupGroup, lookupUser } from '../../lib/system/accounts.js';
 import { BINARY } from '../helpers/built.js';
 import { must } from '../helpers/run.js';
 import { QUIET_LOG } from '../helpers/moosefs.js';
-import { FENCE_AGENT, LAB_SWITCH, LabPaths, NET, NODES, nodeIp, type NodeName } from './lab.js';
-import { initPid, inNode, powerOff, powerOn, shutdown } from './node.js';
+import { FENCE_AGENT, LAB_SWITCH, LabPaths, NET, NODES, nodeIp, type NodeKind, type NodeName } from './lab.js';
+import { nodeDriver, type NodeDriver } from './node.js';
+import { addTaps, prepareUmlNode, umlForget } from './uml.js';
 
 export interface ClusterOptions {
   dir: string;
@@ -21,6 +22,8 @@ export interface ClusterOptions {
   token?: number;
   /** A .deb of our agents to install in the nodes (dpkg-deb -x), else the built executables. */
   deb?: string;
+  /** Namespaces on this kernel (default) or UML kernels of their own. */
+  kind?: NodeKind;
   log?: (line: string) => void;
 }
 
@@ -52,20 +55,38 @@ logging {
 
 export class Cluster {
   readonly paths: LabPaths;
+  readonly nodes: NodeDriver;
   private switchPid: number | undefined;
   private readonly log: (line: string) => void;
 
   constructor(readonly options: ClusterOptions) {
     this.paths = new LabPaths(options.dir);
+    this.nodes = nodeDriver(this.paths, options.kind ?? 'namespace');
     this.log = options.log ?? (() => {});
+  }
+
+  get kind(): NodeKind {
+    return this.nodes.kind;
+  }
+
+  /** Mounts a crashed lab left under its directory (a UML node's root), deepest first. */
+  private async unmountLeftovers(): Promise<void> {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[4] ?? '')
+      .filter((point) => point.startsWith(`${this.paths.dir}/`))
+      .sort((a, b) => b.length - a.length);
+    for (const point of mounts) await run('umount', ['-l', point], { timeoutMs: 20_000 });
   }
 
   /** Files every node needs, its private directories, and the lab's additions to /usr. */
   private async prepareFiles(): Promise<void> {
     const { paths } = this;
     // A lab starts from nothing (up() has checked that no lab runs).
+    await this.unmountLeftovers();
     rmSync(paths.dir, { recursive: true, force: true });
     mkdirSync(paths.state, { recursive: true });
+    writeFileSync(paths.kindFile, this.kind);
     const hacluster = await lookupUser('hacluster');
     const haclient = await lookupGroup('haclient');
     if (!hacluster || !haclient) throw new Error('hacluster/haclient missing: is pacemaker installed?');
@@ -96,8 +117,9 @@ export class Cluster {
     const sbin = join(paths.usrOverlay, 'sbin');
     mkdirSync(sbin, { recursive: true });
     symlinkSync(FENCE_AGENT, join(sbin, 'fence_mfslab'));
-    // ocf:heartbeat:Filesystem insists on a modprobe binary; nodes cannot load modules anyway.
-    writeFileSync(join(sbin, 'modprobe'), '#!/bin/sh\necho "lab: no kernel modules here" >&2\nexit 1\n', { mode: 0o755 });
+    // ocf:heartbeat:Filesystem insists on a modprobe binary; namespace nodes cannot load modules
+    // anyway (a UML node has its kernel's own modules, and the real modprobe).
+    if (this.kind === 'namespace') writeFileSync(join(sbin, 'modprobe'), '#!/bin/sh\necho "lab: no kernel modules here" >&2\nexit 1\n', { mode: 0o755 });
     if (this.options.deb) {
       await must(run('dpkg-deb', ['-x', this.options.deb, paths.debRoot], { timeoutMs: 120_000 }));
       this.log(`agents from ${this.options.deb}`);
@@ -132,6 +154,7 @@ export class Cluster {
     };
     await host(NET.clientNs, 'client', NET.clientIp, '02:78:00:00:00:0a');
     await host(NET.storageNs, 'store', NET.storageIp, '02:78:00:00:00:14');
+    if (this.kind === 'uml') for (const node of NODES) await addTaps(node);
   }
 
   /** Powers everything on; `prepare` runs after the lab's files exist and before the nodes boot. */
@@ -142,13 +165,14 @@ export class Cluster {
     }
     await this.prepareFiles();
     await prepare?.();
+    if (this.kind === 'uml') for (const node of NODES) await prepareUmlNode(this.paths, node);
     await this.network();
     const sw = await startBackground('ip', ['netns', 'exec', NET.switchNs, LAB_SWITCH, this.paths.dir], { quiet: true });
     this.switchPid = sw.pid;
     writeFileSync(join(this.paths.state, 'switch.pid'), String(sw.pid));
-    for (const node of NODES) await powerOn(this.paths, node);
-    this.log(`nodes powered on in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    await this.waitForNodes(NODES, 90_000);
+    for (const node of NODES) await this.nodes.powerOn(node);
+    this.log(`${this.kind} nodes powered on in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await this.waitForNodes(NODES, this.kind === 'uml' ? 240_000 : 90_000);
     this.log(`cluster formed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
@@ -156,9 +180,11 @@ export class Cluster {
   async waitForNodes(online: readonly NodeName[], timeoutMs: number): Promise<void> {
     const ok = await new Deadline(timeoutMs).poll(
       async () => {
-        const observer = online.find((n) => initPid(this.paths, n));
+        const observer = online.find((n) => this.nodes.isOn(n));
         if (!observer) return undefined;
-        const mon = await inNode(this.paths, observer, 'crm_mon', ['-1', '--output-as=xml'], { timeoutMs: 10_000 });
+        // A booting UML node answers no command yet: asked again at the next poll.
+        const mon = await this.nodes.exec(observer, 'crm_mon', ['-1', '--output-as=xml'], { timeoutMs: 10_000 }).catch(() => undefined);
+        if (!mon) return undefined;
         const seen = online.every((n) => new RegExp(`<node name="${n}"[^>]* online="true"`).test(mon.stdout));
         return seen && /current_dc present="true"/.test(mon.stdout) ? true : undefined;
       },
@@ -168,7 +194,20 @@ export class Cluster {
   }
 
   exec(node: NodeName, file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-    return inNode(this.paths, node, file, args, options);
+    return this.nodes.exec(node, file, args, options);
+  }
+
+  powerOff(node: NodeName): Promise<void> {
+    return this.nodes.powerOff(node);
+  }
+
+  powerOn(node: NodeName): Promise<void> {
+    return this.nodes.powerOn(node);
+  }
+
+  /** Cuts a node's network link (the partition scenario) or plugs it back in. */
+  setLink(node: NodeName, up: boolean): Promise<void> {
+    return this.nodes.setLink(node, up);
   }
 
   /** A command in the client or storage namespace (network only: mounts stay visible to the host). */
@@ -178,7 +217,8 @@ export class Cluster {
 
   async down(): Promise<void> {
     // Nodes first (SIGKILL: the lab is thrown away), then the switch and the namespaces.
-    for (const node of NODES) await powerOff(this.paths, node).catch(() => undefined);
+    for (const node of NODES) await this.nodes.powerOff(node).catch(() => undefined);
+    if (this.kind === 'uml') for (const node of NODES) await umlForget(this.paths, node).catch(() => undefined);
     const pidFile = join(this.paths.state, 'switch.pid');
     const switchPid = this.switchPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
     if (switchPid) {
@@ -194,6 +234,6 @@ export class Cluster {
   }
 
   async shutdownNode(node: NodeName): Promise<void> {
-    await shutdown(this.paths, node);
+    await this.nodes.shutdown(node);
   }
 }

@@ -4,7 +4,11 @@
  * a table (failover time, unavailability, acknowledged and lost operations), writes it to
  * dist/demo/results.json, and tears everything down, also on Ctrl-C.
  *
- *   node scripts/run-ts.mjs test/cluster/demo.ts [--moosefs VERSION] [scenario...]
+ *   node scripts/run-ts.mjs test/cluster/demo.ts [--moosefs VERSION] [--real-kernels] [scenario...]
+ *
+ * --real-kernels makes each node a User-Mode Linux kernel of its own with real DRBD 8.4
+ * (test/cluster/uml.ts) instead of namespaces over the DRBD emulator; results.json says which
+ * kind of node each figure came from (UML figures are slower: never mix them with the others).
  *
  * --moosefs 4.59.2 runs every MooseFS daemon and client of the cluster at that version
  * (default Debian's 3.0.117); the table and results.json name the version of each figure.
@@ -13,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { BINARY, DIST } from '../helpers/built.js';
 import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../helpers/moosefs-versions.js';
+import type { NodeKind } from './lab.js';
 import { MfsLab, SAVE_MODE, type Topology } from './mfs-lab.js';
 import { runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js';
 
@@ -20,8 +25,9 @@ const LAB_DIR = '/tmp/mfs-ocf-demo';
 const topology: Topology = 'drbd-store';
 
 /** `--moosefs VERSION` (or `--moosefs=VERSION`) anywhere; every other argument is a scenario name. */
-function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; scenarios: string[] } {
+function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; kind: NodeKind; scenarios: string[] } {
   let moosefs = DEBIAN_MOOSEFS;
+  let kind: NodeKind = 'namespace';
   const scenarios: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -29,18 +35,20 @@ function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; scenario
       const version = arg === '--moosefs' ? argv[++i] : arg.slice('--moosefs='.length);
       if (!version) throw new Error('--moosefs needs a version (e.g. --moosefs 4.59.2)');
       moosefs = mooseFsByVersion(version);
+    } else if (arg === '--real-kernels') {
+      kind = 'uml';
     } else if (arg.startsWith('-')) {
-      throw new Error(`unknown option ${arg} (usage: demo.ts [--moosefs VERSION] [scenario...])`);
+      throw new Error(`unknown option ${arg} (usage: demo.ts [--moosefs VERSION] [--real-kernels] [scenario...])`);
     } else if (!SCENARIOS[arg]) {
       throw new Error(`unknown scenario ${arg} (known: ${Object.keys(SCENARIOS).join(', ')})`);
     } else {
       scenarios.push(arg);
     }
   }
-  return { moosefs, scenarios: scenarios.length ? scenarios : ['switch-over', 'kill-master', 'power-loss'] };
+  return { moosefs, kind, scenarios: scenarios.length ? scenarios : ['switch-over', 'kill-master', 'power-loss'] };
 }
 
-const { moosefs, scenarios } = parseArgs(process.argv.slice(2));
+const { moosefs, kind, scenarios } = parseArgs(process.argv.slice(2));
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
@@ -52,7 +60,7 @@ function freshDeb(): string | undefined {
   return deb && statSync(deb).mtimeMs >= statSync(BINARY).mtimeMs ? deb : undefined;
 }
 
-const lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, deb: freshDeb(), log });
+const lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, kind, deb: freshDeb(), log });
 let tornDown = false;
 const teardown = async () => {
   if (tornDown) return;
@@ -78,12 +86,12 @@ try {
   await teardown();
 }
 
-console.log('\nscenario      topology    moosefs  mode  failover ms  unavailable ms  data resumed ms  acknowledged  lost  from -> to');
+console.log('\nscenario      topology    nodes      moosefs  mode  failover ms  unavailable ms  data resumed ms  acknowledged  lost  from -> to');
 for (const r of results) {
   console.log(
-    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${r.moosefs.padEnd(8)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
+    `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${r.nodes.padEnd(10)} ${r.moosefs.padEnd(8)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
   );
 }
 mkdirSync(join(DIST, 'demo'), { recursive: true });
-writeFileSync(join(DIST, 'demo', 'results.json'), `${JSON.stringify({ moosefs: moosefs.version, scenarios: results, total_s: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
+writeFileSync(join(DIST, 'demo', 'results.json'), `${JSON.stringify({ moosefs: moosefs.version, nodes: kind, scenarios: results, total_s: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);
 console.log(`\nresults: ${join(DIST, 'demo', 'results.json')}; logs: ${LAB_DIR}/node{1,2}/log-pacemaker/pacemaker.log, ${LAB_DIR}/state/ (switch, journals); total ${Math.round((Date.now() - started) / 1000)} s`);

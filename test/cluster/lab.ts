@@ -11,11 +11,26 @@ import { DIST } from '../helpers/built.js';
 export const NODES = ['node1', 'node2'] as const;
 export type NodeName = (typeof NODES)[number];
 
+/**
+ * What a lab node is: `namespace`, namespaces on this machine's kernel (fast; DRBD is the
+ * emulator), or `uml`, a User-Mode Linux kernel of its own (real DRBD 8.4, a page cache that
+ * dies with the node; test/cluster/uml.ts).
+ */
+export const NODE_KINDS = ['namespace', 'uml'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+/**
+ * Network namespace names are global to the machine: a second lab beside the first (a demo
+ * while the suite runs) sets MFS_OCF_LAB_NS to another prefix. Addresses live inside each
+ * lab's own namespaces and need no change.
+ */
+const NS = process.env.MFS_OCF_LAB_NS || 'mfslab';
+
 export const NET = {
   prefix: '10.78.0',
-  switchNs: 'mfslab-sw',
-  clientNs: 'mfslab-client',
-  storageNs: 'mfslab-store',
+  switchNs: `${NS}-sw`,
+  clientNs: `${NS}-client`,
+  storageNs: `${NS}-store`,
   switchIp: '10.78.0.254',
   clientIp: '10.78.0.10',
   storageIp: '10.78.0.20',
@@ -24,6 +39,12 @@ export const NET = {
 };
 
 export const nodeIp = (node: NodeName) => `${NET.prefix}.${node.slice(4)}`;
+/**
+ * UML nodes replicate DRBD over a link of their own (eth1 on a second bridge), as DRBD's
+ * documentation advises: the replication can then be cut while the cluster still talks.
+ */
+export const REPLICATION = { prefix: '10.79.0', bridge: 'br1' };
+export const replicationIp = (node: NodeName) => `${REPLICATION.prefix}.${node.slice(4)}`;
 export const nodeMac = (node: NodeName) => `02:78:00:00:00:0${node.slice(4)}`;
 
 export const TOOLS = join(DIST, 'test-tools', 'cluster');
@@ -47,6 +68,14 @@ export class LabPaths {
   /** Lower layer from the .deb (dpkg-deb -x), when one was built. */
   get debRoot() {
     return join(this.dir, 'deb-root');
+  }
+  /** Which kind of node the lab runs (read by the switch, which powers them). */
+  get kindFile() {
+    return join(this.state, 'kind');
+  }
+  /** Where the switch relays commands to UML nodes (console.ts). */
+  get consoleSocket() {
+    return join(this.state, 'console.sock');
   }
   initPidFile(node: NodeName) {
     return join(this.state, `${node}.pid`);

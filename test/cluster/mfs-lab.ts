@@ -25,7 +25,7 @@ import { must } from '../helpers/run.js';
 import { mfsCrmStatus, type ClusterStatus } from '../helpers/status.js';
 import { onThisNodeWrapper } from '../drbd-emulator/index.js';
 import { Cluster } from './cluster.js';
-import { NET, NODES, nodeIp, type NodeName } from './lab.js';
+import { NET, NODES, nodeIp, replicationIp, type NodeKind, type NodeName } from './lab.js';
 
 export type Topology = 'drbd-store' | 'metalogger' | 'drbd';
 export const TOPOLOGIES: readonly Topology[] = ['drbd-store', 'metalogger', 'drbd'];
@@ -37,6 +37,8 @@ export const MASTER_RESOURCE = 'mfs-master';
 export const DRBD_RESOURCE = 'r0';
 // Not /var/lib/mfs: the nodes have a per-node directory bound there (for metaloggers).
 const STORE_MOUNT = '/srv/mfs';
+/** A UML node's own disk (ubd0 on its kernel's command line): DRBD's backing device. */
+const UML_DRBD_DISK = '/dev/ubda';
 const EMULATOR = join(DIST, 'test-tools', 'drbd-emulator');
 
 /** What each topology needs of CHANGELOG_SAVE_MODE for its promise (mfs-crm says the same). */
@@ -59,6 +61,8 @@ export interface MfsLabOptions {
   deb?: string;
   /** The MooseFS every daemon and client of the lab runs (default Debian's 3.0.117). */
   moosefs?: MooseFsInstall;
+  /** Namespace nodes (default; DRBD is the emulator) or UML kernels (real DRBD 8.4). */
+  kind?: NodeKind;
   log?: (line: string) => void;
 }
 
@@ -90,7 +94,7 @@ export class MfsLab {
   private readonly log: (line: string) => void;
 
   constructor(readonly options: MfsLabOptions) {
-    this.cluster = new Cluster({ dir: options.dir, token: options.token, deb: options.deb, log: options.log });
+    this.cluster = new Cluster({ dir: options.dir, token: options.token, deb: options.deb, kind: options.kind, log: options.log });
     this.mountpoint = join(options.dir, 'client-mnt');
     this.log = options.log ?? (() => {});
   }
@@ -122,6 +126,11 @@ export class MfsLab {
     return topologyHasDrbd(this.options.topology);
   }
 
+  /** DRBD is the emulator (namespace nodes share one kernel, which has no DRBD); UML nodes run the real 8.4. */
+  get drbdEmulated(): boolean {
+    return this.hasDrbd && this.cluster.kind === 'namespace';
+  }
+
   async up(): Promise<void> {
     assertInstalled(this.moosefs);
     await this.cluster.up(() => this.prepare());
@@ -129,7 +138,8 @@ export class MfsLab {
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
     const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
     writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
-    if (this.hasDrbd) await this.initialiseStore();
+    if (this.hasDrbd && !this.drbdEmulated) await this.copyDrbdResFile();
+    if (this.hasDrbd) await (this.drbdEmulated ? this.initialiseStore() : this.initialiseRealStore());
     const crm = join(this.paths.state, 'cluster.crm');
     await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: 60_000 }));
     this.log('cluster configuration from mfs-crm loaded with crmsh');
@@ -212,9 +222,16 @@ export class MfsLab {
 
   /** DRBD topologies: the DRBD resource file's device and the emulator inside the nodes. */
   private async prepareDrbd(): Promise<void> {
-    // The replicated device: one image, one loop device, seen by both node namespaces.
     const drbdDir = join(this.paths.dir, 'drbd');
     mkdirSync(join(drbdDir, 'etc-drbd.d'), { recursive: true });
+    if (!this.drbdEmulated) {
+      // Real DRBD in UML nodes: the kernel's module, drbd-utils, each node's own disk (/dev/ubda).
+      // usage-count no: drbdadm would otherwise ask (and wait) on the first run.
+      writeFileSync(join(drbdDir, 'etc-drbd.d', 'global_common.conf'), 'global {\n  usage-count no;\n}\ncommon {\n}\n');
+      this.nodeBinds.push([join(drbdDir, 'etc-drbd.d'), '/etc/drbd.d']);
+      return;
+    }
+    // The replicated device: one image, one loop device, seen by both node namespaces.
     mkdirSync(join(drbdDir, 'state'), { recursive: true });
     const image = join(drbdDir, 'disk.img');
     writeFileSync(image, '');
@@ -258,7 +275,12 @@ export class MfsLab {
     const store = this.hasDrbd
       ? [
           '--drbd-resource', DRBD_RESOURCE, '--device', '/dev/drbd0', '--directory', STORE_MOUNT, '--fstype', 'ext4',
-          '--drbd-res-file', `/etc/drbd.d/${DRBD_RESOURCE}.res`, '--drbd-disk', this.loop!, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${nodeIp(n)}`]),
+          '--drbd-res-file', `/etc/drbd.d/${DRBD_RESOURCE}.res`,
+          // The emulator is DRBD 9. UML nodes: each its own disk, replication on its own link; the
+          // DRBD version (8.4) is what mfs-crm reads from the node's /proc/drbd.
+          ...(this.drbdEmulated
+            ? ['--drbd-version', '9', '--drbd-disk', this.loop!, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${nodeIp(n)}`])]
+            : ['--drbd-disk', UML_DRBD_DISK, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${replicationIp(n)}`])]),
         ]
       : ['--metalogger-config', '/etc/mfs/mfsmetalogger.cfg'];
     return [
@@ -276,6 +298,40 @@ export class MfsLab {
     const on = (node: NodeName, file: string, args: string[]) => must(this.cluster.exec(node, file, args));
     for (const node of NODES) await on(node, 'drbdadm', ['create-md', '--force', DRBD_RESOURCE]);
     for (const node of NODES) await on(node, 'drbdadm', ['up', DRBD_RESOURCE]);
+    await this.formatStore(on);
+    this.log('metadata store initialised (new, empty file system on the emulated replicated device)');
+  }
+
+  /** mfs-crm wrote the resource file on node1; the other node gets the same file, as an admin copies it. */
+  private async copyDrbdResFile(): Promise<void> {
+    const path = `/etc/drbd.d/${DRBD_RESOURCE}.res`;
+    const text = (await must(this.cluster.exec('node1', 'cat', [path]))).stdout;
+    writeFileSync(join(this.paths.state, `${DRBD_RESOURCE}.res`), text);
+    for (const node of NODES.filter((n) => n !== 'node1')) await must(this.cluster.exec(node, 'tee', [path], { input: `${text}\n` }));
+    this.log(`DRBD resource file from mfs-crm on both nodes (a copy: ${join(this.paths.state, `${DRBD_RESOURCE}.res`)})`);
+  }
+
+  /**
+   * A new file system on real DRBD (UML nodes): meta-data on both disks, the pair connected,
+   * the initial resync skipped (both disks are blank: new-current-uuid --clear-bitmap, as
+   * DRBD's guide does for new devices), then as with the emulator.
+   */
+  private async initialiseRealStore(): Promise<void> {
+    const on = (node: NodeName, file: string, args: string[]) => must(this.cluster.exec(node, file, args, { timeoutMs: 120_000 }));
+    for (const node of NODES) await on(node, 'drbdadm', ['create-md', '--force', DRBD_RESOURCE]);
+    for (const node of NODES) await on(node, 'drbdadm', ['up', DRBD_RESOURCE]);
+    const state = async (what: string) => (await this.cluster.exec('node1', 'drbdadm', [what, DRBD_RESOURCE])).stdout.trim();
+    const connected = await new Deadline(60_000).poll(async () => ((await state('cstate')) === 'Connected' ? true : undefined), { intervalMs: 500 });
+    if (!connected) throw new Error(`DRBD ${DRBD_RESOURCE} did not connect: ${await state('cstate')}`);
+    await on('node1', 'drbdadm', ['--', '--clear-bitmap', 'new-current-uuid', `${DRBD_RESOURCE}/0`]);
+    const upToDate = await new Deadline(60_000).poll(async () => ((await state('dstate')) === 'UpToDate/UpToDate' ? true : undefined), { intervalMs: 500 });
+    if (!upToDate) throw new Error(`DRBD ${DRBD_RESOURCE} not UpToDate on both nodes: ${await state('dstate')}`);
+    await this.formatStore(on);
+    this.log('metadata store initialised on real DRBD (new, empty file system)');
+  }
+
+  /** On the pair: node1 Primary, a new ext4 holding the master's new file system, then everything down for Pacemaker. */
+  private async formatStore(on: (node: NodeName, file: string, args: string[]) => Promise<unknown>): Promise<void> {
     await on('node1', 'drbdadm', ['primary', '--force', DRBD_RESOURCE]);
     await on('node1', 'mkfs.ext4', ['-q', '-F', '/dev/drbd0']);
     await on('node1', 'mkdir', ['-p', STORE_MOUNT]);
@@ -286,7 +342,6 @@ export class MfsLab {
     await on('node1', 'umount', [STORE_MOUNT]);
     await on('node1', 'drbdadm', ['secondary', DRBD_RESOURCE]);
     for (const node of NODES) await on(node, 'drbdadm', ['down', DRBD_RESOURCE]);
-    this.log('metadata store initialised (new, empty file system on the replicated device)');
   }
 
   /** A fault hook of the DRBD emulator (drbd-fault), with the lab's shared state. */

@@ -9,7 +9,9 @@ import { Deadline, sleep } from '../../lib/ocf/deadline.js';
 import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';
-import { LabPaths, NET, NODE_INIT, nodeIp, nodeMac, type NodeName } from './lab.js';
+import { consoleExec } from './console.js';
+import { LabPaths, NET, NODE_INIT, nodeIp, nodeMac, type NodeKind, type NodeName } from './lab.js';
+import { setReplicationLink, tapName, umlPid, umlPowerOff, umlPowerOn } from './uml.js';
 
 /** PID (host view) of a node's init, if it runs: checked against its command line, never a reused PID. */
 export function initPid(paths: LabPaths, node: NodeName): number | undefined {
@@ -89,3 +91,56 @@ export async function setLink(node: NodeName, up: boolean): Promise<void> {
 }
 
 export { sleep };
+
+/**
+ * One kind of node's power, network cable and command runner: what the cluster, the switch and
+ * the scenarios use, whichever kind the lab runs.
+ */
+export interface NodeDriver {
+  readonly kind: NodeKind;
+  isOn(node: NodeName): boolean;
+  powerOn(node: NodeName): Promise<void>;
+  powerOff(node: NodeName): Promise<void>;
+  /** Orderly shutdown where the kind has one, else a power cut. */
+  shutdown(node: NodeName): Promise<void>;
+  exec(node: NodeName, file: string, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  setLink(node: NodeName, up: boolean): Promise<void>;
+}
+
+export function nodeDriver(paths: LabPaths, kind: NodeKind): NodeDriver {
+  if (kind === 'uml') {
+    return {
+      kind,
+      isOn: (node) => umlPid(paths, node) !== undefined,
+      // As in the namespace lab, a node boots with its cable plugged in (a partition ends with the fenced node's reboot).
+      powerOn: async (node) => {
+        await run('ip', ['-n', NET.switchNs, 'link', 'set', tapName(node), 'up'], { timeoutMs: 5000 });
+        await setReplicationLink(node, true);
+        await umlPowerOn(paths, node);
+      },
+      powerOff: (node) => umlPowerOff(paths, node),
+      shutdown: (node) => umlPowerOff(paths, node),
+      exec: (node, file, args, options = {}) => consoleExec(paths.consoleSocket, node, file, args, { timeoutMs: 60_000, ...options }),
+      // The node's whole link: the lab's network and the replication link.
+      setLink: async (node, up) => {
+        await must(run('ip', ['-n', NET.switchNs, 'link', 'set', tapName(node), up ? 'up' : 'down'], { timeoutMs: 5000 }));
+        await setReplicationLink(node, up);
+      },
+    };
+  }
+  return {
+    kind,
+    isOn: (node) => initPid(paths, node) !== undefined,
+    powerOn: async (node) => void (await powerOn(paths, node)),
+    powerOff: (node) => powerOff(paths, node),
+    shutdown: (node) => shutdown(paths, node),
+    exec: (node, file, args, options) => inNode(paths, node, file, args, options),
+    setLink,
+  };
+}
+
+/** The kind a lab was made with (written at its start, read by its switch). */
+export function labKind(paths: LabPaths): NodeKind {
+  const kind = existsSync(paths.kindFile) ? readFileSync(paths.kindFile, 'utf8').trim() : 'namespace';
+  return kind === 'uml' ? 'uml' : 'namespace';
+}

@@ -18,15 +18,16 @@ import { QUIET_LOG } from '../helpers/moosefs.js';
 import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
-import { NODES, type NodeName } from './lab.js';
+import { NODES, type NodeKind, type NodeName } from './lab.js';
 import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
-import { powerOff, powerOn, setLink } from './node.js';
 
 export interface ScenarioResult {
   name: string;
   topology: string;
   /** The MooseFS version every daemon and client of the run was. */
   moosefs: string;
+  /** The kind of node the figures came from: namespaces on this kernel, or UML kernels (slower; never mixed). */
+  nodes: NodeKind;
   changelog_save_mode: number;
   /** From the metadata writer: fault -> the acknowledgement that ends the outage. */
   failover_ms: number;
@@ -59,9 +60,14 @@ export interface Scenario {
 
 const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
 
-async function crm(lab: MfsLab, node: NodeName, args: string[]): Promise<void> {
-  const result = await lab.cluster.exec(node, 'crm', args, { timeoutMs: 60_000 });
-  if (!result.ok) throw new Error(`crm ${args.join(' ')}: ${result.stderr}`);
+/**
+ * A node's standby attribute, as `crm node standby|online NODE` sets it (a permanent node
+ * attribute), through Pacemaker's own tool: crmsh costs about 11 s a call in a UML node, which
+ * would count as failover time.
+ */
+async function standby(lab: MfsLab, node: NodeName, on: boolean): Promise<void> {
+  const result = await lab.cluster.exec(node, 'crm_attribute', ['--node', node, '--name', 'standby', '--update', on ? 'on' : 'off', '--lifetime', 'forever'], { timeoutMs: 60_000 });
+  if (!result.ok) throw new Error(`standby ${on ? 'on' : 'off'} of ${node}: ${result.stderr}`);
 }
 
 /** Both nodes online, every resource of ours running again (a store resynced on the other node). */
@@ -77,15 +83,15 @@ async function settle(lab: MfsLab, timeoutMs = 150_000): Promise<void> {
     { intervalMs: 1000 },
   );
   if (!ok) throw new Error(`the cluster did not settle back to two nodes with ${lab.promotableResource} on both\n${await clusterState(lab)}`);
-  await lab.cluster.exec('node1', 'crm', ['resource', 'cleanup'], { timeoutMs: 60_000 });
+  await lab.cluster.exec('node1', 'crm_resource', ['--cleanup'], { timeoutMs: 60_000 });
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
   'switch-over': {
     name: 'planned switch-over (crm node standby)',
-    fault: (lab, active) => crm(lab, active, ['node', 'standby', active]),
+    fault: (lab, active) => standby(lab, active, true),
     async restore(lab, failed) {
-      await crm(lab, failed, ['node', 'online', failed]);
+      await standby(lab, failed, false);
       await settle(lab);
     },
   },
@@ -100,7 +106,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   },
   'power-loss': {
     name: 'power loss of the active node',
-    fault: (lab, active) => powerOff(lab.paths, active),
+    fault: (lab, active) => lab.cluster.powerOff(active),
     // The survivor fences it through the switch ("reboot"): it powers on again and rejoins.
     restore: (lab) => settle(lab),
   },
@@ -108,8 +114,8 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'full-cluster restart (both nodes cut, then powered on)',
     async fault(lab, active) {
       // The active node first, the other at once after: neither has time to fence or promote.
-      for (const node of [active, otherNode(active)]) await powerOff(lab.paths, node);
-      for (const node of NODES) await powerOn(lab.paths, node);
+      for (const node of [active, otherNode(active)]) await lab.cluster.powerOff(node);
+      for (const node of NODES) await lab.cluster.powerOn(node);
     },
     restore: (lab) => settle(lab),
   },
@@ -121,7 +127,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       // DRBD's outdate-peer): the Secondary's data is marked Outdated while the Primary goes on.
       await lab.drbdFault(['outdate', DRBD_RESOURCE, otherNode(active)]);
       await sleep(2000); // the client writes on, to the Primary only
-      await powerOff(lab.paths, active);
+      await lab.cluster.powerOff(active);
     },
     // The survivor fences the lost node (the switch boots it again): only it has the newest data.
     async whileDown(lab, failed) {
@@ -154,13 +160,14 @@ export const SCENARIOS: Record<string, Scenario> = {
   partition: {
     name: 'network partition of the active node',
     async fault(lab, active) {
-      await setLink(active, false);
-      // DRBD replicates over the same network: its link goes too (the emulator cannot see the cable).
-      if (lab.hasDrbd) await lab.drbdFault(['cut', DRBD_RESOURCE]);
+      await lab.cluster.setLink(active, false);
+      // DRBD replicates over the same network: its link goes too (the emulator cannot see the
+      // cable; real DRBD in UML nodes loses it with the node's links).
+      if (lab.drbdEmulated) await lab.drbdFault(['cut', DRBD_RESOURCE]);
     },
     // The survivor fences it (reboot: a new cable comes with the new boot); then DRBD reconnects.
     async restore(lab) {
-      if (lab.hasDrbd) await lab.drbdFault(['heal', DRBD_RESOURCE]);
+      if (lab.drbdEmulated) await lab.drbdFault(['heal', DRBD_RESOURCE]);
       await settle(lab);
     },
   },
@@ -334,6 +341,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
       name: key,
       topology,
       moosefs: lab.moosefs.version,
+      nodes: lab.cluster.kind,
       changelog_save_mode: saveMode,
       failover_ms: recovered.end - faultAt,
       unavailable_ms: recovered.ms,

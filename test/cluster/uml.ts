@@ -17,7 +17,7 @@ import { findProcesses, liveProcess, signalProcessGroup } from '../../lib/proces
 import { run, startBackground } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';
 import { consoleAnswers } from './console.js';
-import { LabPaths, NET, NODE_INIT, nodeMac, type NodeName } from './lab.js';
+import { LabPaths, NET, NODE_INIT, nodeMac, REPLICATION, type NodeName } from './lab.js';
 
 /** Per node: 1 GiB of memory (the master alone uses 200 MB), a 256 MiB disk for DRBD. */
 const MEMORY = '1024M';
@@ -25,6 +25,8 @@ const DISK_BYTES = 256 * 1024 * 1024;
 const BOOT_TIMEOUT_MS = 120_000;
 
 export const tapName = (node: NodeName) => `tap-${node}`;
+/** The replication link's tap (eth1 in the node). */
+export const replicationTapName = (node: NodeName) => `tapr-${node}`;
 const umid = (paths: LabPaths, node: NodeName) => `mfslab-${node}-${Buffer.from(paths.dir).toString('hex').slice(-8)}`;
 
 export function umlPaths(paths: LabPaths, node: NodeName) {
@@ -70,7 +72,7 @@ export async function prepareUmlNode(paths: LabPaths, node: NodeName): Promise<v
   );
 }
 
-/** Boots the node's kernel; resolves once its init answers commands. */
+/** Boots the node's kernel and returns, as a power switch does (its boot is watched by whoever needs it up). */
 export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<number> {
   const running = umlPid(paths, node);
   if (running) return running;
@@ -83,18 +85,24 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
       `--net=/run/netns/${NET.switchNs}`, '--', 'setsid', 'linux.uml',
       `umid=${umid(paths, node)}`, `mem=${MEMORY}`, 'root=/dev/root', 'rootfstype=hostfs', `rootflags=${files.root}`, 'rw',
       `init=${files.boot}`, `ubd0=${files.disk}`, `eth0=tuntap,${tapName(node)},${nodeMac(node)}`,
+      `eth1=tuntap,${replicationTapName(node)},${nodeMac(node).replace(/^02:78/, '02:79')}`,
       'con0=fd:0,fd:1', 'con=null',
     ],
     { outputFile: files.console },
   );
   // nsenter execs setsid, which execs the kernel (it is no group leader): one PID throughout.
   writeFileSync(files.pid, String(kernel.pid));
-  const answers = await new Deadline(BOOT_TIMEOUT_MS).poll(async () => {
-    if (!liveProcess(kernel.pid)) throw new Error(`${node}: its kernel exited during boot (see ${files.console})`);
-    return (await consoleAnswers(join(paths.state, 'console.sock'), node)) ? true : undefined;
-  }, { intervalMs: 500 });
-  if (!answers) throw new Error(`${node}: no command server within ${BOOT_TIMEOUT_MS / 1000} s of boot (see ${files.console}, ${join(paths.node(node), 'console.log')})`);
   return kernel.pid;
+}
+
+/** Waits until the node's init answers commands (its boot is done). */
+export async function umlWaitForBoot(paths: LabPaths, node: NodeName): Promise<void> {
+  const files = umlPaths(paths, node);
+  const answers = await new Deadline(BOOT_TIMEOUT_MS).poll(async () => {
+    if (!umlPid(paths, node)) throw new Error(`${node}: its kernel is not running (see ${files.console})`);
+    return (await consoleAnswers(paths.consoleSocket, node)) ? true : undefined;
+  }, { intervalMs: 500 });
+  if (!answers) throw new Error(`${node}: no command server within ${BOOT_TIMEOUT_MS / 1000} s of boot (see ${files.console})`);
 }
 
 /** Cuts the power: SIGKILL of the kernel's whole process group; its page cache dies with it. */
@@ -113,9 +121,20 @@ export async function umlForget(paths: LabPaths, node: NodeName): Promise<void> 
   if ((await run('mountpoint', ['-q', files.root])).ok) await run('umount', ['-l', files.root], { timeoutMs: 20_000 });
 }
 
-/** The node's network card (in the switch's namespace), made once per lab. */
-export async function addTap(node: NodeName): Promise<void> {
+/** The node's network cards (in the switch's namespace): the lab's network, and the replication link on its own bridge. */
+export async function addTaps(node: NodeName): Promise<void> {
   const sw = NET.switchNs;
-  await must(run('ip', ['-n', sw, 'tuntap', 'add', 'dev', tapName(node), 'mode', 'tap']));
-  await must(run('ip', ['-n', sw, 'link', 'set', tapName(node), 'master', 'br0', 'up']));
+  if (!(await run('ip', ['-n', sw, 'link', 'show', REPLICATION.bridge])).ok) {
+    await must(run('ip', ['-n', sw, 'link', 'add', REPLICATION.bridge, 'address', '02:79:00:00:00:fe', 'type', 'bridge']));
+    await must(run('ip', ['-n', sw, 'link', 'set', REPLICATION.bridge, 'up']));
+  }
+  for (const [tap, bridge] of [[tapName(node), 'br0'], [replicationTapName(node), REPLICATION.bridge]] as const) {
+    await must(run('ip', ['-n', sw, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']));
+    await must(run('ip', ['-n', sw, 'link', 'set', tap, 'master', bridge, 'up']));
+  }
+}
+
+/** Cuts (or restores) the replication link of a node: DRBD loses its peer, the cluster does not. */
+export async function setReplicationLink(node: NodeName, up: boolean): Promise<void> {
+  await must(run('ip', ['-n', NET.switchNs, 'link', 'set', replicationTapName(node), up ? 'up' : 'down'], { timeoutMs: 5000 }));
 }

@@ -1,15 +1,19 @@
 /**
  * The lab's network power switch, the one stand-in of the live cluster: it runs in the switch
  * namespace (reachable from the nodes, never from outside) and in the host PID namespace, so
- * that "off" can cut a node's power by SIGKILLing its init, and "on" can boot it again.
- * One request line per TCP connection: `status NODE` | `off NODE` | `on NODE` | `list`.
+ * that "off" can cut a node's power (SIGKILL of its init, or of its UML kernel's process
+ * group), and "on" can boot it again. One request line per TCP connection:
+ * `status NODE` | `off NODE` | `on NODE` | `list`.
+ * For UML nodes it is also the lab's console server: it relays commands from a Unix socket in
+ * the lab directory to the nodes' command servers on the bridge (console.ts).
  *
  *   lab-switch LAB_DIR
  */
 import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { relayCommands } from '../console.js';
 import { LabPaths, NET, NODES, type NodeName } from '../lab.js';
-import { initPid, powerOff, powerOn } from '../node.js';
+import { labKind, nodeDriver } from '../node.js';
 
 const labDir = process.argv[2];
 if (!labDir) {
@@ -18,7 +22,9 @@ if (!labDir) {
 }
 const paths = new LabPaths(labDir);
 const log = (message: string) => appendFileSync(paths.switchLog, `${new Date().toISOString()} switch: ${message}\n`);
-const status = (node: NodeName) => (initPid(paths, node) ? 'on' : 'off');
+const nodes = nodeDriver(paths, labKind(paths));
+const status = (node: NodeName) => (nodes.isOn(node) ? 'on' : 'off');
+if (nodes.kind === 'uml') relayCommands(paths.consoleSocket);
 // Requests for one node are served one at a time.
 const queues = new Map<string, Promise<unknown>>();
 
@@ -29,12 +35,12 @@ async function answer(words: string[]): Promise<string> {
   if (action === 'status') return status(node);
   if (action === 'off') {
     log(`OFF ${node}`);
-    await powerOff(paths, node);
+    await nodes.powerOff(node);
     return status(node);
   }
   if (action === 'on') {
     log(`ON ${node}`);
-    await powerOn(paths, node);
+    await nodes.powerOn(node);
     return status(node);
   }
   return 'ERR bad request';

@@ -18,7 +18,7 @@ import { Deadline, sleep } from '../../../lib/ocf/deadline.js';
 import { signalProcess, waitForExit } from '../../../lib/process/proc.js';
 import { run, startBackground } from '../../../lib/process/run.js';
 import { serveCommands } from '../console.js';
-import { LabPaths, nodeIp, type NodeName } from '../lab.js';
+import { LabPaths, nodeIp, replicationIp, type NodeName } from '../lab.js';
 
 const [labDir, nodeArg] = process.argv.slice(2);
 if (!labDir || !nodeArg) {
@@ -42,10 +42,14 @@ async function must(file: string, args: string[]): Promise<void> {
 
 /** A real kernel starts with nothing mounted and no module loaded. */
 async function bootKernel(): Promise<void> {
-  await must('mount', ['-t', 'proc', 'proc', '/proc']);
-  await must('mount', ['-t', 'devtmpfs', 'devtmpfs', '/dev']);
-  mkdirSync('/dev/pts', { recursive: true });
-  await must('mount', ['-t', 'devpts', 'devpts', '/dev/pts']);
+  // The kernel may have mounted some itself (devtmpfs with CONFIG_DEVTMPFS_MOUNT).
+  const mountOnce = async (type: string, target: string) => {
+    mkdirSync(target, { recursive: true });
+    if (!(await run('mountpoint', ['-q', target])).ok) await must('mount', ['-t', type, type, target]);
+  };
+  await mountOnce('proc', '/proc');
+  await mountOnce('devtmpfs', '/dev');
+  await mountOnce('devpts', '/dev/pts');
   // Debian's user-mode-linux keeps the kernel's modules under /usr/lib/uml/modules.
   const release = (await run('uname', ['-r'])).stdout.trim();
   if (!existsSync(join('/lib/modules', release, 'modules.dep'))) {
@@ -124,6 +128,7 @@ async function waitForCable(): Promise<void> {
   if (uml) {
     // The kernel's own card, on its tap in the lab's bridge (its MAC is on the kernel's command line).
     for (const args of [['link', 'set', 'lo', 'up'], ['addr', 'add', `${ip}/24`, 'dev', 'eth0'], ['link', 'set', 'eth0', 'up']]) await must('ip', args);
+    for (const args of [['addr', 'add', `${replicationIp(node)}/24`, 'dev', 'eth1'], ['link', 'set', 'eth1', 'up']]) await must('ip', args);
     serveCommands(ip);
   }
   const ready = await new Deadline(10_000).poll(
