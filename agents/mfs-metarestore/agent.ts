@@ -234,9 +234,16 @@ async function readMarkState(s: ElectionStore): Promise<MarkState> {
  */
 async function followMaster(ctx: Context, metalogger: MetaloggerConfig, master: MasterConfig, pid: number, { masterJustStopped = false } = {}): Promise<OcfExitCode> {
   const masterHost = metalogger.masterHost;
-  const masterVersion = masterJustStopped ? undefined : await runningMasterVersion(masterHost, master.clientListener.port, ctx);
-  const connected = connectedTo(pid, metalogger.masterPort);
+  // This node's files first, the master's version after: a master's version only grows, and the
+  // metalogger holds only what the master sent it, so files read before the question are never
+  // ahead of the answer. The other way round, whatever the metalogger wrote between the answer and
+  // the reading of its files (its stdio buffer reaches the file whenever it fills, many times a
+  // second under load, and at least once a second) made a busy cluster's metalogger look AHEAD of
+  // its master: "changes were lost at a failover", OCF_DEGRADED, a failed monitor that Pacemaker
+  // then had to cancel at the next failover.
   const sources = localSources(metalogger, master);
+  const connected = connectedTo(pid, metalogger.masterPort);
+  const masterVersion = masterJustStopped ? undefined : await runningMasterVersion(masterHost, master.clientListener.port, ctx);
   // This node's own master files are history the cluster has moved on from once it follows a live master.
   if (connected && masterVersion !== undefined && sources.master.files.length > 0 && masterPid(master) === undefined && master.dataPath !== metalogger.dataPath) {
     const aside = setAsideMasterFiles(master.dataPath, 'superseded');
