@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 # kmod because ocf:heartbeat:Filesystem insists on modprobe, psmisc for fuser. pcs and
 # fence-agents: mfs-crm's tests load its pcs output and its fence devices (fence_ipmilan).
 # build-essential, pkg-config, libfuse3-dev, zlib1g-dev: MooseFS 4 is built from source for the
-# version matrix (scripts/build-moosefs.ts).
+# version matrix (scripts/build-moosefs.ts). user-mode-linux: the live cluster's real-kernel nodes
+# (Linux 6.1 with its DRBD 8.4 module, test/cluster/uml.ts).
 PACKAGES=(
   pacemaker pacemaker-cli-utils corosync crmsh resource-agents
   moosefs-master moosefs-metalogger moosefs-chunkserver moosefs-client moosefs-cli
   drbd-utils rpm rpmlint lintian libxml2-utils fuse3 kmod psmisc iproute2 util-linux
   binutils procps tini pcs fence-agents
-  build-essential pkg-config libfuse3-dev zlib1g-dev python3
+  build-essential pkg-config libfuse3-dev zlib1g-dev python3 user-mode-linux
 )
 
 missing=()

@@ -349,6 +349,12 @@ export class MfsLab {
     await must(run(join(this.paths.usrOverlay, 'sbin', 'drbd-fault'), args, { timeoutMs: 30_000 }));
   }
 
+  /** Waits (bounded) until Pacemaker has nothing left to do: no transition running or pending. */
+  async waitForIdle(on: NodeName, timeoutMs = 180_000): Promise<void> {
+    const result = await this.cluster.exec(on, 'crm_resource', ['--wait', '--timeout', `${Math.round(timeoutMs / 1000)}s`], { timeoutMs: timeoutMs + 10_000 });
+    if (!result.ok) throw new Error(`the cluster did not settle within ${timeoutMs / 1000} s: ${result.stderr || result.stdout}`);
+  }
+
   /** The node where the master runs, per Pacemaker (crm_mon asked on any running node). */
   async activeNode(): Promise<NodeName | undefined> {
     for (const observer of NODES) {
