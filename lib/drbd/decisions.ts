@@ -109,6 +109,11 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
 
 export type PromoteCheck = { ok: true } | { ok: false; reason: string };
 
+/** A peer this node's DRBD still sees connected and Primary, if any. */
+export function connectedPrimaryPeer(state: ResourceState | undefined): string | undefined {
+  return state?.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary')?.name;
+}
+
 /** Whether this node may become Primary: only on UpToDate data, and never beside a Primary peer. */
 export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
   if (!state) return { ok: false, reason: 'the DRBD resource is down (not started on this node)' };
@@ -118,8 +123,8 @@ export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
     return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: local data is ${disks}, not UpToDate` };
   }
   if (state.volumes.some((v) => !v.quorum)) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: no quorum` };
-  const primaryPeer = state.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary');
-  if (primaryPeer) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: peer ${primaryPeer.name} is Primary` };
+  const primaryPeer = connectedPrimaryPeer(state);
+  if (primaryPeer) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: peer ${primaryPeer} is Primary` };
   return { ok: true };
 }
 

@@ -18,6 +18,7 @@ import { blockDeviceNumbers, checkFilesystem, findMount, mountDevice, probeWrita
 import {
   detectSplitBrain,
   monitorVerdict,
+  connectedPrimaryPeer,
   promoteCheck,
   splitBrainPlan,
   updateHistory,
@@ -29,6 +30,14 @@ import type { Drbd } from './drbdadm.js';
 import { historyFile, readMemory, writeMemory, type NodeMemory } from './history.js';
 import { promotionScore, type ScoreTable } from './scores.js';
 import { describeState, type ResourceState } from './state.js';
+
+/**
+ * How long promote waits for DRBD to notice that a peer it still shows Connected and Primary is
+ * gone. Pacemaker promotes here only once it holds that peer demoted or fenced; DRBD notices a
+ * lost peer at its next ping (8.4's defaults: ping-int 10 s, ping-timeout 0.5 s), which on real
+ * DRBD 8.4 in the UML lab came 23 s and more after a partition whose node had been fenced.
+ */
+const PEER_LOSS_WAIT_MS = 30_000;
 
 /** Republish an unchanged score at least this often (a CIB may have been replaced meanwhile). */
 const REPUBLISH_MS = 5 * 60_000;
@@ -327,6 +336,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   const { drbd } = s;
   let state = await drbd.state(ctx.deadline);
   remember(ctx, state);
+  if (state?.role !== 'Primary' && connectedPrimaryPeer(state)) state = await awaitPeerLossNoticed(ctx, state!);
   if (state?.role !== 'Primary') {
     const check = promoteCheck(state);
     if (!check.ok) {
@@ -497,4 +507,19 @@ export function dataPathProblem(dataPath: string, directory: string): string | u
   if (rel === '') return undefined;
   if (rel.startsWith('..') || rel.startsWith('/')) return `DATA_PATH ${dataPath} does not lie under directory ${directory}: the master would not use the replicated store`;
   return undefined;
+}
+
+/** Re-reads the state until no peer shows Connected and Primary, within PEER_LOSS_WAIT_MS (or half the time left). */
+async function awaitPeerLossNoticed(ctx: StoreContext, state: ResourceState): Promise<ResourceState | undefined> {
+  const peer = connectedPrimaryPeer(state);
+  ctx.log.info(`DRBD resource ${ctx.settings.drbd.resource} still shows peer ${peer} Connected and Primary: waiting for DRBD to notice whether it is gone`);
+  let last: ResourceState | undefined = state;
+  await ctx.deadline.slice(0.5, PEER_LOSS_WAIT_MS).poll(
+    async () => {
+      last = await ctx.settings.drbd.state(ctx.deadline);
+      return connectedPrimaryPeer(last) ? undefined : true;
+    },
+    { intervalMs: 500 },
+  );
+  return last;
 }

@@ -69,9 +69,14 @@ describe('mfs-drbd-store over two emulated DRBD nodes', () => {
     expect(await score(c, 'alpha')).toBe(10000);
     expect((await agent(c, 'alpha', 'promote')).name, 'promoting a Promoted store').toBe('OCF_SUCCESS');
 
-    const refused = await agent(c, 'beta', 'promote');
+    // A peer still Primary: promote first waits (half its 20 s budget) for DRBD to notice a
+    // peer that may be gone (a stale view, as real DRBD 8.4 shows for seconds), then refuses.
+    const started = Date.now();
+    const refused = await agent(c, 'beta', 'promote', {}, { OCF_RESKEY_CRM_meta_timeout: '20000' });
     expect(refused.name).toBe('OCF_ERR_GENERIC');
     expect(refused.exitReason).toContain('peer alpha is Primary; staying Secondary');
+    expect(refused.stderr).toContain('still shows peer alpha Connected and Primary: waiting for DRBD to notice whether it is gone');
+    expect(Date.now() - started).toBeLessThan(20_000);
     expect((await state(c, 'beta'))?.role).toBe('Secondary');
     expect(findMount(c.mnt.beta)).toBeUndefined();
     // DRBD itself refuses too, with its own words and code.
