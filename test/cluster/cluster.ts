@@ -56,6 +56,8 @@ logging {
 export class Cluster {
   readonly paths: LabPaths;
   readonly nodes: NodeDriver;
+  /** Set once up() found no other lab on these names: down() then knows the lab is ours to end. */
+  claimed = false;
   private switchPid: number | undefined;
   private readonly log: (line: string) => void;
 
@@ -163,6 +165,7 @@ export class Cluster {
     for (const ns of [NET.switchNs, NET.clientNs, NET.storageNs]) {
       if (existsSync(`/run/netns/${ns}`)) throw new Error(`network namespace ${ns} exists: another lab runs (or a crashed one: run its down)`);
     }
+    this.claimed = true;
     await this.prepareFiles();
     await prepare?.();
     if (this.kind === 'uml') for (const node of NODES) await prepareUmlNode(this.paths, node);

@@ -10,5 +10,5 @@ import { MfsLab } from './mfs-lab.js';
 import { labKind } from './node.js';
 
 const dir = process.argv[2] ?? '/tmp/mfs-ocf-demo';
-await new MfsLab({ dir, topology: 'drbd-store', kind: labKind(new LabPaths(dir)) }).down();
+await new MfsLab({ dir, topology: 'drbd-store', kind: labKind(new LabPaths(dir)) }).down({ force: true });
 console.log(`lab ${dir} is down`);

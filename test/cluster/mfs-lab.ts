@@ -422,7 +422,12 @@ export class MfsLab {
     this.log(`client: ${mfsClientProgram(this.moosefs, 'mfsmount')} ${NET.vip}:9421 on ${this.mountpoint} (client namespace)`);
   }
 
-  async down(): Promise<void> {
+  /**
+   * Ends everything of the lab. A lab whose up() found another lab on its names ends nothing
+   * (that other lab is not ours), unless `force` (test/cluster/down.ts, after a crashed run).
+   */
+  async down({ force = false }: { force?: boolean } = {}): Promise<void> {
+    if (!this.cluster.claimed && !force) return;
     await unmountClient(this.mountpoint);
     await terminate(this.stragglers.splice(0), { deadline: new Deadline(10_000), log: QUIET_LOG(), what: 'client processes', afterKill: 'lab teardown' });
     const chunkservers = [1, 2].map((i) => lockOwner(join(this.chunkserverDir(i), 'data'), '.mfschunkserver.lock')).filter((p): p is number => p !== undefined);
