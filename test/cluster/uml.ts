@@ -19,9 +19,15 @@ import { must } from '../helpers/run.js';
 import { consoleAnswers } from './console.js';
 import { LabPaths, NET, NODE_INIT, nodeMac, REPLICATION, type NodeName } from './lab.js';
 
-/** Per node: 1 GiB of memory (the master alone uses 200 MB), a 256 MiB disk for DRBD. */
+/**
+ * Per node: 1 GiB of memory (the master alone uses 200 MB), a 256 MiB disk for DRBD (ubda) and
+ * one for its state under /var (ubdb, ext4): Pacemaker's CIB and Corosync's and MooseFS's state
+ * live on the node's own disk, behind its own page cache (hostfs, the root's file system, makes
+ * every new file root's: pacemaker-based could not write its CIB there).
+ */
 const MEMORY = '1024M';
 const DISK_BYTES = 256 * 1024 * 1024;
+export const UML_VAR_DEVICE = '/dev/ubdb';
 const BOOT_TIMEOUT_MS = 120_000;
 
 export const tapName = (node: NodeName) => `tap-${node}`;
@@ -37,6 +43,7 @@ export function umlPaths(paths: LabPaths, node: NodeName) {
     work: join(dir, 'work'),
     root: join(dir, 'root'),
     disk: join(dir, 'disk.img'),
+    varDisk: join(dir, 'var.img'),
     boot: join(dir, 'boot'),
     console: join(dir, 'console.log'),
     pid: join(dir, 'pid'),
@@ -59,6 +66,11 @@ export async function prepareUmlNode(paths: LabPaths, node: NodeName): Promise<v
   if (!existsSync(files.disk)) {
     writeFileSync(files.disk, '');
     await must(run('truncate', ['-s', String(DISK_BYTES), files.disk]));
+  }
+  if (!existsSync(files.varDisk)) {
+    writeFileSync(files.varDisk, '');
+    await must(run('truncate', ['-s', String(DISK_BYTES), files.varDisk]));
+    await must(run('mkfs.ext4', ['-q', '-F', files.varDisk], { timeoutMs: 60_000 }));
   }
   if (!(await run('mountpoint', ['-q', files.root])).ok) {
     await must(run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/,upperdir=${files.upper},workdir=${files.work}`, files.root]));
@@ -84,7 +96,7 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
     [
       `--net=/run/netns/${NET.switchNs}`, '--', 'setsid', 'linux.uml',
       `umid=${umid(paths, node)}`, `mem=${MEMORY}`, 'root=/dev/root', 'rootfstype=hostfs', `rootflags=${files.root}`, 'rw',
-      `init=${files.boot}`, `ubd0=${files.disk}`, `eth0=tuntap,${tapName(node)},${nodeMac(node)}`,
+      `init=${files.boot}`, `ubd0=${files.disk}`, `ubd1=${files.varDisk}`, `eth0=tuntap,${tapName(node)},${nodeMac(node)}`,
       `eth1=tuntap,${replicationTapName(node)},${nodeMac(node).replace(/^02:78/, '02:79')}`,
       'con0=fd:0,fd:1', 'con=null',
     ],

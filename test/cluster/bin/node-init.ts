@@ -60,6 +60,26 @@ async function bootKernel(): Promise<void> {
   for (const module of ['overlay', 'drbd']) await must('modprobe', [module]);
 }
 
+/** What a UML node keeps on its own disk (its state), rather than on hostfs. */
+const STATE_DIRS = new Set(['var-lib-corosync', 'var-lib-pacemaker', 'var-lib-mfs']);
+
+/**
+ * A UML node's state directories on its own disk (ext4 on /dev/ubdb): filled from the lab's
+ * per-node directories at the first boot (owners kept), reused at every later boot as a disk is.
+ */
+async function nodeVarDisk(dirs: string[]): Promise<string> {
+  const mountpoint = '/run/node-var';
+  mkdirSync(mountpoint, { recursive: true });
+  await must('mount', ['/dev/ubdb', mountpoint]);
+  const marker = join(mountpoint, '.lab-initialised');
+  if (!existsSync(marker)) {
+    for (const dir of dirs) await must('cp', ['-a', join(nodeDir, dir), join(mountpoint, dir)]);
+    writeFileSync(marker, `${new Date().toISOString()}\n`);
+    await must('sync', []);
+  }
+  return mountpoint;
+}
+
 async function prepareFiles(): Promise<void> {
   if (uml) await bootKernel();
   await must('hostname', [node]);
@@ -81,7 +101,8 @@ async function prepareFiles(): Promise<void> {
     ['etc-mfs', '/etc/mfs'],
     ['var-lib-mfs', '/var/lib/mfs'],
   ];
-  for (const [from, to] of binds) await must('mount', ['--bind', join(nodeDir, from), to]);
+  const source = uml ? await nodeVarDisk(binds.filter(([from]) => STATE_DIRS.has(from)).map(([from]) => from)) : undefined;
+  for (const [from, to] of binds) await must('mount', ['--bind', source && STATE_DIRS.has(from) ? join(source, from) : join(nodeDir, from), to]);
   // crmsh takes node names from /etc/hosts (an unresolvable name is silently ignored).
   await must('mount', ['--bind', paths.hosts, '/etc/hosts']);
   // The lab's additions to /usr: fence agent, modprobe stub, DRBD emulator, our agents (from the .deb when there is one).
