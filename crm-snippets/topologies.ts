@@ -4,7 +4,8 @@
  *
  * Shape shared by all: a promotable clone at the bottom (the replicated store, or the
  * metadata follower), and on top of its Promoted instance a group of what must run together
- * on the active node, in start order (filesystem, mfsmaster, virtual IP). A group rather than
+ * on the active node, in start order: filesystem, mfsmaster, virtual IP on the DRBD topologies;
+ * virtual IP, mfsmaster on the metalogger one (see metaloggerGroup). A group rather than
  * separate constraints because it says exactly that in one object: its members start in order
  * and stop in reverse, run on one node, and a member that fails past migration-threshold moves
  * the whole group (each member is critical to the ones before it); crmsh, pcs and crm_mon show
@@ -273,6 +274,37 @@ function replicatedStoreComment(input: GeneratorInput, durability: MasterDurabil
   ];
 }
 
+/**
+ * The metalogger topology's group starts the virtual IP before the master and so stops the master
+ * before the IP. The metaloggers follow the master through the IP, and demote raises the cluster's
+ * high-water mark to the version of the image the stopped master wrote: every change it made must
+ * have reached them. With the master stopped after the IP (the DRBD topologies' order), a client's
+ * request the master had received went through after the IP was gone: a change in the image that
+ * no metalogger received (the lab: CREATE 5055, metaloggers at 5054, mark 5056), so the other
+ * node's promote was refused for good ("version 5055 is behind the high-water mark 5056"). With
+ * the IP up until the master has stopped, the metaloggers receive what the master does until it
+ * exits (a client's change goes to them in the loop turn that makes it: mfsmaster's main loop
+ * serves its client connections, then its metalogger connections); the mark keeps its guarantee (no
+ * node missing a change a client saw acknowledged is promoted) and a switch-over promotes the other
+ * node. Lowering the mark at demote instead would have to guess what the other node's metalogger
+ * received, and a guess too low promotes a node missing acknowledged changes.
+ * The DRBD topologies keep the master before the IP: their master's changes are on the replicated
+ * disk whatever the IP does, and there is no mark.
+ */
+function metaloggerGroup(input: GeneratorInput, agents: AgentSet): Primitive[] {
+  return [virtualIp(input, agents), master(input, agents, METALOGGER_DURABILITY)];
+}
+
+/** Why the metalogger topology's group starts the IP first (for the output's comments). */
+function metaloggerOrderComment(input: GeneratorInput): string[] {
+  const [group, ip, master] = [cibId(input.name, 'group'), cibId(input.name, 'ip'), cibId(input.name, 'master')];
+  return [
+    `${group} starts ${ip} before ${master}, so that ${master} stops before ${ip}: the metaloggers follow`,
+    'the master through the IP and receive every change it makes until it has stopped, so that the other',
+    'node can be promoted at the version the stopped master wrote (the high-water mark demote records).',
+  ];
+}
+
 /** The metalogger topology: asynchronous whatever the mode; the mode still guards a master restarted in place. */
 function metaloggerComment(input: GeneratorInput, durability: MasterDurability): string[] {
   const mode = MINIMUM_SAVE_MODE[durability];
@@ -379,10 +411,14 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
         input,
         agents,
         `mfs-crm metalogger: MooseFS master rebuilt from metalogger files (ocf:mfs:mfs-metarestore), nodes ${input.nodes.join(' and ')}.`,
-        [`${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`, ...metaloggerComment(input, METALOGGER_DURABILITY)],
+        [
+          `${metaloggerConfig} on both nodes: MASTER_HOST = ${input.ip.address}, so that the metalogger follows the master.`,
+          ...metaloggerOrderComment(input),
+          ...metaloggerComment(input, METALOGGER_DURABILITY),
+        ],
         base,
         'metalogger',
-        [master(input, agents, METALOGGER_DURABILITY), virtualIp(input, agents)],
+        metaloggerGroup(input, agents),
       );
     },
   },

@@ -10,7 +10,7 @@ import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from '
 import { generate, masterConfigWarnings } from '../../crm-snippets/generate.js';
 import { commentLine, commentProblem, primitives } from '../../crm-snippets/model.js';
 import { operationsFor, withUnit } from '../../crm-snippets/operations.js';
-import { InputError, parseInput, type RawOptions } from '../../crm-snippets/options.js';
+import { InputError, parseInput, type RawOptions, type TopologyName } from '../../crm-snippets/options.js';
 import { AGENT, neededSaveMode, topology, type AgentSet } from '../../crm-snippets/topologies.js';
 import { MINIMUM_SAVE_MODE } from '../../lib/moosefs/durability.js';
 import { advertisedActions } from '../../lib/ocf/agent.js';
@@ -215,6 +215,22 @@ describe('the durability each topology sets on the master', () => {
       '/etc/mfs/mfsmaster.cfg has CHANGELOG_SAVE_MODE = 0: the metalogger topology needs 1; the configuration sets durability=process on ocf:mfs:mfsmaster, which refuses to start below it (see the comment in the output)',
     ]);
     expect(masterConfigWarnings(inputs.metalogger, config(1))).toEqual([]);
+  });
+});
+
+describe("the group's order", () => {
+  const STORE: RawOptions = { ...RAW, fenceAgent: undefined, fenceParam: undefined, noFencing: true };
+  it.each<[TopologyName, string[], RawOptions]>([
+    ['drbd', ['mfs-fs', 'mfs-master', 'mfs-ip'], STORE],
+    ['drbd-store', ['mfs-master', 'mfs-ip'], STORE],
+    // The metaloggers follow the master through the IP: it goes last, after the master has stopped.
+    ['metalogger', ['mfs-ip', 'mfs-master'], { node: ['n1', 'n2'], ip: '192.0.2.1', noFencing: true }],
+  ])('%s: members in start order %j', async (name, members, raw) => {
+    const { configuration } = await generate(parseInput(name, raw, topology(name).takes), await allAgents());
+    const group = configuration.resources.find((r) => r.kind === 'group')!;
+    expect(group.kind === 'group' && group.members.map((m) => m.id)).toEqual(members);
+    const says = /mfs-group starts mfs-ip before mfs-master, so that mfs-master stops before mfs-ip: the metaloggers follow/;
+    expect(configuration.comments.join('\n')).toMatch(name === 'metalogger' ? says : /^(?![\s\S]*mfs-group starts)/);
   });
 });
 
