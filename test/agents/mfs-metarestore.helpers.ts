@@ -37,8 +37,12 @@ export interface Cluster {
   cleanup(): Promise<void>;
 }
 
-/** An original master (started by ocf:mfs:mfsmaster) and `count` metalogger nodes following it, all of one MooseFS version. */
-export async function createCluster(names: string[], moosefs: MooseFsInstall): Promise<Cluster> {
+/**
+ * An original master (started by ocf:mfs:mfsmaster) and `count` metalogger nodes following it, all of one MooseFS version.
+ * `masterHost`: the address the metaloggers follow (MASTER_HOST), 127.0.0.1 by default; a VirtualIp's address makes them
+ * follow whichever node holds it.
+ */
+export async function createCluster(names: string[], moosefs: MooseFsInstall, { masterHost }: { masterHost?: string } = {}): Promise<Cluster> {
   const dir = mkdtempSync('/tmp/mfs-ocf-test-cluster-');
   const origin = await createMasterFixture({ moosefs });
   const ports = origin.ports;
@@ -51,7 +55,7 @@ export async function createCluster(names: string[], moosefs: MooseFsInstall): P
     });
     // The fixture reports the ports it chose; this node's master listens on the shared ones.
     (master as { ports: typeof ports }).ports = ports;
-    const ml = await createMetaloggerFixture(ports.metalogger, {}, moosefs);
+    const ml = await createMetaloggerFixture(ports.metalogger, masterHost ? { MASTER_HOST: masterHost } : {}, moosefs);
     nodes.push({ name, master, ml, rsctmp: mkdtempSync(join(dir, `${name}-rsctmp-`)) });
   }
   const cib = await onlineNodes(await emptyCib(join(dir, 'empty.xml')), ['origin', ...names], join(dir, 'cib.xml'));

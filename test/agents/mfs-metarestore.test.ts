@@ -3,8 +3,8 @@
  * loopback: emulated nodes (own metalogger and master data paths, same "virtual IP" ports), a
  * FUSE client, an offline CIB for scores, reasons, positions and the high-water mark.
  */
-import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/ocf/deadline.js';
@@ -16,6 +16,8 @@ import { run } from '../../lib/process/run.js';
 import { chownToMfs, createMasterFixture, createMetaloggerFixture, executableOf, METALOGGER_LOCK, mountClient, unmountClient, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { freePorts } from '../helpers/ports.js';
 import { MOOSEFS, mfsProgram, type MooseFsInstall } from '../helpers/moosefs-versions.js';
+import { VirtualIp } from '../helpers/virtual-ip.js';
+import { runCrm } from '../crm-snippets/mfs-crm.js';
 import {
   cloneMeta,
   contentHashes,
@@ -46,8 +48,8 @@ afterEach(async () => {
   for (const f of extraFixtures.splice(0)) await f.cleanup();
 });
 
-async function makeCluster(names: string[], moosefs: MooseFsInstall): Promise<Cluster> {
-  const c = await createCluster(names, moosefs);
+async function makeCluster(names: string[], moosefs: MooseFsInstall, options: Parameters<typeof createCluster>[2] = {}): Promise<Cluster> {
+  const c = await createCluster(names, moosefs, options);
   clusters.push(c);
   return c;
 }
@@ -567,5 +569,152 @@ describe.each(MOOSEFS)('mfs-metarestore: the Unpromoted monitor under a fast wri
     const wrong = results.filter((r) => r.name !== 'OCF_SUCCESS' || /AHEAD/.test(r.stderr));
     expect(wrong.map((r) => `${r.name}: ${r.stderr.trim()}`)).toEqual([]);
     expect(await reason(c, 'node2')).toMatch(/^metadata at version \d+, \d+ change\(s\) behind the master at \d+$/);
+  });
+});
+
+/**
+ * Bytes received but not yet read by the daemon listening at 127.0.0.1:`port`: the rx_queue of
+ * its established connections in /proc/net/tcp (those of a VirtualIp's relay, local address
+ * 127.0.0.2, are the relay's own).
+ */
+function unreadBytes(port: number): number {
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let total = 0;
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    // sl local_address rem_address st tx_queue:rx_queue ...
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 5 || fields[1] !== local || fields[3] !== '01') continue;
+    total += parseInt(fields[4]!.split(':')[1]!, 16);
+  }
+  return total;
+}
+
+/** The metalogger topology's group as the built mfs-crm writes it: its members in start order. */
+async function generatedGroup(): Promise<string[]> {
+  const generated = await runCrm(['metalogger', '--node', 'node1', '--node', 'node2', '--ip', '127.0.0.2', '--no-fencing']);
+  expect(generated.exitCode, generated.stderr).toBe(0);
+  const line = /^group mfs-group ([^\\\n]*[^\\\s])/m.exec(generated.stdout);
+  expect(line, generated.stdout).not.toBeNull();
+  return line![1]!.split(' ');
+}
+
+describe.each(MOOSEFS)('mfs-metarestore: a planned switch-over in the order of the generated group, MooseFS $version', (moosefs) => {
+  /** Writers through the IP; with the chmod below they may block all four threads of libuv's pool while no master answers. */
+  const WRITERS = 3;
+  const SETATTR_BYTES = 50;
+
+  it('promotes the other node: its metalogger received every change the stopped master made, up to the high-water mark demote records', async () => {
+    // The metaloggers and the client reach the master through a virtual IP, 127.0.0.2 (relayed to the node holding it).
+    const c = await makeCluster(['node1', 'node2'], moosefs, { masterHost: '127.0.0.2' });
+    const [node1, node2] = c.nodes as [Node, Node];
+    const ip = new VirtualIp('127.0.0.2', Object.values(c.origin.ports));
+    extraCleanups.push(async () => ip.close());
+    const members = await generatedGroup();
+    expect([...members].sort()).toEqual(['mfs-ip', 'mfs-master']);
+    const startGroup = async (node: Node) => {
+      for (const member of members) {
+        if (member === 'mfs-ip') await ip.up();
+        else expect((await mfsmaster(node.master, 'start')).name).toBe('OCF_SUCCESS');
+      }
+    };
+    const stopMember = async (node: Node, member: string) => {
+      if (member === 'mfs-ip') ip.down();
+      else expect((await mfsmaster(node.master, 'stop')).name).toBe('OCF_SUCCESS');
+    };
+
+    // node1 serves a new file system; node2's metalogger follows it through the IP.
+    const boot = await promoteAmong(c, node1, [node1], { bootstrap_node: 'node1' });
+    expect(boot.name, boot.stderr).toBe('OCF_SUCCESS');
+    await startGroup(node1);
+    expect((await metarestore(c, node2, 'start')).name).toBe('OCF_SUCCESS');
+    await waitFollowing(c, node2);
+
+    // Writers through the IP, each operation recorded once acknowledged; an operation that fails is not retried under its name.
+    // Asynchronous calls only: the IP's relay runs in this process's event loop.
+    const mount = await mountClient(c.origin, 'mnt-vip', { host: '127.0.0.2' });
+    const acked: string[] = [];
+    let stop = false;
+    /** While set, each writer waits before its next operation (and says so in `idle`). */
+    let paused: Promise<void> | undefined;
+    const idle = new Set<number>();
+    // Each writer in a directory of its own (MooseFS 4's client runs one operation at a time in a directory).
+    for (let w = 0; w < WRITERS; w++) await mkdir(join(mount, `so${w}`));
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        if (paused) {
+          idle.add(w);
+          await paused;
+          idle.delete(w);
+        }
+        const name = `so${w}/${i}`;
+        try {
+          if (i % 2 === 0) await mkdir(join(mount, name));
+          else await (await open(join(mount, name), 'w')).close();
+          acked.push(name);
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    };
+    const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+    extraCleanups.push(async () => {
+      stop = true;
+      await unmountClient(mount);
+      await Promise.allSettled(writers);
+    });
+    expect(await new Deadline(30_000).poll(() => (acked.length >= 300 ? true : undefined), { intervalMs: 20 })).toBe(true);
+    const target = await open(join(mount, 'chmod-target'), 'w');
+    await target.chmod(0o644);
+
+    // The switch-over (node1 in standby), beginning while the master has a client's change in its
+    // socket buffer that it has not read yet (a loaded node's master is behind its sockets): the
+    // master stopped (SIGSTOP) with the writers paused, a chmod of an open file sent (a change that
+    // needs no lookup first: the one request waiting), then the writers going on, the group's first
+    // stop begun, and SIGCONT.
+    let resume!: () => void;
+    paused = new Promise((resolve) => (resume = resolve));
+    expect(await new Deadline(10_000).poll(() => (idle.size === WRITERS ? true : undefined), { intervalMs: 5 })).toBe(true);
+    const pid = node1.master.masterPid()!;
+    signalProcess(pid, 'SIGSTOP');
+    const unread = unreadBytes(c.origin.ports.client);
+    const chmod = target.chmod(0o600).then(
+      () => 'acknowledged',
+      (error: Error) => error.message,
+    );
+    // CLTOMA_FUSE_SETATTR is 50 bytes (3.0 and 4.x); the client's keep-alives, 12 bytes a second, cannot make that up in 2 s.
+    const waiting = await new Deadline(2000).poll(() => (unreadBytes(c.origin.ports.client) >= unread + SETATTR_BYTES ? true : undefined), { intervalMs: 5 });
+    expect(waiting, 'the chmod waits unread in the stopped master').toBe(true);
+    paused = undefined;
+    resume();
+    const [first, ...rest] = [...members].reverse() as [string, ...string[]];
+    const firstStop = stopMember(node1, first);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    signalProcess(pid, 'SIGCONT');
+    await firstStop;
+    for (const member of rest) await stopMember(node1, member);
+    const demote = await metarestore(c, node1, 'demote');
+    expect(demote.name, demote.stderr).toBe('OCF_SUCCESS');
+    const image = readMetadataHeader(join(node1.master.dataPath, 'metadata.mfs'))!;
+    expect(await highWaterMark(c)).toMatch(new RegExp(`^${image.version}:`));
+    expect((await metarestore(c, node1, 'stop')).name).toBe('OCF_SUCCESS');
+
+    const promote = await promoteAmong(c, node2, [node2]);
+    expect(promote.name, `${promote.exitReason}\n${promote.stderr}`).toBe('OCF_SUCCESS');
+    expect(promote.stderr).toMatch(new RegExp(`promoting: newest metadata: version ${image.version}`));
+    await startGroup(node2);
+    const before = acked.length;
+    expect(await new Deadline(60_000).poll(() => (acked.length >= before + 100 ? true : undefined), { intervalMs: 50 }), 'the writers go on through the IP on node2').toBe(true);
+    expect(await chmod, 'the chmod the stopping master applied').toBe('acknowledged');
+    await target.close();
+    stop = true;
+    await unmountClient(mount);
+    await Promise.allSettled(writers);
+    const check = await mountClient(node2.master, 'mnt-node2');
+    const seen = new Set(Array.from({ length: WRITERS }, (_, w) => readdirSync(join(check, `so${w}`)).map((name) => `so${w}/${name}`)).flat());
+    const mode = statSync(join(check, 'chmod-target')).mode & 0o777;
+    await unmountClient(check);
+    expect(acked.filter((name) => !seen.has(name))).toEqual([]);
+    expect(mode.toString(8)).toBe('600');
+    console.log(`switch-over in the order of the generated group (${members.join(', ')}): promoted node2 at version ${image.version}; ${acked.length} acknowledged, 0 lost`);
   });
 });

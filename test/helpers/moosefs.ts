@@ -119,11 +119,11 @@ async function killTestDaemons(pids: ReadonlyArray<number | undefined>, what: st
   if (!(await waitForExit(alive, new Deadline(timeoutMs)))) throw new Error(`${what} (pid ${alive.join(', ')}) survived SIGKILL`);
 }
 
-/** Mounts the fixture's file system with mfsmount; cleanup() unmounts it. */
-export async function mountClient(fixture: MasterFixture, name = 'mnt'): Promise<string> {
+/** Mounts the fixture's file system with mfsmount (through `host`, 127.0.0.1 by default: a virtual IP's address reaches it too); cleanup() unmounts it. */
+export async function mountClient(fixture: MasterFixture, name = 'mnt', { host = '127.0.0.1' } = {}): Promise<string> {
   const mountpoint = join(fixture.dir, name);
   mkdirSync(mountpoint, { recursive: true });
-  const result = await run(mfsClientProgram(fixture.moosefs, 'mfsmount'), [mountpoint, '-H', '127.0.0.1', '-P', String(fixture.ports.client), '-o', 'mfsioretries=5'], {
+  const result = await run(mfsClientProgram(fixture.moosefs, 'mfsmount'), [mountpoint, '-H', host, '-P', String(fixture.ports.client), '-o', 'mfsioretries=5'], {
     timeoutMs: 20_000,
     all: true,
   });
