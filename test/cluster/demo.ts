@@ -4,7 +4,9 @@
  * a table (failover time, unavailability, acknowledged and lost operations), writes it to
  * dist/demo/results.json, and tears everything down, also on Ctrl-C.
  *
- *   node scripts/run-ts.mjs test/cluster/demo.ts [--moosefs VERSION] [--real-kernels] [scenario...]
+ *   node scripts/run-ts.mjs test/cluster/demo.ts [--moosefs VERSION] [--real-kernels] [--topology NAME] [scenario...]
+ *
+ * --topology drbd-store (default), drbd or metalogger: mfs-crm's topologies.
  *
  * --real-kernels makes each node a User-Mode Linux kernel of its own with real DRBD 8.4
  * (test/cluster/uml.ts) instead of namespaces over the DRBD emulator; results.json says which
@@ -18,16 +20,16 @@ import { join } from 'node:path';
 import { BINARY, DIST } from '../helpers/built.js';
 import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import type { NodeKind } from './lab.js';
-import { MfsLab, SAVE_MODE, type Topology } from './mfs-lab.js';
+import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from './mfs-lab.js';
 import { runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js';
 
 const LAB_DIR = '/tmp/mfs-ocf-demo';
-const topology: Topology = 'drbd-store';
 
 /** `--moosefs VERSION` (or `--moosefs=VERSION`) anywhere; every other argument is a scenario name. */
-function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; kind: NodeKind; scenarios: string[] } {
+function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; kind: NodeKind; topology: Topology; scenarios: string[] } {
   let moosefs = DEBIAN_MOOSEFS;
   let kind: NodeKind = 'namespace';
+  let topology: Topology = 'drbd-store';
   const scenarios: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -37,18 +39,22 @@ function parseArgs(argv: readonly string[]): { moosefs: MooseFsInstall; kind: No
       moosefs = mooseFsByVersion(version);
     } else if (arg === '--real-kernels') {
       kind = 'uml';
+    } else if (arg === '--topology') {
+      const name = argv[++i] as Topology;
+      if (!TOPOLOGIES.includes(name)) throw new Error(`--topology needs one of ${TOPOLOGIES.join(', ')}`);
+      topology = name;
     } else if (arg.startsWith('-')) {
-      throw new Error(`unknown option ${arg} (usage: demo.ts [--moosefs VERSION] [--real-kernels] [scenario...])`);
+      throw new Error(`unknown option ${arg} (usage: demo.ts [--moosefs VERSION] [--real-kernels] [--topology NAME] [scenario...])`);
     } else if (!SCENARIOS[arg]) {
       throw new Error(`unknown scenario ${arg} (known: ${Object.keys(SCENARIOS).join(', ')})`);
     } else {
       scenarios.push(arg);
     }
   }
-  return { moosefs, kind, scenarios: scenarios.length ? scenarios : ['switch-over', 'kill-master', 'power-loss'] };
+  return { moosefs, kind, topology, scenarios: scenarios.length ? scenarios : ['switch-over', 'kill-master', 'power-loss'] };
 }
 
-const { moosefs, kind, scenarios } = parseArgs(process.argv.slice(2));
+const { moosefs, kind, topology, scenarios } = parseArgs(process.argv.slice(2));
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
