@@ -104,6 +104,10 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
   );
   // nsenter execs setsid, which execs the kernel (it is no group leader): one PID throughout.
   writeFileSync(files.pid, String(kernel.pid));
+  // Between the execs its command line may read empty: a switch asked for the status at once said
+  // "off", and the fence agent cut the booting node again. Returns once the kernel is seen.
+  const seen = await new Deadline(5000).poll(() => umlPid(paths, node), { intervalMs: 20 });
+  if (!seen) throw new Error(`${node}: its kernel did not start (see ${files.console})`);
   return kernel.pid;
 }
 

@@ -19,6 +19,7 @@ import { signalProcess, waitForExit } from '../../../lib/process/proc.js';
 import { run, startBackground } from '../../../lib/process/run.js';
 import { serveCommands } from '../console.js';
 import { LabPaths, nodeIp, replicationIp, type NodeName } from '../lab.js';
+import { UML_VAR_DEVICE } from '../uml.js';
 
 const [labDir, nodeArg] = process.argv.slice(2);
 if (!labDir || !nodeArg) {
@@ -64,13 +65,13 @@ async function bootKernel(): Promise<void> {
 const STATE_DIRS = new Set(['var-lib-corosync', 'var-lib-pacemaker', 'var-lib-mfs']);
 
 /**
- * A UML node's state directories on its own disk (ext4 on /dev/ubdb): filled from the lab's
+ * A UML node's state directories on its own disk (ext4, UML_VAR_DEVICE): filled from the lab's
  * per-node directories at the first boot (owners kept), reused at every later boot as a disk is.
  */
 async function nodeVarDisk(dirs: string[]): Promise<string> {
   const mountpoint = '/run/node-var';
   mkdirSync(mountpoint, { recursive: true });
-  await must('mount', ['/dev/ubdb', mountpoint]);
+  await must('mount', [UML_VAR_DEVICE, mountpoint]);
   const marker = join(mountpoint, '.lab-initialised');
   if (!existsSync(marker)) {
     for (const dir of dirs) await must('cp', ['-a', join(nodeDir, dir), join(mountpoint, dir)]);
