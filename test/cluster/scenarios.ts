@@ -200,6 +200,8 @@ export function outage(entries: readonly JournalEntry[], faultAt: number): { sta
 const RECOVERY_LIMIT_MS = 120_000;
 /** The same in UML nodes, where every agent action costs seconds (../shared/uml-lab). */
 const RECOVERY_LIMIT_UML_MS = 300_000;
+/** Acknowledged metadata operations before a fault (bounded wait). */
+const ACKS_BEFORE_FAULT = 10;
 /** How long acknowledgements must flow without a gap before the outage counts as over. */
 const STEADY_MS = 5000;
 /** How long, after the metadata came back, the data writer gets to resume before it is reported stalled. */
@@ -303,7 +305,10 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
   try {
     streams.push(await startStream(lab, key, 'metadata'), await startStream(lab, key, 'data'));
     const [metadata, data] = streams as [Stream, Stream];
-    await sleep(2000); // steady writing before the fault
+    // Steady writing before the fault: 2 s, and enough acknowledgements that the outage has a
+    // start (in UML nodes each fsynced operation may take a second: 2 s alone held none).
+    await sleep(2000);
+    await new Deadline(60_000).poll(() => (journalOf(metadata).entries.length >= ACKS_BEFORE_FAULT ? true : undefined), { intervalMs: 200 });
     log(`${scenario.name}: fault on ${active}`);
     const faultAt = Date.now();
     await scenario.fault(lab, active);
