@@ -108,13 +108,3 @@ export function consoleExec(socketPath: string, node: NodeName, file: string, ar
     });
   });
 }
-
-/** Whether the node's command server answers (its init is up). */
-export async function consoleAnswers(socketPath: string, node: NodeName): Promise<boolean> {
-  try {
-    return (await consoleExec(socketPath, node, 'true', [], { timeoutMs: 5000 })).ok;
-  } catch {
-    return false;
-  }
-}
-

@@ -16,7 +16,6 @@ import { Deadline } from '../../lib/ocf/deadline.js';
 import { findProcesses, liveProcess, signalProcessGroup } from '../../lib/process/proc.js';
 import { run, startBackground } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';
-import { consoleAnswers } from './console.js';
 import { LabPaths, NET, NODE_INIT, nodeMac, REPLICATION, type NodeName } from './lab.js';
 
 /**
@@ -28,7 +27,6 @@ import { LabPaths, NET, NODE_INIT, nodeMac, REPLICATION, type NodeName } from '.
 const MEMORY = '1024M';
 const DISK_BYTES = 256 * 1024 * 1024;
 export const UML_VAR_DEVICE = '/dev/ubdb';
-const BOOT_TIMEOUT_MS = 120_000;
 
 export const tapName = (node: NodeName) => `tap-${node}`;
 /** The replication link's tap (eth1 in the node). */
@@ -109,16 +107,6 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
   const seen = await new Deadline(5000).poll(() => umlPid(paths, node), { intervalMs: 20 });
   if (!seen) throw new Error(`${node}: its kernel did not start (see ${files.console})`);
   return kernel.pid;
-}
-
-/** Waits until the node's init answers commands (its boot is done). */
-export async function umlWaitForBoot(paths: LabPaths, node: NodeName): Promise<void> {
-  const files = umlPaths(paths, node);
-  const answers = await new Deadline(BOOT_TIMEOUT_MS).poll(async () => {
-    if (!umlPid(paths, node)) throw new Error(`${node}: its kernel is not running (see ${files.console})`);
-    return (await consoleAnswers(paths.consoleSocket, node)) ? true : undefined;
-  }, { intervalMs: 500 });
-  if (!answers) throw new Error(`${node}: no command server within ${BOOT_TIMEOUT_MS / 1000} s of boot (see ${files.console})`);
 }
 
 /** Cuts the power: SIGKILL of the kernel's whole process group; its page cache dies with it. */
