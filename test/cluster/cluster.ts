@@ -71,7 +71,7 @@ export class Cluster {
     return this.nodes.kind;
   }
 
-  /** Mounts a crashed lab left under its directory (a UML node's root), deepest first. */
+  /** Unmounts what a crashed lab left mounted under its directory (a UML node's root), deepest first. */
   private async unmountLeftovers(): Promise<void> {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
       .split('\n')

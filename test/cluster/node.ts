@@ -11,7 +11,7 @@ import { run, startBackground, type RunOptions, type RunResult } from '../../lib
 import { must } from '../helpers/run.js';
 import { consoleExec } from './console.js';
 import { LabPaths, NET, NODE_INIT, nodeIp, nodeMac, type NodeKind, type NodeName } from './lab.js';
-import { setReplicationLink, tapName, umlPid, umlPowerOff, umlPowerOn } from './uml.js';
+import { setUmlLink, umlPid, umlPowerOff, umlPowerOn } from './uml.js';
 
 /** PID (host view) of a node's init, if it runs: checked against its command line, never a reused PID. */
 export function initPid(paths: LabPaths, node: NodeName): number | undefined {
@@ -114,18 +114,13 @@ export function nodeDriver(paths: LabPaths, kind: NodeKind): NodeDriver {
       isOn: (node) => umlPid(paths, node) !== undefined,
       // As in the namespace lab, a node boots with its cable plugged in (a partition ends with the fenced node's reboot).
       powerOn: async (node) => {
-        await run('ip', ['-n', NET.switchNs, 'link', 'set', tapName(node), 'up'], { timeoutMs: 5000 });
-        await setReplicationLink(node, true);
+        await setUmlLink(node, true);
         await umlPowerOn(paths, node);
       },
       powerOff: (node) => umlPowerOff(paths, node),
       shutdown: (node) => umlPowerOff(paths, node),
       exec: (node, file, args, options = {}) => consoleExec(paths.consoleSocket, node, file, args, { timeoutMs: 60_000, ...options }),
-      // The node's whole link: the lab's network and the replication link.
-      setLink: async (node, up) => {
-        await must(run('ip', ['-n', NET.switchNs, 'link', 'set', tapName(node), up ? 'up' : 'down'], { timeoutMs: 5000 }));
-        await setReplicationLink(node, up);
-      },
+      setLink: setUmlLink,
     };
   }
   return {

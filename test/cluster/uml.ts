@@ -138,7 +138,17 @@ export async function addTaps(node: NodeName): Promise<void> {
   }
 }
 
+async function setTap(tap: string, up: boolean): Promise<void> {
+  await must(run('ip', ['-n', NET.switchNs, 'link', 'set', tap, up ? 'up' : 'down'], { timeoutMs: 5000 }));
+}
+
 /** Cuts (or restores) the replication link of a node: DRBD loses its peer, the cluster does not. */
-export async function setReplicationLink(node: NodeName, up: boolean): Promise<void> {
-  await must(run('ip', ['-n', NET.switchNs, 'link', 'set', replicationTapName(node), up ? 'up' : 'down'], { timeoutMs: 5000 }));
+export function setReplicationLink(node: NodeName, up: boolean): Promise<void> {
+  return setTap(replicationTapName(node), up);
+}
+
+/** Cuts (or restores) a node's whole link: the lab's network and the replication link. */
+export async function setUmlLink(node: NodeName, up: boolean): Promise<void> {
+  await setTap(tapName(node), up);
+  await setReplicationLink(node, up);
 }
