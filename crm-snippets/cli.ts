@@ -23,7 +23,19 @@ import { formatAgentType } from '../lib/pacemaker/cib.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
 import { generate, type LocalConfiguration } from './generate.js';
-import { DRBD_VERSIONS, InputError, parseInput, TOPOLOGY_NAMES, type HostFacts, type RawOptions, type TopologyName } from './options.js';
+import {
+  InputError,
+  OPTIONS,
+  optionFlag,
+  optionsOfScope,
+  parseInput,
+  TOPOLOGY_NAMES,
+  type HostFacts,
+  type OptionName,
+  type OptionSpec,
+  type RawOptions,
+  type TopologyName,
+} from './options.js';
 import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 import type { ClusterStatus } from './status.js';
 
@@ -79,85 +91,47 @@ function writeAtomically(path: string, text: string): void {
 const list = (value: unknown): string[] | undefined =>
   value === undefined ? undefined : (Array.isArray(value) ? value : [value]).map(String);
 
+/** The values yargs parsed, by option, as the declarations in options.ts say them. */
 function rawOptions(argv: Record<string, unknown>): RawOptions {
-  const raw: RawOptions = {};
-  /** A single-valued option: given twice is a mistake, not "the last one wins". */
-  const text = (option: string): string | undefined => {
-    const value = argv[option];
-    if (Array.isArray(value)) throw new InputError(option, `is given ${value.length} times; give it once`);
-    return value === undefined ? undefined : String(value);
-  };
-  const set = <K extends keyof RawOptions>(key: K, value: RawOptions[K] | undefined) => {
-    if (value !== undefined) raw[key] = value;
-  };
-  set('name', text('name'));
-  set('node', list(argv.node));
-  set('ip', text('ip'));
-  set('cidrNetmask', text('cidr-netmask'));
-  set('nic', text('nic'));
-  set('format', text('format'));
-  set('noFencing', argv['no-fencing'] === true);
-  set('fenceAgent', text('fence-agent'));
-  set('fenceParam', list(argv['fence-param']));
-  set('fenceNodeParam', list(argv['fence-node-param']));
-  set('drbdResource', text('drbd-resource'));
-  set('device', text('device'));
-  set('directory', text('directory'));
-  set('fstype', text('fstype'));
-  set('mountOptions', text('mount-options'));
-  set('config', text('config'));
-  set('metaloggerConfig', text('metalogger-config'));
-  set('monitorInterval', list(argv['monitor-interval']));
-  set('stickiness', text('stickiness'));
-  set('migrationThreshold', text('migration-threshold'));
-  set('drbdResFile', text('drbd-res-file'));
-  set('drbdDisk', text('drbd-disk'));
-  set('drbdAddress', list(argv['drbd-address']));
-  set('drbdVersion', text('drbd-version'));
-  return raw;
+  const raw: Record<string, string | string[] | boolean> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as Array<[OptionName, OptionSpec]>) {
+    const flag = optionFlag(name);
+    const value = argv[flag];
+    if (spec.kind === 'flag') raw[name] = value === true;
+    else if (spec.kind === 'list') {
+      if (value !== undefined) raw[name] = list(value)!;
+    } else if (value !== undefined) {
+      // A single-valued option: given twice is a mistake, not "the last one wins".
+      if (Array.isArray(value)) throw new InputError(flag, `is given ${value.length} times; give it once`);
+      raw[name] = String(value);
+    }
+  }
+  return raw as RawOptions;
 }
 
-function storeOptions(y: Argv): Argv {
-  return y
-    .option('drbd-resource', { type: 'string', describe: 'DRBD resource name (drbd_resource)', group: 'Store:' })
-    .option('device', { type: 'string', describe: 'DRBD device to mount, e.g. /dev/drbd0', group: 'Store:' })
-    .option('directory', { type: 'string', describe: "mount point: the master's DATA_PATH, e.g. /var/lib/mfs", group: 'Store:' })
-    .option('fstype', { type: 'string', describe: 'file system type, e.g. ext4 or xfs', group: 'Store:' })
-    .option('mount-options', { type: 'string', describe: 'mount options, comma-separated', group: 'Store:' })
-    .option('drbd-res-file', { type: 'string', describe: 'also write the DRBD resource file here (e.g. /etc/drbd.d/mfs.res)', group: 'DRBD resource file:' })
-    .option('drbd-disk', { type: 'string', describe: 'backing disk of the DRBD device, same path on both nodes', group: 'DRBD resource file:' })
-    .option('drbd-address', { type: 'string', describe: 'replication address, NODE=IP[:PORT] (port 7789), once per node', group: 'DRBD resource file:' })
-    .option('drbd-version', {
-      type: 'string',
-      describe: `DRBD the resource file is for: ${DRBD_VERSIONS.join(' or ')} (default: what /proc/drbd says here, else 9)`,
-      group: 'DRBD resource file:',
+/** The yargs options of one scope of the declarations (options.ts). */
+function declaredOptions(y: Argv, scope: OptionSpec['scope']): Argv {
+  for (const name of optionsOfScope(scope)) {
+    const spec: OptionSpec = OPTIONS[name];
+    y = y.option(optionFlag(name), {
+      type: spec.kind === 'flag' ? 'boolean' : 'string',
+      describe: spec.describe,
+      ...(spec.group ? { group: spec.group } : {}),
+      ...(spec.default !== undefined ? { default: spec.default } : {}),
+      ...(spec.choices ? { choices: spec.choices } : {}),
     });
+  }
+  return y;
 }
 
 function parser(args: string[]): Argv {
-  const y = yargs(args)
+  const y = declaredOptions(yargs(args), undefined)
     .scriptName('mfs-crm')
     .usage('$0 <topology> --node NAME --node NAME --ip ADDRESS [options]\n\nWrites the Pacemaker configuration of a highly available MooseFS master.')
     .parserConfiguration({ 'boolean-negation': false, 'duplicate-arguments-array': true })
-    .option('node', { type: 'string', describe: 'a cluster node name (give exactly two)', group: 'Cluster:' })
-    .option('ip', { type: 'string', describe: 'virtual IP address of the master (IPv4 or IPv6)', group: 'Cluster:' })
-    .option('cidr-netmask', { type: 'string', describe: 'netmask of the virtual IP, in bits', group: 'Cluster:' })
-    .option('nic', { type: 'string', describe: 'network interface of the virtual IP', group: 'Cluster:' })
-    .option('config', { type: 'string', describe: 'mfsmaster.cfg path (the agent default otherwise)', group: 'MooseFS:' })
-    .option('name', { type: 'string', describe: 'prefix of resource and constraint ids', default: 'mfs', group: 'Cluster:' })
-    .option('monitor-interval', { type: 'string', describe: 'KEY=INTERVAL, e.g. master=10s, drbd-promoted=9s (repeatable)', group: 'Cluster:' })
-    .option('stickiness', { type: 'string', describe: 'resource-stickiness of the service group', group: 'Cluster:' })
-    .option('migration-threshold', { type: 'string', describe: 'failures on a node before the service moves', group: 'Cluster:' })
-    .option('format', { type: 'string', choices: ['crmsh', 'pcs', 'xml'], default: 'crmsh', describe: 'output format' })
-    .option('fence-agent', { type: 'string', describe: 'fence agent, e.g. fence_ipmilan or stonith:fence_ipmilan', group: 'Fencing:' })
-    .option('fence-param', { type: 'string', describe: 'KEY=VALUE for every fence device (repeatable)', group: 'Fencing:' })
-    .option('fence-node-param', { type: 'string', describe: 'NODE:KEY=VALUE: one fence device per node (repeatable)', group: 'Fencing:' })
-    .option('no-fencing', { type: 'boolean', describe: 'stonith-enabled=false: test clusters only', group: 'Fencing:' })
-    .command('drbd', 'ocf:linbit:drbd + Filesystem + mfsmaster + IPaddr2', storeOptions)
-    .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2', storeOptions)
-    .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2', (c) =>
-      c.option('metalogger-config', { type: 'string', describe: 'mfsmetalogger.cfg path', group: 'MooseFS:' }),
-    )
+    .command('drbd', 'ocf:linbit:drbd + Filesystem + mfsmaster + IPaddr2', (c) => declaredOptions(c, 'store'))
+    .command('drbd-store', 'ocf:mfs:mfs-drbd-store + mfsmaster + IPaddr2', (c) => declaredOptions(c, 'store'))
+    .command('metalogger', 'ocf:mfs:mfs-metarestore + mfsmaster + IPaddr2', (c) => declaredOptions(c, 'metalogger'))
     .command('status', 'who serves, and why the other node is not promoted (mfs-crm status --help)')
     .demandCommand(1, 1, `choose one topology: ${TOPOLOGY_NAMES.join(', ')}`)
     .strict()

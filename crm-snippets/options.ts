@@ -34,32 +34,87 @@ export type Format = (typeof FORMATS)[number];
 export const DRBD_VERSIONS = ['8.4', '9'] as const;
 export type DrbdVersion = (typeof DRBD_VERSIONS)[number];
 
+/**
+ * One option of the generator's command line, declared once: cli.ts builds the yargs options and
+ * reads the parsed values from these, RawOptions is derived from them, and the required ones are
+ * checked from them. The flag is the key in kebab case (`cidrNetmask`: `--cidr-netmask`).
+ */
+export interface OptionSpec {
+  /** `text`: one value (given twice is a mistake); `list`: repeatable, an array; `flag`: a boolean. */
+  kind: 'text' | 'list' | 'flag';
+  describe: string;
+  /** The heading of --help it is listed under. */
+  group?: string;
+  /** Taken only by topologies with a DRBD store, or with a metalogger; by every topology otherwise. */
+  scope?: 'store' | 'metalogger';
+  /** `always`: within its scope; `with-drbd-res-file`: when --drbd-res-file is given. */
+  required?: 'always' | 'with-drbd-res-file';
+  default?: string;
+  choices?: readonly string[];
+}
+
+const CLUSTER = 'Cluster:';
+const MOOSEFS = 'MooseFS:';
+const FENCING = 'Fencing:';
+const STORE = 'Store:';
+const RES_FILE = 'DRBD resource file:';
+
+/** Every option of `mfs-crm <topology>`, in the order --help lists them. */
+export const OPTIONS = {
+  node: { kind: 'list', describe: 'a cluster node name (give exactly two)', group: CLUSTER, required: 'always' },
+  ip: { kind: 'text', describe: 'virtual IP address of the master (IPv4 or IPv6)', group: CLUSTER, required: 'always' },
+  cidrNetmask: { kind: 'text', describe: 'netmask of the virtual IP, in bits', group: CLUSTER },
+  nic: { kind: 'text', describe: 'network interface of the virtual IP', group: CLUSTER },
+  config: { kind: 'text', describe: 'mfsmaster.cfg path (the agent default otherwise)', group: MOOSEFS },
+  name: { kind: 'text', describe: 'prefix of resource and constraint ids', default: 'mfs', group: CLUSTER },
+  monitorInterval: { kind: 'list', describe: 'KEY=INTERVAL, e.g. master=10s, drbd-promoted=9s (repeatable)', group: CLUSTER },
+  stickiness: { kind: 'text', describe: 'resource-stickiness of the service group', group: CLUSTER },
+  migrationThreshold: { kind: 'text', describe: 'failures on a node before the service moves', group: CLUSTER },
+  format: { kind: 'text', choices: FORMATS, default: 'crmsh', describe: 'output format' },
+  fenceAgent: { kind: 'text', describe: 'fence agent, e.g. fence_ipmilan or stonith:fence_ipmilan', group: FENCING },
+  fenceParam: { kind: 'list', describe: 'KEY=VALUE for every fence device (repeatable)', group: FENCING },
+  fenceNodeParam: { kind: 'list', describe: 'NODE:KEY=VALUE: one fence device per node (repeatable)', group: FENCING },
+  noFencing: { kind: 'flag', describe: 'stonith-enabled=false: test clusters only', group: FENCING },
+  drbdResource: { kind: 'text', describe: 'DRBD resource name (drbd_resource)', group: STORE, scope: 'store', required: 'always' },
+  device: { kind: 'text', describe: 'DRBD device to mount, e.g. /dev/drbd0', group: STORE, scope: 'store', required: 'always' },
+  directory: { kind: 'text', describe: "mount point: the master's DATA_PATH, e.g. /var/lib/mfs", group: STORE, scope: 'store', required: 'always' },
+  fstype: { kind: 'text', describe: 'file system type, e.g. ext4 or xfs', group: STORE, scope: 'store', required: 'always' },
+  mountOptions: { kind: 'text', describe: 'mount options, comma-separated', group: STORE, scope: 'store' },
+  drbdResFile: { kind: 'text', describe: 'also write the DRBD resource file here (e.g. /etc/drbd.d/mfs.res)', group: RES_FILE, scope: 'store' },
+  drbdDisk: { kind: 'text', describe: 'backing disk of the DRBD device, same path on both nodes', group: RES_FILE, scope: 'store', required: 'with-drbd-res-file' },
+  drbdAddress: {
+    kind: 'list',
+    describe: 'replication address, NODE=IP[:PORT] (port 7789), once per node',
+    group: RES_FILE,
+    scope: 'store',
+    required: 'with-drbd-res-file',
+  },
+  drbdVersion: {
+    kind: 'text',
+    describe: `DRBD the resource file is for: ${DRBD_VERSIONS.join(' or ')} (default: what /proc/drbd says here, else 9)`,
+    group: RES_FILE,
+    scope: 'store',
+  },
+  metaloggerConfig: { kind: 'text', describe: 'mfsmetalogger.cfg path', group: MOOSEFS, scope: 'metalogger' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+type OptionValue<K extends OptionSpec['kind']> = K extends 'list' ? string[] : K extends 'flag' ? boolean : string;
+
 /** Option values as the command line gives them (strings, repeated options as arrays). */
-export interface RawOptions {
-  name?: string;
-  node?: string[];
-  ip?: string;
-  cidrNetmask?: string | number;
-  nic?: string;
-  format?: string;
-  noFencing?: boolean;
-  fenceAgent?: string;
-  fenceParam?: string[];
-  fenceNodeParam?: string[];
-  drbdResource?: string;
-  device?: string;
-  directory?: string;
-  fstype?: string;
-  mountOptions?: string;
-  config?: string;
-  metaloggerConfig?: string;
-  monitorInterval?: string[];
-  stickiness?: string | number;
-  migrationThreshold?: string | number;
-  drbdResFile?: string;
-  drbdDisk?: string;
-  drbdAddress?: string[];
-  drbdVersion?: string;
+export type RawOptions = { [K in OptionName]?: OptionValue<(typeof OPTIONS)[K]['kind']> };
+
+/** The command-line flag of an option, without its dashes: `cidrNetmask` is `cidr-netmask`. */
+export function optionFlag(name: OptionName): string {
+  return name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+const OPTION_NAMES = Object.keys(OPTIONS) as OptionName[];
+
+/** The options a topology takes that belong to one scope (undefined: those every topology takes). */
+export function optionsOfScope(scope: OptionSpec['scope']): OptionName[] {
+  return OPTION_NAMES.filter((name) => (OPTIONS[name] as OptionSpec).scope === scope);
 }
 
 /**
@@ -134,7 +189,6 @@ export interface TopologyOptions {
   monitorKeys: readonly string[];
 }
 
-const DEFAULT_NAME = 'mfs';
 export const DEFAULT_STICKINESS = 100;
 export const DEFAULT_MIGRATION_THRESHOLD = 3;
 export const DEFAULT_DRBD_PORT = 7789;
@@ -367,27 +421,25 @@ function parseDrbdResFile(raw: RawOptions, nodes: readonly string[], store: Stor
   return { path, drbd, disk, addresses, minor: Number(minor[1]) };
 }
 
-const given = (value: string | readonly string[] | undefined): boolean => (Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '');
+const given = (value: string | boolean | readonly string[] | undefined): boolean =>
+  Array.isArray(value) ? value.length > 0 : value !== undefined && value !== '' && value !== false;
+
+/** Whether a topology takes an option (by the option's scope). */
+const takesOption = (takes: TopologyOptions, name: OptionName): boolean => {
+  const scope = (OPTIONS[name] as OptionSpec).scope;
+  return scope === undefined || takes[scope];
+};
 
 /**
  * The required options that are not given at all, every one of them: a new user learns them in
  * one run, not one per run. (Options given with a bad value are judged afterwards, one by one.)
  */
 function missingOptions(raw: RawOptions, takes: TopologyOptions): string[] {
-  const missing: string[] = [];
-  if (!given(raw.node)) missing.push('node');
-  if (!given(raw.ip)) missing.push('ip');
-  if (takes.store) {
-    if (!given(raw.drbdResource)) missing.push('drbd-resource');
-    if (!given(raw.device)) missing.push('device');
-    if (!given(raw.directory)) missing.push('directory');
-    if (!given(raw.fstype)) missing.push('fstype');
-    if (given(raw.drbdResFile)) {
-      if (!given(raw.drbdDisk)) missing.push('drbd-disk');
-      if (!given(raw.drbdAddress)) missing.push('drbd-address');
-    }
-  }
-  return missing;
+  return OPTION_NAMES.filter((name) => {
+    const { required } = OPTIONS[name] as OptionSpec;
+    if (!required || !takesOption(takes, name) || given(raw[name])) return false;
+    return required === 'always' || given(raw.drbdResFile);
+  }).map(optionFlag);
 }
 
 /**
@@ -400,25 +452,19 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
     const [first, ...more] = missing;
     throw new InputError(first!, `${missing.length === 1 ? 'is' : 'are'} required${missing.includes('node') ? ' (--node twice: one per node)' : ''}`, more);
   }
-  const name = raw.name ?? DEFAULT_NAME;
+  const name = raw.name ?? OPTIONS.name.default;
   const nameProblem = cibIdProblem(name);
   if (nameProblem) throw new InputError('name', `${showValue(name)} ${nameProblem}`);
-  const format = (raw.format ?? 'crmsh') as Format;
+  const format = (raw.format ?? OPTIONS.format.default) as Format;
   if (!FORMATS.includes(format)) throw new InputError('format', `must be one of ${FORMATS.join(', ')}, got ${showValue(String(raw.format))}`);
   const nodes = parseNodes(raw.node);
   const ip = parseIp(raw);
-  if (!takes.store) {
-    for (const [option, value] of [
-      ['drbd-resource', raw.drbdResource],
-      ['device', raw.device],
-      ['directory', raw.directory],
-      ['fstype', raw.fstype],
-      ['mount-options', raw.mountOptions],
-    ] as const) {
-      if (value !== undefined) throw new InputError(option, `the ${topology} topology has no DRBD store`);
+  for (const option of OPTION_NAMES) {
+    if (!takesOption(takes, option) && given(raw[option])) {
+      const what = (OPTIONS[option] as OptionSpec).scope === 'store' ? 'DRBD store' : 'metalogger';
+      throw new InputError(optionFlag(option), `the ${topology} topology has no ${what}`);
     }
   }
-  if (!takes.metalogger && raw.metaloggerConfig !== undefined) throw new InputError('metalogger-config', `the ${topology} topology has no metalogger`);
   const store = takes.store ? parseStore(raw) : undefined;
   const input: GeneratorInput = {
     topology,

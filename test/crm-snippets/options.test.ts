@@ -111,6 +111,19 @@ describe('parseInput', () => {
     const takes = { store: false, metalogger: true, monitorKeys: ['master', 'ip'] };
     expect(() => parseInput('metalogger', GOOD, takes)).toThrow(/^--drbd-resource: the metalogger topology has no DRBD store/);
   });
+
+  it.each<[string, RawOptions, string]>([
+    ['the DRBD resource file', { node: ['node1', 'node2'], ip: '192.0.2.10', drbdResFile: '/etc/drbd.d/mfs.res' }, '--drbd-res-file: the metalogger topology has no DRBD store'],
+    ['a DRBD version', { node: ['node1', 'node2'], ip: '192.0.2.10', drbdVersion: '9' }, '--drbd-version: the metalogger topology has no DRBD store'],
+  ])('refuses %s for a topology without a DRBD store, by the option\'s declared scope', (_case, raw, message) => {
+    expect(() => parseInput('metalogger', raw, topology('metalogger').takes)).toThrow(message);
+  });
+
+  it('refuses --metalogger-config for a topology without a metalogger', () => {
+    expect(() => parseInput('drbd', { ...GOOD, metaloggerConfig: '/etc/mfs/mfsmetalogger.cfg' }, topology('drbd').takes)).toThrow(
+      '--metalogger-config: the drbd topology has no metalogger',
+    );
+  });
 });
 
 describe('required options', () => {
