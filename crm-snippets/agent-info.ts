@@ -7,7 +7,7 @@
  * installed meta-data, read when mfs-crm runs (see cli.ts). Both end up as an AgentInfo.
  */
 import { advertisedActions, type AgentDefinition } from '../lib/ocf/agent.js';
-import type { AdvertisedAction } from '../lib/ocf/metadata.js';
+import { parseMetadata, type AdvertisedAction, type AgentMetadata } from '../lib/ocf/metadata.js';
 import type { ParameterSpecs } from '../lib/ocf/parameters.js';
 import { normalizeRole, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';
 
@@ -38,39 +38,25 @@ export function agentInfoFromDefinition(type: string, definition: AgentDefinitio
   return { agent: parseAgentType(type), parameters, actions: advertisedActions(definition) };
 }
 
-type XmlNode = { $?: Record<string, string> } & Record<string, unknown>;
-
-function children(node: unknown, name: string): XmlNode[] {
-  if (!node || typeof node !== 'object') return [];
-  const value = (node as Record<string, unknown>)[name];
-  return Array.isArray(value) ? (value as XmlNode[]) : [];
-}
-
 /** An installed agent, from the XML its `meta-data` action prints (OCF 1.0 or 1.1). */
 export async function agentInfoFromMetadata(type: string, xml: string): Promise<AgentInfo> {
-  const { parseStringPromise } = await import('xml2js');
-  const document = (await parseStringPromise(xml)) as Record<string, unknown>;
-  const root = document['resource-agent'];
-  if (!root) throw new Error(`${type}: meta-data has no <resource-agent> element`);
+  let metadata: AgentMetadata;
+  try {
+    metadata = await parseMetadata(xml);
+  } catch (error) {
+    throw new Error(`${type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   const parameters: Record<string, ParameterInfo> = {};
-  for (const parameter of children(children(root, 'parameters')[0], 'parameter')) {
-    const name = parameter.$?.name;
-    if (!name) continue;
-    const content = children(parameter, 'content')[0];
-    const fallback = content?.$?.default;
-    parameters[name] = { required: parameter.$?.required === '1', ...(fallback !== undefined && fallback !== '' ? { default: fallback } : {}) };
+  for (const parameter of metadata.parameters) {
+    const fallback = parameter.default;
+    parameters[parameter.name] = { required: parameter.required, ...(fallback !== undefined && fallback !== '' ? { default: fallback } : {}) };
   }
-  const actions: AdvertisedAction[] = [];
-  for (const action of children(children(root, 'actions')[0], 'action')) {
-    const a = action.$ ?? {};
-    if (!a.name) continue;
-    actions.push({
-      name: a.name,
-      timeout: a.timeout ?? '',
-      ...(a.interval !== undefined ? { interval: a.interval } : {}),
-      ...(a.depth !== undefined ? { depth: Number(a.depth) } : {}),
-      ...(a.role !== undefined ? { role: normalizeRole(a.role) as 'Promoted' | 'Unpromoted' } : {}),
-    });
-  }
+  const actions = metadata.actions.map(({ name, attributes: a }): AdvertisedAction => ({
+    name,
+    timeout: a.timeout ?? '',
+    ...(a.interval !== undefined ? { interval: a.interval } : {}),
+    ...(a.depth !== undefined ? { depth: Number(a.depth) } : {}),
+    ...(a.role !== undefined ? { role: normalizeRole(a.role) as 'Promoted' | 'Unpromoted' } : {}),
+  }));
   return { agent: parseAgentType(type), parameters, actions };
 }

@@ -5,31 +5,10 @@
  *
  * Pure functions: scripts/package.mjs runs the programs and writes the pages.
  */
-import { parseStringPromise } from 'xml2js';
+import type { AgentMetadata, MetadataAction, MetadataParameter } from '../lib/ocf/metadata.js';
 
-export interface AgentParameter {
-  name: string;
-  shortdesc: string;
-  longdesc: string;
-  type: string;
-  default: string | undefined;
-  required: boolean;
-  unique: boolean;
-}
-
-export interface AgentAction {
-  name: string;
-  attributes: Record<string, string>;
-}
-
-export interface AgentMetadata {
-  name: string;
-  version: string | undefined;
-  shortdesc: string;
-  longdesc: string;
-  parameters: AgentParameter[];
-  actions: AgentAction[];
-}
+/** The one meta-data parser, also the packages' (scripts/package.mjs takes it from this bundle). */
+export { parseMetadata } from '../lib/ocf/metadata.js';
 
 export interface PageContext {
   /** OCF provider, e.g. `mfs`. */
@@ -38,55 +17,6 @@ export interface PageContext {
   source: string;
   /** Date of the page, YYYY-MM-DD (the release date, so that builds are reproducible). */
   date: string;
-}
-
-type XmlNode = Record<string, unknown> & { $?: Record<string, string>; _?: string };
-
-function text(node: unknown): string {
-  if (node === undefined) return '';
-  if (Array.isArray(node)) return text(node[0]);
-  if (typeof node === 'string') return node;
-  return (node as XmlNode)._ ?? '';
-}
-
-function children(node: unknown, name: string): XmlNode[] {
-  const list = (node as XmlNode | undefined)?.[name];
-  return Array.isArray(list) ? (list as XmlNode[]) : [];
-}
-
-/** Reads an agent's meta-data XML (OCF 1.0/1.1) into what a man page shows. */
-export async function parseMetadata(xml: string): Promise<AgentMetadata> {
-  const document = (await parseStringPromise(xml, { explicitArray: true })) as { 'resource-agent'?: XmlNode };
-  const agent = document['resource-agent'];
-  if (!agent?.$?.name) throw new Error('meta-data: no <resource-agent name=...>');
-  const parameters = children(children(agent, 'parameters')[0], 'parameter').map((parameter): AgentParameter => {
-    const content = children(parameter, 'content')[0];
-    return {
-      name: parameter.$?.name ?? '',
-      shortdesc: normalise(text(parameter.shortdesc)),
-      longdesc: normalise(text(parameter.longdesc)),
-      type: content?.$?.type ?? 'string',
-      default: content?.$?.default,
-      required: parameter.$?.required === '1' || parameter.$?.required === 'true',
-      unique: parameter.$?.unique === '1' || parameter.$?.unique === 'true',
-    };
-  });
-  const actions = children(children(agent, 'actions')[0], 'action').map((action): AgentAction => ({
-    name: action.$?.name ?? '',
-    attributes: Object.fromEntries(Object.entries(action.$ ?? {}).filter(([key]) => key !== 'name')),
-  }));
-  return {
-    name: agent.$.name,
-    version: agent.$.version,
-    shortdesc: normalise(text(agent.shortdesc)),
-    longdesc: normalise(text(agent.longdesc)),
-    parameters,
-    actions,
-  };
-}
-
-function normalise(value: string): string {
-  return value.replace(/\s+/g, ' ').trim();
 }
 
 /** Escapes text for roff: backslashes, minus signs, and control characters at line start. */
@@ -117,7 +47,7 @@ const ACTION_PURPOSE: Record<string, string> = {
   'meta-data': 'Retrieves resource agent metadata (internal use only).',
 };
 
-function actionLine(action: AgentAction): string {
+function actionLine(action: MetadataAction): string {
   const purpose = ACTION_PURPOSE[action.name] ?? `The ${action.name} action.`;
   const { timeout, interval, depth, role } = action.attributes;
   const facts = [
@@ -129,7 +59,7 @@ function actionLine(action: AgentAction): string {
   return roff([purpose, ...facts].join(' '));
 }
 
-function parameterFacts(parameter: AgentParameter): string {
+function parameterFacts(parameter: MetadataParameter): string {
   const facts = [
     parameter.unique ? 'unique' : '',
     parameter.required ? 'required' : 'optional',
@@ -140,7 +70,7 @@ function parameterFacts(parameter: AgentParameter): string {
 }
 
 /** The operations of the CRM shell and pcs examples: those with a timeout, as the agent suggests them. */
-function exampleOps(actions: AgentAction[]): string[] {
+function exampleOps(actions: MetadataAction[]): string[] {
   return actions
     .filter((action) => !['meta-data', 'validate-all'].includes(action.name) && action.attributes.timeout)
     .filter((action) => action.name === 'monitor' || action.attributes.interval === undefined)
@@ -207,7 +137,7 @@ export function toolManPage(name: string, help: string, context: Omit<PageContex
   const prose = helpLines.find(
     (line) => line.trim() !== '' && !usage.includes(line) && !/:\s*$/.test(line) && !/^\s/.test(line),
   );
-  const summary = normalise(prose ?? `a program of ${context.source}`).replace(/\.$/, '');
+  const summary = (prose ?? `a program of ${context.source}`).replace(/\s+/g, ' ').trim().replace(/\.$/, '');
   const lines: string[] = [];
   lines.push(`.\\" Generated by mfs-ocf's packaging/man-page.ts from "${name} --help"; do not edit.`);
   lines.push(`.TH "${name.toUpperCase()}" "1" "${context.date}" "${roff(context.source)}" "User Commands"`);
