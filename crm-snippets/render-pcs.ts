@@ -7,7 +7,7 @@
  *
  * `--no-default-ops`: pcs would otherwise add operations of its own beside ours. Pure.
  */
-import { formatAgentType } from '../lib/pacemaker/cib.js';
+import { formatAgentType, isPacemakerTrue, META } from '../lib/pacemaker/cib.js';
 import type { ClusterConfiguration, Constraint, NameValue, Operation, Primitive } from './model.js';
 
 /** A shell word: bare when safe, otherwise single-quoted (values never hold quotes). */
@@ -61,8 +61,9 @@ export function renderPcs(configuration: ClusterConfiguration): string {
   for (const r of configuration.resources) {
     if (r.kind === 'primitive') out.push(create(r, []));
     else if (r.kind === 'clone') {
-      const meta = r.meta.filter(({ name }) => name !== 'promotable');
-      const promotable = meta.length !== r.meta.length;
+      // pcs says a promotable clone with a keyword, not a meta attribute
+      const meta = r.meta.filter(({ name }) => name !== META.promotable);
+      const promotable = r.meta.some(({ name, value }) => name === META.promotable && isPacemakerTrue(value));
       out.push(create(r.child, [`${promotable ? 'promotable' : 'clone'} ${r.id} ${pairs(meta).join(' ')}`.trimEnd()]));
     } else {
       for (const member of r.members) out.push(create(member, [`--group ${r.id}`]));

@@ -17,7 +17,7 @@
  * group members; fencing, the group, the constraints and the renderers are shared.
  */
 import type mfsmasterAgent from '../agents/mfsmaster/agent.js';
-import { INFINITY, META, MINUS_INFINITY, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
+import { INFINITY, META, MINUS_INFINITY, pacemakerBoolean, PCMK_HOST_LIST, PROPERTY, ROLE, cibId, formatAgentType } from '../lib/pacemaker/cib.js';
 import type { ChangelogSaveMode } from '../lib/moosefs/config.js';
 import { MINIMUM_SAVE_MODE } from '../lib/moosefs/durability.js';
 import type { AgentInfo } from './agent-info.js';
@@ -105,8 +105,8 @@ function promotableClone(input: GeneratorInput, info: AgentInfo, short: string, 
     id: cibId(input.name, short, 'clone'),
     child,
     meta: [
-      nv(META.promotable, 'true'),
-      nv(META.notify, 'true'),
+      nv(META.promotable, pacemakerBoolean(true)),
+      nv(META.notify, pacemakerBoolean(true)),
       nv(META.promotedMax, 1),
       nv(META.promotedNodeMax, 1),
       nv(META.cloneMax, 2),
@@ -204,7 +204,7 @@ export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
     return {
       resources: [],
       constraints: [],
-      properties: [nv(PROPERTY.stonithEnabled, 'false')],
+      properties: [nv(PROPERTY.stonithEnabled, pacemakerBoolean(false))],
       comments: [
         "FENCING DISABLED (mfs-crm's no-fencing option): for a test cluster only. Without fencing a node that",
         'stops answering is assumed dead: both nodes can end up Primary and run a master each (split brain).',
@@ -252,7 +252,7 @@ export function fencing(input: GeneratorInput, agents?: AgentSet): FencingPart {
   return {
     resources,
     constraints,
-    properties: [nv(PROPERTY.stonithEnabled, 'true')],
+    properties: [nv(PROPERTY.stonithEnabled, pacemakerBoolean(true))],
     comments: [`Fencing: ${agentName}, ${resources.length === 1 ? 'one device for both nodes' : 'one device per node, never run on the node it fences'}.`],
     warnings: [],
   };

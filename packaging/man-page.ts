@@ -5,6 +5,7 @@
  *
  * Pure functions: scripts/package.mjs runs the programs and writes the pages.
  */
+import { META, pacemakerBoolean } from '../lib/pacemaker/cib.js';
 import type { AgentMetadata, MetadataAction, MetadataParameter } from '../lib/ocf/metadata.js';
 
 /** The one meta-data parser, also the packages' (scripts/package.mjs takes it from this bundle). */
@@ -112,14 +113,14 @@ export function agentManPage(metadata: AgentMetadata, context: PageContext): str
   // A promotable agent runs as a promotable clone; notify only when it handles notifications.
   const promotable = actionNames.includes('promote');
   const notify = actionNames.includes('notify');
-  const cloneMeta = `promotable=true${notify ? ' notify=true' : ''}`;
+  const cloneMeta = `${META.promotable}=${pacemakerBoolean(true)}${notify ? ` ${META.notify}=${pacemakerBoolean(true)}` : ''}`;
   if (promotable) crm.push(`clone p_${metadata.name}-clone p_${metadata.name}`, `  meta ${cloneMeta}`);
   // Continuation backslashes inside each command; a new command starts at the margin.
   lines.push(crm.map((line, index) => roff(line) + (index < crm.length - 1 && /^ /.test(crm[index + 1]!) ? ' \\e' : '')).join('\n'));
   lines.push('.RE', '.fi');
   lines.push('.SH "EXAMPLE PCS"', 'The following is an example configuration for a resource using pcs(8):', '.PP', '.nf', '.RS 4');
   const pcsOps = ops.length ? ` op ${ops.join(' op ')}` : '';
-  lines.push(roff(`pcs resource create p_${metadata.name} ${agentId}${required.length ? ` ${required.join(' ')}` : ''}${pcsOps}${promotable ? ` promotable${notify ? ' notify=true' : ''}` : ''}`));
+  lines.push(roff(`pcs resource create p_${metadata.name} ${agentId}${required.length ? ` ${required.join(' ')}` : ''}${pcsOps}${promotable ? ` promotable${notify ? ` ${META.notify}=${pacemakerBoolean(true)}` : ''}` : ''}`));
   lines.push('.RE', '.fi');
   lines.push('.SH "SEE ALSO"', `${bold('crm')}(8), ${bold('pcs')}(8), ${bold('crm_resource')}(8), ${bold('ocf-tester')}(8)`);
   return `${lines.join('\n')}\n`;

@@ -71,6 +71,20 @@ export function formatAgentType(agent: AgentType): string {
   return agent.class === 'ocf' ? `ocf:${agent.provider}:${agent.type}` : `stonith:${agent.type}`;
 }
 
+/**
+ * A Pacemaker boolean (a meta attribute such as `notify`, a cluster option) as Pacemaker reads
+ * it (crm_is_true): true, on, yes, y or 1, in any case; anything else is false. Every reader of
+ * one goes through this, and every writer through pacemakerBoolean.
+ */
+export function isPacemakerTrue(value: string | undefined): boolean {
+  return value !== undefined && /^(true|on|yes|y|1)$/i.test(value.trim());
+}
+
+/** A Pacemaker boolean as this project writes one. */
+export function pacemakerBoolean(value: boolean): 'true' | 'false' {
+  return value ? 'true' : 'false';
+}
+
 /** Cluster options (crm_config) the generator sets. */
 export const PROPERTY = { stonithEnabled: 'stonith-enabled' } as const;
 

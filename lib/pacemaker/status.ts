@@ -11,7 +11,7 @@
  *   attributes of the status section, where attrd writes promotion scores (`master-<id>`) and
  *   the agents' reasons (`mfs-ocf-reason-<id>`, attributes.ts).
  */
-import { normalizeRole } from './cib.js';
+import { isPacemakerTrue, META, normalizeRole, pacemakerBoolean } from './cib.js';
 
 type XmlNode = Record<string, unknown> & { $?: Record<string, string> };
 
@@ -87,8 +87,6 @@ export interface MonStatus {
   failures: FailedAction[];
 }
 
-const isTrue = (value: string | undefined) => value === 'true';
-
 function role(text: string | undefined): string {
   if (!text) return 'Stopped';
   try {
@@ -130,7 +128,7 @@ export async function parseCrmMon(xml: string): Promise<MonStatus> {
   if (!root) throw new StatusInputError('crm_mon output has no <pacemaker-result> element');
   const nodes = children(children(root, 'nodes')[0], 'node').map((node): MonNode => {
     const a = node.$ ?? {};
-    return { name: a.name ?? '', online: isTrue(a.online), standby: isTrue(a.standby), maintenance: isTrue(a.maintenance), unclean: isTrue(a.unclean) };
+    return { name: a.name ?? '', online: isPacemakerTrue(a.online), standby: isPacemakerTrue(a.standby), maintenance: isPacemakerTrue(a.maintenance), unclean: isPacemakerTrue(a.unclean) };
   });
   const resources = new Map<string, MonResource>();
   const visit = (element: unknown) => {
@@ -138,7 +136,7 @@ export async function parseCrmMon(xml: string): Promise<MonStatus> {
       const a = resource.$ ?? {};
       const id = (a.id ?? '').replace(/:\d+$/, '');
       const entry = resources.get(id) ?? { id, agent: a.resource_agent ?? '', instances: [] };
-      const base = { role: role(a.role), failed: isTrue(a.failed), blocked: isTrue(a.blocked), managed: a.managed !== 'false' };
+      const base = { role: role(a.role), failed: isPacemakerTrue(a.failed), blocked: isPacemakerTrue(a.blocked), managed: a.managed !== 'false' };
       const where = children(resource, 'node').map((node) => node.$?.name ?? '');
       if (where.length === 0) entry.instances.push({ node: undefined, ...base });
       for (const node of where) entry.instances.push({ node, ...base });
@@ -226,7 +224,7 @@ export async function parseCib(xml: string): Promise<CibFacts> {
   for (const tag of ['clone', 'master']) {
     for (const clone of children(resources, tag)) {
       const meta = nvpairs(children(clone, 'meta_attributes'));
-      const context = { clone: clone.$?.id ?? '', meta: tag === 'master' ? { promotable: 'true', ...meta } : meta };
+      const context = { clone: clone.$?.id ?? '', meta: tag === 'master' ? { [META.promotable]: pacemakerBoolean(true), ...meta } : meta };
       for (const element of children(clone, 'primitive')) primitive(element, context);
       for (const element of children(clone, 'group')) group(element, context);
     }

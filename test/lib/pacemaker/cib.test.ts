@@ -1,6 +1,6 @@
 /** Pacemaker's names and id rules (lib/pacemaker/cib.ts), as tables. */
 import { describe, expect, it } from 'vitest';
-import { cibId, cibIdProblem, formatAgentType, nodeNameProblem, normalizeRole, parseAgentType } from '../../../lib/pacemaker/cib.js';
+import { cibId, cibIdProblem, formatAgentType, isPacemakerTrue, nodeNameProblem, normalizeRole, pacemakerBoolean, parseAgentType } from '../../../lib/pacemaker/cib.js';
 
 describe('CIB ids', () => {
   it.each(['mfs', 'mfs-drbd-clone', '_x', 'a.b_c-1'])('accepts %s', (id) => expect(cibIdProblem(id)).toBeUndefined());
@@ -33,4 +33,13 @@ describe('roles and agent types', () => {
     expect(formatAgentType(parseAgentType(type))).toBe(type),
   );
   it.each(['IPaddr2', 'ocf:heartbeat', 'lsb:foo', 'stonith:', 'ocf::x'])('refuses %j', (type) => expect(() => parseAgentType(type)).toThrow());
+});
+
+describe('Pacemaker booleans', () => {
+  it.each(['true', 'TRUE', 'on', 'yes', 'Y', 'y', '1', ' true '])('%j is true, as crm_is_true says', (value) => expect(isPacemakerTrue(value)).toBe(true));
+  it.each(['false', 'off', 'no', '0', '', 'truthy', '2', undefined])('%j is false', (value) => expect(isPacemakerTrue(value)).toBe(false));
+  it('writes what it reads', () => {
+    expect(isPacemakerTrue(pacemakerBoolean(true))).toBe(true);
+    expect(isPacemakerTrue(pacemakerBoolean(false))).toBe(false);
+  });
 });
