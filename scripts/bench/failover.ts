@@ -3,6 +3,7 @@
  * times (default 5), with the writers going, on each topology in turn (BENCH_TOPOLOGIES=drbd-store,metalogger,drbd by
  * default): median, min and max of failover time and unavailability, acknowledged and lost
  * operations, beside the corosync timeouts in force. BENCH_TOKEN=1000 runs with that token.
+ * BENCH_LAB_DIR (default /tmp/mfs-ocf-bench) and MFS_OCF_LAB_NS run it beside another lab.
  * BENCH_MOOSEFS=4.59.2 (or 3.0.117,4.59.2) chooses the MooseFS versions every daemon and client
  * runs (default Debian's 3.0.117).
  * Results in dist/bench/failover.json (failover-token<MS>.json with BENCH_TOKEN): one entry per
@@ -21,6 +22,8 @@ const TOKEN = process.env.BENCH_TOKEN ? Number(process.env.BENCH_TOKEN) : undefi
 const CHOSEN = process.env.BENCH_SCENARIOS?.split(',');
 const topologies = (process.env.BENCH_TOPOLOGIES?.split(',') ?? TOPOLOGIES) as Topology[];
 for (const topology of topologies) if (!TOPOLOGIES.includes(topology)) throw new Error(`BENCH_TOPOLOGIES: unknown topology ${topology} (known: ${TOPOLOGIES.join(', ')})`);
+/** BENCH_LAB_DIR: the lab's directory (a second lab beside another one, with MFS_OCF_LAB_NS). */
+const LAB_DIR = process.env.BENCH_LAB_DIR || '/tmp/mfs-ocf-bench';
 const versions: MooseFsInstall[] = process.env.BENCH_MOOSEFS ? process.env.BENCH_MOOSEFS.split(',').map((v) => mooseFsByVersion(v.trim())) : [DEBIAN_MOOSEFS];
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(5)} s] ${line}`);
@@ -34,7 +37,7 @@ let lab: MfsLab | undefined;
 process.once('SIGINT', () => void (lab?.down() ?? Promise.resolve()).then(() => process.exit(130)));
 
 async function bench(moosefs: MooseFsInstall, topology: Topology) {
-  lab = new MfsLab({ dir: '/tmp/mfs-ocf-bench', topology, moosefs, token: TOKEN, log });
+  lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, token: TOKEN, log });
   const runs: ScenarioResult[] = [];
   const chosen = scenariosFor(topology).filter((name) => !CHOSEN || CHOSEN.includes(name));
   try {
