@@ -12,10 +12,11 @@
  * so the configuration mfs-crm generates names no binary; the chunkservers and the client run
  * the version's programs from where it is installed. up() checks with `-v` what each runs.
  */
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/ocf/deadline.js';
 import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
+import { DURABILITY_LEVELS, MINIMUM_SAVE_MODE } from '../../lib/moosefs/durability.js';
 import { terminate } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';
 import { DIST } from '../helpers/built.js';
@@ -26,6 +27,7 @@ import { mfsCrmStatus, type ClusterStatus } from '../helpers/status.js';
 import { onThisNodeWrapper } from '../drbd-emulator/index.js';
 import { Cluster } from './cluster.js';
 import { NET, NODES, nodeIp, replicationIp, type NodeKind, type NodeName } from './lab.js';
+import { setReplicationLink } from './uml.js';
 
 export type Topology = 'drbd-store' | 'metalogger' | 'drbd';
 export const TOPOLOGIES: readonly Topology[] = ['drbd-store', 'metalogger', 'drbd'];
@@ -63,6 +65,12 @@ export interface MfsLabOptions {
   moosefs?: MooseFsInstall;
   /** Namespace nodes (default; DRBD is the emulator) or UML kernels (real DRBD 8.4). */
   kind?: NodeKind;
+  /**
+   * CHANGELOG_SAVE_MODE of the masters, when lower than the topology needs (SAVE_MODE): a
+   * measurement of what that loses. The lab then lowers the master's `durability` as an admin
+   * would, knowingly, after mfs-crm generated the configuration for the topology's own mode.
+   */
+  changelogSaveMode?: 1 | 2;
   log?: (line: string) => void;
 }
 
@@ -113,6 +121,11 @@ export class MfsLab {
     return this.options.topology === 'metalogger' ? LOCAL_MASTER_DATA : `${STORE_MOUNT}/meta`;
   }
 
+  /** The masters' CHANGELOG_SAVE_MODE in this lab. */
+  get saveMode(): 1 | 2 {
+    return this.options.changelogSaveMode ?? SAVE_MODE[this.options.topology];
+  }
+
   get promotableResource(): string {
     return PROMOTABLE_RESOURCE[this.options.topology];
   }
@@ -137,7 +150,7 @@ export class MfsLab {
     await this.checkVersions();
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
     const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
-    writeFileSync(join(this.paths.state, 'cluster.crm'), generated.stdout);
+    writeFileSync(join(this.paths.state, 'cluster.crm'), this.saveMode < SAVE_MODE[this.options.topology] ? this.lowerDurability(generated.stdout) : generated.stdout);
     if (this.hasDrbd && !this.drbdEmulated) await this.copyDrbdResFile();
     if (this.hasDrbd) await (this.drbdEmulated ? this.initialiseStore() : this.initialiseRealStore());
     const crm = join(this.paths.state, 'cluster.crm');
@@ -146,6 +159,21 @@ export class MfsLab {
     await this.waitUntilServing(180_000);
     await this.startChunkservers();
     await this.mountClient();
+  }
+
+  /**
+   * The generated configuration with the master's durability lowered to what the lab's
+   * CHANGELOG_SAVE_MODE gives, and that mode in every node's mfsmaster.cfg.
+   */
+  private lowerDurability(crm: string): string {
+    const durability = [...DURABILITY_LEVELS].reverse().find((level) => MINIMUM_SAVE_MODE[level] <= this.saveMode)!;
+    if (!/ durability=\w+/.test(crm)) throw new Error('the generated configuration sets no durability on the master');
+    for (const node of NODES) {
+      const file = join(this.paths.node(node), 'etc-mfs', 'mfsmaster.cfg');
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/^CHANGELOG_SAVE_MODE = \d$/m, `CHANGELOG_SAVE_MODE = ${this.saveMode}`));
+    }
+    this.log(`CHANGELOG_SAVE_MODE = ${this.saveMode} and durability=${durability} on the master (lowered knowingly, to measure)`);
+    return crm.replace(/ durability=\w+/, ` durability=${durability}`);
   }
 
   /** Files the nodes see from boot: MooseFS configs, the DRBD resource file, the emulator. */
@@ -347,6 +375,39 @@ export class MfsLab {
   /** A fault hook of the DRBD emulator (drbd-fault), with the lab's shared state. */
   async drbdFault(args: string[]): Promise<void> {
     await must(run(join(this.paths.usrOverlay, 'sbin', 'drbd-fault'), args, { timeoutMs: 30_000 }));
+  }
+
+  /**
+   * Cuts (or restores) a node's DRBD replication, the cluster's link left alone: the emulator's
+   * fault hook (one shared device: every pair), or the UML node's replication link.
+   */
+  async setReplication(node: NodeName, up: boolean): Promise<void> {
+    if (this.drbdEmulated) await this.drbdFault([up ? 'heal' : 'cut', DRBD_RESOURCE]);
+    else await setReplicationLink(node, up);
+  }
+
+  /**
+   * The location constraint DRBD's fence-peer handler (drbd-utils' crm-fence-peer.sh) placed
+   * in the CIB (`drbd-fence-by-handler-<resource>-<clone>`), as cibadmin shows it on `on`.
+   */
+  async fencePeerConstraint(on: NodeName): Promise<string | undefined> {
+    const result = await this.cluster.exec(on, 'cibadmin', ['--query', '--scope', 'constraints'], { timeoutMs: 30_000 });
+    if (!result.ok) throw new Error(`cibadmin --query on ${on}: ${result.stderr}`);
+    return /<rsc_location [^>]*id="drbd-fence-by-handler-[\s\S]*?<\/rsc_location>/.exec(result.stdout)?.[0];
+  }
+
+  /** Waits (bounded) until the handler's constraint is there (`present`) or gone. */
+  async waitForFencePeerConstraint(on: NodeName, present: boolean, timeoutMs: number): Promise<string | undefined> {
+    let seen: string | undefined;
+    const ok = await new Deadline(timeoutMs).poll(
+      async () => {
+        seen = await this.fencePeerConstraint(on).catch(() => seen);
+        return (seen !== undefined) === present ? true : undefined;
+      },
+      { intervalMs: 1000 },
+    );
+    if (!ok) throw new Error(`DRBD's fence-peer constraint is ${present ? 'not there' : `still there (${seen})`} on ${on} after ${timeoutMs / 1000} s`);
+    return seen;
   }
 
   /** Waits (bounded) until Pacemaker has nothing left to do: no transition running or pending. */

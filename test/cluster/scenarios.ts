@@ -122,10 +122,16 @@ export const SCENARIOS: Record<string, Scenario> = {
   'replication-cut': {
     name: 'replication cut, then the Primary lost',
     async fault(lab, active) {
-      await lab.drbdFault(['cut', DRBD_RESOURCE]);
-      // What the Primary's fence-peer handler does on losing its peer (crm-fence-peer.9.sh and
-      // DRBD's outdate-peer): the Secondary's data is marked Outdated while the Primary goes on.
-      await lab.drbdFault(['outdate', DRBD_RESOURCE, otherNode(active)]);
+      await lab.setReplication(active, false);
+      if (lab.drbdEmulated) {
+        // What the Primary's fence-peer handler does on losing its peer (crm-fence-peer.9.sh and
+        // DRBD's outdate-peer): the Secondary's data is marked Outdated while the Primary goes on.
+        await lab.drbdFault(['outdate', DRBD_RESOURCE, otherNode(active)]);
+      } else {
+        // Real DRBD: the Primary freezes its writes and runs its fence-peer handler
+        // (crm-fence-peer.sh), which forbids promotion anywhere else in the CIB; then it writes on.
+        await lab.waitForFencePeerConstraint(active, true, 60_000);
+      }
       await sleep(2000); // the client writes on, to the Primary only
       await lab.cluster.powerOff(active);
     },
@@ -143,18 +149,25 @@ export const SCENARIOS: Record<string, Scenario> = {
           if (!status || !resource) return undefined;
           const mine = resource.nodes.find((n) => n.node === survivor);
           seen = `${status.verdict.kind}: ${status.verdict.why} | ${survivor}: ${mine?.reason ?? `(no reason; score ${mine?.score ?? 'none'})`}`;
-          // Until the survivor's monitor has seen its Outdated disk, the status shows its older
-          // reason (ocf:linbit:drbd publishes none: its monitor deletes the score instead).
+          if (resource.promoted.length > 0 || status.verdict.kind !== 'blocked') return undefined;
+          // Real DRBD: the handler's constraint holds the survivor back, whatever its disk says.
+          if (!lab.drbdEmulated) return (await lab.fencePeerConstraint(survivor)) ? true : undefined;
+          // Emulated: until the survivor's monitor has seen its Outdated disk, the status shows its
+          // older reason (ocf:linbit:drbd publishes none: its monitor deletes the score instead).
           const outdated = lab.publishesReasons ? /Outdated/.test(mine?.reason ?? '') : mine?.score === null;
-          return resource.promoted.length === 0 && status.verdict.kind === 'blocked' && outdated ? true : undefined;
+          return outdated ? true : undefined;
         },
         { intervalMs: 1000 },
       );
       return seen;
     },
-    async restore(lab) {
-      await lab.drbdFault(['heal', DRBD_RESOURCE]);
+    async restore(lab, failed) {
+      // Emulated: the cable is healed by hand. Real: the fenced node booted with its links, DRBD
+      // resynchronised the survivor, and its after-resync-target handler (crm-unfence-peer.sh)
+      // lifted the constraint: proven here, or the next promotion would be blocked.
+      if (lab.drbdEmulated) await lab.setReplication(failed, true);
       await settle(lab);
+      if (!lab.drbdEmulated) await lab.waitForFencePeerConstraint(failed, false, 120_000);
     },
   },
   partition: {
@@ -163,11 +176,11 @@ export const SCENARIOS: Record<string, Scenario> = {
       await lab.cluster.setLink(active, false);
       // DRBD replicates over the same network: its link goes too (the emulator cannot see the
       // cable; real DRBD in UML nodes loses it with the node's links).
-      if (lab.drbdEmulated) await lab.drbdFault(['cut', DRBD_RESOURCE]);
+      if (lab.drbdEmulated) await lab.setReplication(active, false);
     },
     // The survivor fences it (reboot: a new cable comes with the new boot); then DRBD reconnects.
-    async restore(lab) {
-      if (lab.drbdEmulated) await lab.drbdFault(['heal', DRBD_RESOURCE]);
+    async restore(lab, failed) {
+      if (lab.drbdEmulated) await lab.setReplication(failed, true);
       await settle(lab);
     },
   },

@@ -160,14 +160,17 @@ async function waitForCable(): Promise<void> {
   if (!ready) throw new Error(`eth0 with ${ip} did not appear within 10 s`);
 }
 
+const COROSYNC_START_MS = 60_000;
+
 async function main(): Promise<void> {
   await prepareFiles();
   await waitForCable();
   const mfsmaster = await run('/usr/sbin/mfsmaster', ['-v'], { timeoutMs: 5000 });
   log(`files and network ready; /usr/sbin/mfsmaster -v: ${`${mfsmaster.stdout}${mfsmaster.stderr}`.trim() || `(${mfsmaster.exitCode})`}`);
   const corosync = await startBackground('corosync', ['-f'], { quiet: true });
-  const up = await new Deadline(10_000).poll(async () => ((await run('corosync-cfgtool', ['-s'], { timeoutMs: 2000 })).ok ? true : undefined), { intervalMs: 100 });
-  if (!up) throw new Error('corosync not up after 10 s');
+  // Bounded generously: a UML node on a loaded 2-core machine took more than 10 s.
+  const up = await new Deadline(COROSYNC_START_MS).poll(async () => ((await run('corosync-cfgtool', ['-s'], { timeoutMs: 5000 })).ok ? true : undefined), { intervalMs: 100 });
+  if (!up) throw new Error(`corosync not up after ${COROSYNC_START_MS / 1000} s`);
   log(`corosync up (pid ${corosync.pid})`);
   const pacemaker = await startBackground('pacemakerd', [], {
     quiet: true,
