@@ -2,13 +2,14 @@
  * The multi-call entry of the single executable: it serves every agent (and the mfs-crm
  * generator) by the name it was called by, so that one binary with a link per name is
  * installed. Each program is loaded only when called: a monitor must not pay for the rest.
+ * The agents come from registry.ts, which the generator uses too: neither depends on the other
+ * through this entry, which nothing imports.
  *
  *   /usr/lib/ocf/resource.d/mfs/mfsmaster monitor     (a link to the binary)
  *   mfs-ocf mfsmaster monitor                         (the binary itself)
  */
 import { basename } from 'node:path';
-import type { AgentDefinition } from '../lib/ocf/agent.js';
-import type { ParameterSpecs } from '../lib/ocf/parameters.js';
+import { AGENT_NAMES, loadAgent, type AgentName } from './registry.js';
 
 interface Program {
   /** `agent`: installed as /usr/lib/ocf/resource.d/mfs/<name>; `tool`: on PATH. */
@@ -16,22 +17,17 @@ interface Program {
   load(): Promise<(args: string[]) => Promise<number>>;
 }
 
-type AgentModule = Promise<{ default: unknown }>;
-
-const agent = (load: () => AgentModule): Program => ({
+const agent = (name: AgentName): Program => ({
   kind: 'agent',
   async load() {
-    const [module, { runAgent }] = await Promise.all([load(), import('../lib/ocf/agent.js')]);
-    const definition = module.default as AgentDefinition<ParameterSpecs>;
+    const [definition, { runAgent }] = await Promise.all([loadAgent(name), import('../lib/ocf/agent.js')]);
     return (args) => runAgent(definition, args, process.env);
   },
 });
 
 /** Every program of the binary: the one list the build and the packages take their links from. */
 export const PROGRAMS: Record<string, Program> = {
-  mfsmaster: agent(() => import('./mfsmaster/agent.js')),
-  'mfs-drbd-store': agent(() => import('./mfs-drbd-store/agent.js')),
-  'mfs-metarestore': agent(() => import('./mfs-metarestore/agent.js')),
+  ...Object.fromEntries(AGENT_NAMES.map((name) => [name, agent(name)])),
   'mfs-crm': { kind: 'tool', load: async () => (await import('../crm-snippets/cli.js')).main },
 };
 

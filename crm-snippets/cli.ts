@@ -15,12 +15,11 @@
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import yargs, { type Argv } from 'yargs';
-import type { AgentDefinition } from '../lib/ocf/agent.js';
-import type { ParameterSpecs } from '../lib/ocf/parameters.js';
 import { readMasterConfig, readMetaloggerConfig } from '../lib/moosefs/config.js';
 import { describeOutcome, run } from '../lib/process/run.js';
-import { formatAgentType } from '../lib/pacemaker/cib.js';
+import { formatAgentType, parseAgentType } from '../lib/pacemaker/cib.js';
 import { PACKAGE_VERSION } from '../lib/version.js';
+import { isAgentName, loadAgent, PROVIDER } from '../agents/registry.js';
 import { agentInfoFromDefinition, agentInfoFromMetadata, type AgentInfo } from './agent-info.js';
 import { generate, type LocalConfiguration } from './generate.js';
 import {
@@ -39,12 +38,12 @@ import {
 import { AGENT, TOPOLOGIES, type AgentSet } from './topologies.js';
 import type { ClusterStatus } from './status.js';
 
-/** This project's agents, loaded only when a topology needs them. */
-const OWN_AGENTS: Record<string, () => Promise<{ default: unknown }>> = {
-  [AGENT.mfsmaster]: () => import('../agents/mfsmaster/agent.js'),
-  [AGENT.drbdStore]: () => import('../agents/mfs-drbd-store/agent.js'),
-  [AGENT.metarestore]: () => import('../agents/mfs-metarestore/agent.js'),
-};
+/** One of this project's agents (`ocf:mfs:<name>`), from its own declaration; undefined for a third-party type. */
+async function ownAgentInfo(type: string): Promise<AgentInfo | undefined> {
+  const agent = parseAgentType(type);
+  if (agent.provider !== PROVIDER || !isAgentName(agent.type)) return undefined;
+  return agentInfoFromDefinition(type, await loadAgent(agent.type));
+}
 
 const METADATA_TIMEOUT_MS = 15_000;
 
@@ -62,9 +61,7 @@ async function installedAgentInfo(type: string): Promise<AgentInfo> {
 async function loadAgents(types: readonly string[]): Promise<AgentSet> {
   const entries = await Promise.all(
     types.map(async (type): Promise<[string, AgentInfo]> => {
-      const own = OWN_AGENTS[type];
-      if (own) return [type, agentInfoFromDefinition(type, (await own()).default as AgentDefinition<ParameterSpecs>)];
-      return [type, await installedAgentInfo(type)];
+      return [type, (await ownAgentInfo(type)) ?? (await installedAgentInfo(type))];
     }),
   );
   return new Map(entries);
@@ -225,15 +222,14 @@ async function readCluster(cibFile: string | undefined): Promise<{ monXml: strin
 
 /** The status model of the live cluster, or of a saved CIB file. */
 export async function readStatus(cibFile: string | undefined): Promise<ClusterStatus> {
-  const [{ parseCib, parseCrmMon }, { clusterStatus }, mfsmaster] = await Promise.all([
+  const [{ parseCib, parseCrmMon }, { clusterStatus }, master] = await Promise.all([
     import('../lib/pacemaker/status.js'),
     import('./status.js'),
-    OWN_AGENTS[AGENT.mfsmaster]!(),
+    ownAgentInfo(AGENT.mfsmaster),
   ]);
   const { monXml, cibXml } = await readCluster(cibFile);
   const [mon, cib] = await Promise.all([parseCrmMon(monXml), parseCib(cibXml)]);
-  const master = agentInfoFromDefinition(AGENT.mfsmaster, mfsmaster.default as AgentDefinition<ParameterSpecs>);
-  const durabilityDefault = master.parameters.durability?.default;
+  const durabilityDefault = master?.parameters.durability?.default;
   if (durabilityDefault === undefined) throw new Error(`${AGENT.mfsmaster} declares no default durability`);
   return clusterStatus({ mon, cib, durabilityDefault });
 }
