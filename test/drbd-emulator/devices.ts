@@ -201,6 +201,58 @@ export function openers(path: string, loop: string | undefined, writersOnly = fa
       if ((error as NodeJS.ErrnoException).code === 'EBUSY') mounted = true;
     }
   }
-  if (mounted) found.push(`${path} opened by mount (pid 0) at ${timestamp()}`);
+  if (mounted) found.push(`${path} opened by mount (pid 0) at ${timestamp()}${mountHolders(id)}`);
   return found;
+}
+
+/**
+ * Evidence for a device "opened by mount": every mount namespace that has a mount of it, with
+ * where it is mounted and which processes are in that namespace (a namespace lives as long as
+ * one process is in it). Both lab nodes share one kernel and one loop device: a node's mount
+ * namespace that outlived its power-off, or a copy of it made by `unshare --mount` while the
+ * device was mounted, keeps the file system (and the device) in use after the node's own unmount.
+ */
+export function mountHolders(id: string): string {
+  const byNamespace = new Map<string, { points: string[]; pids: string[] }>();
+  const without = new Set<string>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let ns: string;
+    try {
+      ns = readlinkSync(`/proc/${pid}/ns/mnt`);
+    } catch {
+      continue;
+    }
+    const known = byNamespace.get(ns);
+    if (known) {
+      known.pids.push(pid);
+      continue;
+    }
+    if (without.has(ns)) continue;
+    let points: string[];
+    try {
+      points = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter((fields) => fields[2] === id)
+        .map((fields) => fields[4]!);
+    } catch {
+      continue;
+    }
+    if (points.length) byNamespace.set(ns, { points, pids: [pid] });
+    else without.add(ns);
+  }
+  if (!byNamespace.size) return '; no mount namespace with a process in it mounts it (an exclusive opener, or a namespace kept without a process)';
+  const comm = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '?';
+    }
+  };
+  const described = [...byNamespace.entries()].map(([ns, { points, pids }]) => {
+    const shown = pids.slice(0, 6).map((pid) => `${pid} ${comm(pid)}`);
+    return `${ns} at ${points.join(', ')}, processes ${shown.join(', ')}${pids.length > shown.length ? ` and ${pids.length - shown.length} more` : ''}`;
+  });
+  return `; mounted in ${described.join('; in ')}`;
 }

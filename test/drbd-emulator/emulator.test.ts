@@ -179,6 +179,32 @@ describe('drbdadm over the emulated kernel', () => {
     }
   });
 
+  it('a copy of the mount in another mount namespace holds it open after the unmount: the refusal names that namespace and its processes', async () => {
+    const drbd = await twoNodes({ up: true });
+    const { run, startBackground } = await import('../../lib/process/run.js');
+    const { signalProcess, waitForExit } = await import('../../lib/process/proc.js');
+    expect((await drbd.drbdadm('alpha', ['primary', 'r0'])).exitCode).toBe(0);
+    expect((await run('mkfs.ext4', ['-q', drbd.devices.alpha!])).exitCode).toBe(0);
+    const mountpoint = `${drbd.dir}/mnt`;
+    await run('mkdir', [mountpoint]);
+    expect((await run('mount', [drbd.devices.alpha!, mountpoint])).exitCode).toBe(0);
+    // What a lab node's leftover namespace, or any `unshare --mount` made meanwhile, does.
+    const copy = await startBackground('unshare', ['--mount', '--propagation', 'private', '--', 'sleep', '60'], { quiet: true });
+    try {
+      const inCopy = await new Deadline(5000).poll(async () => ((await run('findmnt', ['-N', String(copy.pid), mountpoint])).ok ? true : undefined), { intervalMs: 20 });
+      expect(inCopy).toBe(true);
+      expect((await run('umount', [mountpoint])).exitCode).toBe(0);
+      const refused = await drbd.drbdadm('alpha', ['secondary', 'r0']);
+      expect(refused.exitCode).toBe(11);
+      expect(refused.stderr).toMatch(new RegExp(`${drbd.devices.alpha} opened by mount \\(pid 0\\) at [^;]*; mounted in mnt:\\[\\d+\\] at ${mountpoint}, processes ${copy.pid} sleep`));
+    } finally {
+      signalProcess(copy.pid, 'SIGKILL');
+      await waitForExit([copy.pid], new Deadline(5000));
+      await run('umount', [mountpoint]);
+    }
+    expect((await drbd.drbdadm('alpha', ['secondary', 'r0'])).exitCode).toBe(0);
+  });
+
   it('a mount on the Primary holds it open; the Secondary cannot mount', async () => {
     const drbd = await twoNodes({ up: true });
     const { run } = await import('../../lib/process/run.js');
