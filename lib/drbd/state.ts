@@ -334,11 +334,6 @@ export function allDisksUpToDate(state: ResourceState): boolean {
   return state.volumes.length > 0 && state.volumes.every((v) => v.disk === 'UpToDate');
 }
 
-/** Every peer is connected. */
-export function allPeersConnected(state: ResourceState): boolean {
-  return state.peers.every((p) => p.connection === 'Connected');
-}
-
 /** A short human description: `Secondary, disk UpToDate, peer node2 Connected Secondary UpToDate`. */
 export function describeState(state: ResourceState): string {
   const disks = state.volumes.map((v) => v.disk).join('/') || 'no volumes';

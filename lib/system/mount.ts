@@ -9,7 +9,7 @@
  * of the mounted device. Only those processes are signalled, never anything found by name.
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { sleep, type Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../ocf/deadline.js';
 import type { Logger } from '../ocf/log.js';
 import { liveProcess, signalProcess, type ProcessInfo } from '../process/proc.js';
 import { describeOutcome, run } from '../process/run.js';
@@ -270,14 +270,4 @@ export async function unmountWithKill(options: UnmountOptions): Promise<boolean>
   const left = mountHolders(directory);
   log.error(`${directory} is still mounted${left.length > 0 ? `, held by ${left.map(describeHolder).join('; ')}` : ''}`);
   return false;
-}
-
-/** Waits briefly (bounded) until no mount of the directory is left; for callers that race. */
-export async function waitUnmounted(directory: string, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (findMount(directory)) {
-    if (Date.now() > end) return false;
-    await sleep(50);
-  }
-  return true;
 }

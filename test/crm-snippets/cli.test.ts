@@ -3,7 +3,7 @@
  * that writes nothing, fencing never switched off silently, warnings about the local MooseFS
  * configuration. The DRBD resource file: drbd-res.test.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
