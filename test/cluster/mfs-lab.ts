@@ -154,7 +154,8 @@ export class MfsLab {
     if (this.hasDrbd && !this.drbdEmulated) await this.copyDrbdResFile();
     if (this.hasDrbd) await (this.drbdEmulated ? this.initialiseStore() : this.initialiseRealStore());
     const crm = join(this.paths.state, 'cluster.crm');
-    await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: 60_000 }));
+    // crmsh costs about 11 s a call in a UML node, over a minute on a loaded machine.
+    await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: this.cluster.kind === 'uml' ? 300_000 : 60_000 }));
     this.log('cluster configuration from mfs-crm loaded with crmsh');
     await this.waitUntilServing(180_000);
     await this.startChunkservers();
