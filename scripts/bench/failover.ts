@@ -2,7 +2,9 @@
  * npm run bench:failover: every scenario of the live cluster that a topology can run, REPS
  * times (default 5), with the writers going, on each topology in turn (BENCH_TOPOLOGIES=drbd-store,metalogger,drbd by
  * default): median, min and max of failover time and unavailability, acknowledged and lost
- * operations, beside the corosync timeouts in force. BENCH_TOKEN=1000 runs with that token.
+ * operations, beside the corosync timeouts in force; then the median of each phase of the failover
+ * (test/cluster/timeline.ts: from the nodes' logs, ms since the fault), so that one sees where the
+ * seconds go. BENCH_TOKEN=1000 runs with that token.
  * BENCH_LAB_DIR (default /tmp/mfs-ocf-bench) and MFS_OCF_LAB_NS run it beside another lab.
  * BENCH_MOOSEFS=4.59.2 (or 3.0.117,4.59.2) chooses the MooseFS versions every daemon and client
  * runs (default Debian's 3.0.117).
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { DIST } from '../../test/helpers/built.js';
 import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../../test/helpers/moosefs-versions.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from '../../test/cluster/mfs-lab.js';
-import { runScenario, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
+import { runScenario, SCENARIOS, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
+import { phaseMedians } from '../../test/cluster/timeline.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const TOKEN = process.env.BENCH_TOKEN ? Number(process.env.BENCH_TOKEN) : undefined;
@@ -39,7 +42,8 @@ process.once('SIGINT', () => void (lab?.down() ?? Promise.resolve()).then(() => 
 async function bench(moosefs: MooseFsInstall, topology: Topology) {
   lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, token: TOKEN, log });
   const runs: ScenarioResult[] = [];
-  const chosen = scenariosFor(topology).filter((name) => !CHOSEN || CHOSEN.includes(name));
+  // BENCH_SCENARIOS may also name a scenario outside the default list (switch-over-ban).
+  const chosen = CHOSEN ? CHOSEN.filter((name) => scenariosFor(topology).includes(name) || (SCENARIOS[name] && name !== 'replication-cut')) : scenariosFor(topology);
   try {
     await lab.up();
     for (let rep = 0; rep < REPS; rep++) for (const scenario of chosen) runs.push(await runScenario(lab, scenario, topology, SAVE_MODE[topology], log));
@@ -59,6 +63,8 @@ async function bench(moosefs: MooseFsInstall, topology: Topology) {
       data_stalled: mine.filter((r) => r.data_resumed_ms === null).length,
       acknowledged: mine.reduce((n, r) => n + r.acknowledged, 0),
       lost: mine.reduce((n, r) => n + r.lost, 0),
+      /** Each phase's median over the runs (ms since the fault; took: its own duration). */
+      phases: phaseMedians(mine.map((r) => r.phases)),
     };
   });
   return { moosefs: moosefs.version, topology, scenarios, runs };
@@ -75,6 +81,13 @@ for (const { moosefs, topology, scenarios } of results) {
     console.log(
       `${moosefs.padEnd(8)} ${topology.padEnd(11)} ${s.name.padEnd(15)} ${`${s.failover_ms.median} (${s.failover_ms.min}-${s.failover_ms.max})`.padEnd(30)} ${String(s.unavailable_ms.median).padStart(21)} ${data.padStart(34)} ${String(s.acknowledged).padStart(14)} ${String(s.lost).padStart(5)}`,
     );
+  }
+}
+for (const { moosefs, topology, scenarios } of results) {
+  for (const s of scenarios) {
+    console.log(`\n${moosefs} ${topology} ${s.name}: median of each phase over ${s.runs} run(s), ms since the fault (took: the phase's own duration)`);
+    if (!s.phases.length) console.log('  no timeline (nodes with clocks of their own)');
+    for (const p of s.phases) console.log(`  ${String(p.end_ms).padStart(7)} ms  ${p.phase}${p.took_ms === null ? '' : ` (took ${p.took_ms} ms)`}${p.runs < s.runs ? ` [in ${p.runs} of ${s.runs} runs]` : ''}`);
   }
 }
 mkdirSync(join(DIST, 'bench'), { recursive: true });

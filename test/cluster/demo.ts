@@ -22,6 +22,7 @@ import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../helper
 import type { NodeKind } from './lab.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from './mfs-lab.js';
 import { runScenario, SCENARIOS, type ScenarioResult } from './scenarios.js';
+import { describePhases } from './timeline.js';
 
 const LAB_DIR = '/tmp/mfs-ocf-demo';
 
@@ -97,6 +98,10 @@ for (const r of results) {
   console.log(
     `${r.name.padEnd(13)} ${r.topology.padEnd(11)} ${r.nodes.padEnd(10)} ${r.moosefs.padEnd(8)} ${String(r.changelog_save_mode).padStart(4)} ${String(r.failover_ms).padStart(12)} ${String(r.unavailable_ms).padStart(15)} ${String(r.data_resumed_ms ?? 'waiting').padStart(16)} ${String(r.acknowledged).padStart(13)} ${String(r.lost).padStart(5)}  ${r.from} -> ${r.to ?? '-'}`,
   );
+}
+for (const r of results) {
+  console.log(`\n${r.name} (${r.from} -> ${r.to ?? '-'}): where the time went, ms since the fault`);
+  for (const line of describePhases(r.phases)) console.log(`  ${line}`);
 }
 mkdirSync(join(DIST, 'demo'), { recursive: true });
 writeFileSync(join(DIST, 'demo', 'results.json'), `${JSON.stringify({ moosefs: moosefs.version, nodes: kind, scenarios: results, total_s: Math.round((Date.now() - started) / 1000) }, null, 2)}\n`);

@@ -20,6 +20,8 @@ import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 import { NODES, type NodeKind, type NodeName } from './lab.js';
 import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
+import { describePhases, type Timeline } from './timeline.js';
+import { labTimeline } from './timeline-lab.js';
 
 export interface ScenarioResult {
   name: string;
@@ -46,6 +48,8 @@ export interface ScenarioResult {
   explained: { verdict: string; promoted: string[]; others: Array<{ node: string; online: boolean; standby: boolean; role: string; score: number | null; reason: string | null }> } | null;
   from: NodeName;
   to: NodeName | null;
+  /** Where the seconds went: the failover's phases from the nodes' logs, ms since the fault (test/cluster/timeline.ts). */
+  phases: Timeline;
 }
 
 export interface Scenario {
@@ -322,8 +326,8 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     // start (in UML nodes each fsynced operation may take a second: 2 s alone held none).
     await sleep(2000);
     await new Deadline(60_000).poll(() => (journalOf(metadata).entries.length >= ACKS_BEFORE_FAULT ? true : undefined), { intervalMs: 200 });
-    log(`${scenario.name}: fault on ${active}`);
     const faultAt = Date.now();
+    log(`${scenario.name}: fault on ${active} at ${new Date(faultAt).toISOString()}`);
     await scenario.fault(lab, active);
     const whileDown = scenario.whileDown ? await scenario.whileDown(lab, active) : null;
     if (whileDown) log(`mfs-crm status while nobody serves: ${whileDown}`);
@@ -378,12 +382,14 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
       explained,
       from: active,
       to: to ?? null,
+      phases: labTimeline(lab.paths.dir, lab.cluster.kind, { faultAt, outage: recovered, from: active, to: to ?? null }),
     };
     if (lost.length) log(`LOST: ${lost.slice(0, 5).map((l) => `${l.path} (seq ${l.seq}, found ${l.found.kind})`).join(', ')}`);
     if (unverified.length) log(`UNVERIFIED: ${unverified.slice(0, 5).map((l) => `${l.path} (${l.found.error})`).join(', ')}`);
     const dataNote = dataResumed === null ? `the data write in flight still waits (MooseFS chunk lock, up to 120 s)` : `data writes resumed after ${dataResumed} ms`;
     const lossNote = outcome.loss_window_ms === null ? '' : ` (acknowledged within ${outcome.loss_window_ms} ms before the fault)`;
     for (const other of explained?.others ?? []) log(`mfs-crm status: promoted ${explained!.promoted.join(', ') || 'nowhere'}; ${other.node} ${other.online ? other.role : 'offline'}: ${other.reason ?? `(no reason published; score ${other.score ?? 'none'})`}`);
+    for (const line of describePhases(outcome.phases)) log(`  ${line}`);
     log(`${scenario.name}: served by ${outcome.to ?? 'nobody'} after ${outcome.failover_ms} ms, ${dataNote}; ${outcome.acknowledged} acknowledged, ${outcome.lost} lost${lossNote}`);
     await scenario.restore(lab, active);
     return outcome;
