@@ -198,7 +198,7 @@ const SAFE_VALUE = /^[^\x00-\x1f\x7f"'\\`$]*$/;
 const PARAM_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 const NIC = /^[A-Za-z0-9_.:@-]{1,15}$/;
 const FSTYPE = /^[a-z0-9_.]{1,32}$/;
-const MOUNT_OPTIONS = /^[A-Za-z0-9_=,.:\/@+-]{1,512}$/;
+const MOUNT_OPTIONS = /^[A-Za-z0-9_=,.:/@+-]{1,512}$/;
 const DRBD_DEVICE = /^\/dev\/drbd(\d{1,6})$/;
 
 function fromValueError<T>(option: string, parse: () => T): T {
@@ -311,7 +311,7 @@ function parseFencing(raw: RawOptions, nodes: readonly string[]): FencingInput {
   } catch {
     throw new InputError('fence-agent', `must be a fence agent like fence_ipmilan or stonith:fence_ipmilan, got ${showValue(raw.fenceAgent)}`);
   }
-  if (agent.class !== 'stonith' || !/^[A-Za-z0-9_.\/-]+$/.test(agent.type)) {
+  if (agent.class !== 'stonith' || !/^[A-Za-z0-9_./-]+$/.test(agent.type)) {
     throw new InputError('fence-agent', `must be a fence agent like fence_ipmilan or stonith:fence_ipmilan, got ${showValue(raw.fenceAgent)}`);
   }
   const common = params.map((text) => paramPair('fence-param', text));

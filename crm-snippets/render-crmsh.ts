@@ -8,7 +8,7 @@ import { commentProblem, type ClusterConfiguration, type Constraint, type NameVa
 
 /** A value as crmsh reads it: bare when it is one word, otherwise in double quotes (values never hold quotes). */
 function quote(value: string): string {
-  return /^[A-Za-z0-9_.\/:@%+,=-]+$/.test(value) ? value : `"${value}"`;
+  return /^[A-Za-z0-9_./:@%+,=-]+$/.test(value) ? value : `"${value}"`;
 }
 
 const pairs = (list: NameValue[]) => list.map(({ name, value }) => `${name}=${quote(value)}`).join(' ');

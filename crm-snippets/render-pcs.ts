@@ -12,7 +12,7 @@ import type { ClusterConfiguration, Constraint, NameValue, Operation, Primitive 
 
 /** A shell word: bare when safe, otherwise single-quoted (values never hold quotes). */
 function word(value: string): string {
-  return /^[A-Za-z0-9_.\/:@%+,=-]+$/.test(value) ? value : `'${value}'`;
+  return /^[A-Za-z0-9_./:@%+,=-]+$/.test(value) ? value : `'${value}'`;
 }
 
 const pairs = (list: NameValue[]) => list.map(({ name, value }) => word(`${name}=${value}`));

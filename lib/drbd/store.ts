@@ -401,7 +401,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
 export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   const s = ctx.settings;
   const { drbd } = s;
-  let state = await drbd.state(ctx.deadline);
+  const state = await drbd.state(ctx.deadline);
   if (!state) return OCF.NOT_RUNNING;
   remember(ctx, state);
   // The unmount takes only the top mount at the directory (the store's), never one beneath it.
@@ -489,12 +489,12 @@ export async function notifyStore(ctx: StoreContext, type: string, operation: st
   // every switch-over.
   if (type !== 'post' || (operation !== 'start' && operation !== 'stop')) return OCF.SUCCESS;
   const { drbd } = ctx.settings;
-  let state = await drbd.state(ctx.deadline);
+  const state = await drbd.state(ctx.deadline);
   if (!state) return OCF.SUCCESS;
   if (operation === 'start' && state.peers.some((p) => p.connection === 'StandAlone') && detectSplitBrain(state, readMemory(memoryPath(ctx.settings)).peers).length === 0) {
     ctx.log.info(`a peer started and ${drbd.resource} is StandAlone: drbdadm adjust`);
     await drbd.adjust(ctx.deadline).catch((error: Error) => ctx.log.warn(error.message));
-    state = await waitConnected(ctx, 3000);
+    await waitConnected(ctx, 3000); // the scores below are from what observe() sees after it
   }
   const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });

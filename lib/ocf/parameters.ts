@@ -76,7 +76,7 @@ function spec<T, O extends CommonOptions & { default?: T }>(
   };
 }
 
-const SAFE_PATH = /^\/[A-Za-z0-9._+@%,:=\/-]*$/;
+const SAFE_PATH = /^\/[A-Za-z0-9._+@%,:=/-]*$/;
 const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on', 'y']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', 'n']);

@@ -44,7 +44,7 @@ export async function withDirectoryLock<T>(lock: string, body: () => Promise<T>,
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       if (takeOverStale(lock)) continue;
-      if (Date.now() - started > maxWaitMs) throw new Error(`${lock}: still held by ${owner(lock) ?? 'an unknown process'} after ${maxWaitMs} ms`);
+      if (Date.now() - started > maxWaitMs) throw new Error(`${lock}: still held by ${owner(lock) ?? 'an unknown process'} after ${maxWaitMs} ms`, { cause: error });
       await sleep(100);
     }
   }
