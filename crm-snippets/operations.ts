@@ -5,7 +5,7 @@
  * monitors of one resource have distinct intervals (one per role for a promotable resource:
  * Pacemaker tells recurring operations apart by name and interval).
  */
-import { parseOcfTime } from '../lib/ocf/deadline.js';
+import { parseOcfTime } from '../lib/runtime/deadline.js';
 import type { AdvertisedAction } from '../lib/ocf/metadata.js';
 import { formatAgentType, type Role } from '../lib/pacemaker/cib.js';
 import type { AgentInfo } from './agent-info.js';

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/ocf/parameters.js';
-import { parseOcfTime } from '../lib/ocf/deadline.js';
+import { parseOcfTime } from '../lib/runtime/deadline.js';
 import { parseProcDrbd } from '../lib/drbd/state.js';
 import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';
 import type { NameValue } from './model.js';

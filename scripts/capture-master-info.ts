@@ -11,7 +11,7 @@ import { readMasterConfig } from '../lib/moosefs/config.js';
 import { MasterProgram } from '../lib/moosefs/master-program.js';
 import { startMaster } from '../lib/moosefs/master-service.js';
 import { CLTOMA_INFO, MATOCL_INFO, request } from '../lib/moosefs/protocol.js';
-import { Deadline } from '../lib/ocf/deadline.js';
+import { Deadline } from '../lib/runtime/deadline.js';
 import { ROOT } from '../test/helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG } from '../test/helpers/moosefs.js';
 import { ALL_MOOSEFS, mfsProgram } from '../test/helpers/moosefs-versions.js';

@@ -4,9 +4,9 @@
  * is parsed in state.ts, what their refusals mean in decisions.ts.
  */
 import { readFileSync } from 'node:fs';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { classifyRefusal, type DrbdRefusal } from './decisions.js';
 import { isDrbd84, parse84, parseEvents2, parseProcDrbd, parseVersion, type DrbdVersions, type ResourceState } from './state.js';

@@ -9,9 +9,9 @@
  */
 import { chownSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError, type OcfExitCode } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Logger } from '../runtime/log.js';
 import { publishReason, setPromotionScore } from '../pacemaker/attributes.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 import { blockDeviceNumbers, checkFilesystem, findMount, mountDevice, probeWritable, unmountWithKill } from '../system/mount.js';

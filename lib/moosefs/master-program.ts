@@ -5,7 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 

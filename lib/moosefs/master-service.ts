@@ -5,9 +5,9 @@
  */
 import { chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Logger } from '../runtime/log.js';
 import { findProcesses, signalProcess, terminate, waitForExit } from '../process/proc.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 import { validateDaemonEnvironment } from './daemon-environment.js';

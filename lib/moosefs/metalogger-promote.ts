@@ -15,9 +15,9 @@
  */
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 import { ASIDE_DIRECTORY, changelogFiles, cutChangesBefore } from './changelog.js';

@@ -4,9 +4,9 @@
  * follows a master. SIGTERM makes it flush and close its changelog (masterconn_beforeclose).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Logger } from '../runtime/log.js';
 import { terminate } from '../process/proc.js';
 import { describeOutcome, run } from '../process/run.js';
 import type { MetaloggerConfig } from './config.js';

@@ -12,9 +12,10 @@
  * - a failure ends with `ocf-exit-reason:` on stderr, one line, and its exit code.
  */
 import { writeSync } from 'node:fs';
-import { Deadline, parseOcfTime } from './deadline.js';
-import { OCF, OcfError, type OcfExitCode } from './exit-codes.js';
-import { createLogger, type Logger } from './log.js';
+import { Deadline, parseOcfTime } from '../runtime/deadline.js';
+import { exitCodeOf, OCF, OcfError, ocfErrorOf, type OcfExitCode } from './exit-codes.js';
+import type { ResourceStatus } from '../runtime/errors.js';
+import { createLogger, type Logger } from '../runtime/log.js';
 import { buildMetadataXml, type AdvertisedAction } from './metadata.js';
 import { readParameters, secretValues, type ParameterSpecs, type ParameterValues } from './parameters.js';
 
@@ -57,7 +58,8 @@ export interface ActionSpec<P extends ParameterSpecs> {
   timeout: string;
   /** Extra or different meta-data entries (monitor intervals, depths and roles). */
   advertise?: Array<Omit<AdvertisedAction, 'name'>>;
-  run(ctx: ActionContext<P>): Promise<OcfExitCode>;
+  /** An exit code, or the resource's status that the OCF layer maps to one (lib/ocf/exit-codes.ts). */
+  run(ctx: ActionContext<P>): Promise<OcfExitCode | ResourceStatus>;
 }
 
 export interface AgentDefinition<P extends ParameterSpecs> {
@@ -67,7 +69,7 @@ export interface AgentDefinition<P extends ParameterSpecs> {
   longdesc: string;
   parameters: P;
   actions: Partial<Record<ActionName, ActionSpec<P>>>;
-  /** Throws an OcfError (ERR_INSTALLED, ERR_CONFIGURED, ERR_PERM) when the agent cannot work. */
+  /** Throws an OcfError (ERR_INSTALLED, ERR_CONFIGURED, ERR_PERM) or a Failure of that kind when the agent cannot work. */
   validate(ctx: ActionContext<P>): Promise<void>;
   /** Advertised timeout of validate-all. */
   validateTimeout?: string;
@@ -130,6 +132,19 @@ function notifyInfo(env: NodeJS.ProcessEnv): NotifyInfo | undefined {
   return { type, operation, unames };
 }
 
+/** Syslog as ocf-shellfuncs does it: through `logger`, bounded, its failure never the action's. */
+async function sendToSyslog(tag: string, priority: string, line: string): Promise<void> {
+  const { run } = await import('../process/run.js');
+  await run('logger', ['-t', tag, '-p', priority, '--', line], { timeoutMs: 2000 });
+}
+
+/** An action's budget: `OCF_RESKEY_CRM_meta_timeout` (milliseconds) from Pacemaker, else the action's advertised timeout. */
+export function actionDeadline(env: NodeJS.ProcessEnv, fallbackMs: number): Deadline {
+  const raw = env.OCF_RESKEY_CRM_meta_timeout;
+  const fromPacemaker = raw && /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return new Deadline(Number.isFinite(fromPacemaker) && fromPacemaker > 0 ? fromPacemaker : fallbackMs);
+}
+
 /** Runs one action; resolves to the exit code. Never throws. */
 export async function runAgent<P extends ParameterSpecs>(
   definition: AgentDefinition<P>,
@@ -157,11 +172,11 @@ export async function runAgent<P extends ParameterSpecs>(
     return OCF.ERR_UNIMPLEMENTED;
   }
 
-  const log = createLogger({ agent: definition.name, env, secrets: secretValues(definition.parameters, env), write: io.stderr });
+  const log = createLogger({ agent: definition.name, env, secrets: secretValues(definition.parameters, env), write: io.stderr, syslog: sendToSyslog });
   const intervalMs = Number(env.OCF_RESKEY_CRM_meta_interval ?? 0) || 0;
   const isProbe = action === 'monitor' && intervalMs === 0;
   const timeout = spec?.timeout ?? definition.validateTimeout ?? '20s';
-  const deadline = Deadline.fromEnv(env, parseOcfTime(timeout));
+  const deadline = actionDeadline(env, parseOcfTime(timeout));
   try {
     let params: ParameterValues<P>;
     try {
@@ -193,17 +208,14 @@ export async function runAgent<P extends ParameterSpecs>(
     };
     if (action === 'validate-all' || VALIDATED_BEFORE.has(action)) await definition.validate(context);
     if (!spec) return OCF.SUCCESS;
-    return await spec.run(context);
+    return exitCodeOf(await spec.run(context));
   } catch (error) {
-    const failure =
-      error instanceof OcfError
-        ? error
-        : new OcfError(OCF.ERR_GENERIC, `unexpected failure: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const failure = ocfErrorOf(error);
     if (isProbe && (failure.code === OCF.ERR_INSTALLED || failure.code === OCF.ERR_CONFIGURED)) {
       log.info(`probe: ${failure.message}: reporting not running`);
       return OCF.NOT_RUNNING;
     }
-    if (!(error instanceof OcfError) && error instanceof Error && error.stack) log.debug(error.stack);
+    if (failure.message.startsWith('unexpected failure: ') && error instanceof Error && error.stack) log.debug(error.stack);
     log.exitReason(failure.message);
     return failure.code;
   } finally {

@@ -1,4 +1,10 @@
-/** Exit codes of the OCF Resource Agent API 1.1, by name. */
+/**
+ * Exit codes of the OCF Resource Agent API 1.1, by name, and the one place where what domain code
+ * says (a Failure's kind, a ResourceStatus: lib/runtime/errors.ts) becomes one.
+ */
+import { Failure, type FailureKind, type ResourceStatus } from '../runtime/errors.js';
+
+
 export const OCF = {
   SUCCESS: 0,
   ERR_GENERIC: 1,
@@ -41,4 +47,32 @@ export class OcfError extends Error {
   ) {
     super(message, options);
   }
+}
+
+const KIND_CODE: Record<FailureKind, OcfExitCode> = {
+  failed: OCF.ERR_GENERIC,
+  'not-installed': OCF.ERR_INSTALLED,
+  misconfigured: OCF.ERR_CONFIGURED,
+  'not-permitted': OCF.ERR_PERM,
+};
+
+const STATUS_CODE: Record<ResourceStatus, OcfExitCode> = {
+  ok: OCF.SUCCESS,
+  'not-running': OCF.NOT_RUNNING,
+  promoted: OCF.RUNNING_PROMOTED,
+  'failed-promoted': OCF.FAILED_PROMOTED,
+  degraded: OCF.DEGRADED,
+  'degraded-promoted': OCF.DEGRADED_PROMOTED,
+};
+
+/** The exit code of what an action returns: an exit code as it is, a resource status mapped. */
+export function exitCodeOf(result: OcfExitCode | ResourceStatus): OcfExitCode {
+  return typeof result === 'number' ? result : STATUS_CODE[result];
+}
+
+/** What anything an action threw ends it with: an OcfError as it is, a Failure by its kind, else a generic error. */
+export function ocfErrorOf(error: unknown): OcfError {
+  if (error instanceof OcfError) return error;
+  if (error instanceof Failure) return new OcfError(KIND_CODE[error.kind], error.message, { cause: error });
+  return new OcfError(OCF.ERR_GENERIC, `unexpected failure: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

@@ -14,8 +14,8 @@
  * Every write is bounded (a few seconds, and the action's deadline) and fails soft: a stalled
  * or absent attrd/CIB is logged and never fails or hangs the action (PAF issue #139).
  */
-import type { Deadline } from '../ocf/deadline.js';
-import type { Logger } from '../ocf/log.js';
+import type { Deadline } from '../runtime/deadline.js';
+import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run } from '../process/run.js';
 
 /** Upper bound of one attribute command. */

@@ -13,8 +13,8 @@
  * transient node attributes in that file instead (`crm_attribute --lifetime reboot`).
  * Every call is bounded; a failure is reported as "unknown", never as a value.
  */
-import type { Deadline } from '../ocf/deadline.js';
-import type { Logger } from '../ocf/log.js';
+import type { Deadline } from '../runtime/deadline.js';
+import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 
 const TIMEOUT_MS = 5_000;

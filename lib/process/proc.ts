@@ -3,9 +3,9 @@
  * the monitor path. A zombie is not running (PID 1 of these machines reaps lazily).
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import type { Deadline } from '../ocf/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
-import type { Logger } from '../ocf/log.js';
+import type { Deadline } from '../runtime/deadline.js';
+import { Failure } from '../runtime/errors.js';
+import type { Logger } from '../runtime/log.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -146,6 +146,6 @@ export async function terminate(pids: readonly number[], { deadline, log, what, 
   log.crit(`${what} (pid ${left.join(', ')}) did not stop within ${waitedS} s of SIGTERM: sending SIGKILL; ${afterKill}`);
   for (const pid of left) signalProcess(pid, 'SIGKILL');
   if (!(await waitForExit(left, deadline, 0))) {
-    throw new OcfError(OCF.ERR_GENERIC, `${what} (pid ${left.join(', ')}) survived SIGKILL (uninterruptible I/O?)`);
+    throw new Failure('failed', `${what} (pid ${left.join(', ')}) survived SIGKILL (uninterruptible I/O?)`);
   }
 }

@@ -6,7 +6,7 @@
  * execa is loaded lazily: the monitor path of an agent runs no child at all and must not
  * pay for loading it.
  */
-import type { Deadline } from '../ocf/deadline.js';
+import type { Deadline } from '../runtime/deadline.js';
 
 export interface RunOptions {
   /** Upper bound for this child; also bounded by `deadline` when given. */

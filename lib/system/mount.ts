@@ -9,8 +9,8 @@
  * of the mounted device. Only those processes are signalled, never anything found by name.
  */
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import type { Deadline } from '../ocf/deadline.js';
-import type { Logger } from '../ocf/log.js';
+import type { Deadline } from '../runtime/deadline.js';
+import type { Logger } from '../runtime/log.js';
 import { liveProcess, signalProcess, type ProcessInfo } from '../process/proc.js';
 import { describeOutcome, run } from '../process/run.js';
 

@@ -3,7 +3,7 @@
  * on loopback ports in a temporary directory: each action as Pacemaker would run it, with
  * its exit code. Everything it starts is ended by PID, also on Ctrl-C.
  */
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { agentPath, ocfEnv, runAgent } from '../../test/helpers/built.js';

@@ -12,7 +12,7 @@ import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { lookupUser } from '../../lib/system/accounts.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { liveProcess } from '../../lib/process/proc.js';
 import { findMount } from '../../lib/system/mount.js';
 import { run } from '../../lib/process/run.js';

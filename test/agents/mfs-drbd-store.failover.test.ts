@@ -11,7 +11,7 @@ import { createMasterFixture, executableOf, mountClient, QUIET_LOG, unmountClien
 import { MOOSEFS, mfsProgram } from '../helpers/moosefs-versions.js';
 import { lockOwner, MASTER_LOCK_FILE } from '../../lib/moosefs/data-path.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { run } from '../../lib/process/run.js';
 import { findMount } from '../../lib/system/mount.js';
 import { agent, cluster, monitor, NODES, onCleanup, pacemakerPromotes, reason, runCleanups, score, startBoth, state, type Cluster, type Node } from './mfs-drbd-store.fixture.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { parseEvents2, type ResourceState } from '../../lib/drbd/state.js';
 import { DEFAULT_HISTORY_DIR } from '../../lib/drbd/history.js';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { getPromotionScore, readReason } from '../../lib/pacemaker/attributes.js';
 import { liveProcess } from '../../lib/process/proc.js';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { exitCodeName } from '../../lib/ocf/exit-codes.js';
 import { inspectSource } from '../../lib/moosefs/metalogger-files.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';

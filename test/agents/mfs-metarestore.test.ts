@@ -7,7 +7,7 @@ import { appendFileSync, closeSync, cpSync, existsSync, openSync, readFileSync, 
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { lockOwner, readMetadataHeader } from '../../lib/moosefs/data-path.js';
 import { queryMasterInfo } from '../../lib/moosefs/protocol.js';

@@ -5,7 +5,7 @@
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { ASIDE_DIRECTORY, inspectChangelog } from '../../lib/moosefs/changelog.js';
 import { signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync, chownSyn
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { OCF } from '../../lib/ocf/exit-codes.js';
 import { liveProcess, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';

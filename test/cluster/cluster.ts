@@ -5,7 +5,7 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { findProcesses, signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { lookupGroup, lookupUser } from '../../lib/system/accounts.js';

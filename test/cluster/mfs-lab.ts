@@ -14,7 +14,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
 import { DURABILITY_LEVELS, MINIMUM_SAVE_MODE } from '../../lib/moosefs/durability.js';
 import { terminate } from '../../lib/process/proc.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { Deadline, sleep } from '../../lib/runtime/deadline.js';
 import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';

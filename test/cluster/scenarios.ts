@@ -11,7 +11,7 @@
  *  data_resumed_ms: the same for the data writer (see runScenario)
  */
 import { join } from 'node:path';
-import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { Deadline, sleep } from '../../lib/runtime/deadline.js';
 import { liveProcess, terminate } from '../../lib/process/proc.js';
 import { startBackground } from '../../lib/process/run.js';
 import { QUIET_LOG } from '../helpers/moosefs.js';

@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { findProcesses, liveProcess, signalProcessGroup } from '../../lib/process/proc.js';
 import { run, startBackground } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mfsmaster from '../../agents/mfsmaster/agent.js';
 import { advertisedActions } from '../../lib/ocf/agent.js';
-import { parseOcfTime } from '../../lib/ocf/deadline.js';
+import { parseOcfTime } from '../../lib/runtime/deadline.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { run } from '../../lib/process/run.js';
 import { withInstalledAgents } from '../helpers/installed-agents.js';

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTwoNodeSetup, EMULATOR_BIN, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 
 const setups: TwoNodeSetup[] = [];
 afterEach(async () => {

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Deadline } from '../../lib/ocf/deadline.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
 import { createTwoNodeSetup, type TwoNodeOptions, type TwoNodeSetup } from './index.js';
 
 const setups: TwoNodeSetup[] = [];

@@ -5,7 +5,7 @@
  * recovery through our agent, then the checker counts acknowledged operations lost.
  */
 import { join } from 'node:path';
-import { Deadline, sleep } from '../../lib/ocf/deadline.js';
+import { Deadline, sleep } from '../../lib/runtime/deadline.js';
 import { DATA_WRITER_LOCK_FILE, lockOwner } from '../../lib/moosefs/data-path.js';
 import { signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
 import { startBackground } from '../../lib/process/run.js';

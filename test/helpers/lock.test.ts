@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../lib/ocf/deadline.js';
+import { sleep } from '../../lib/runtime/deadline.js';
 import { liveProcess } from '../../lib/process/proc.js';
 import { withDirectoryLock } from './lock.js';
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from '../../lib/ocf/deadline.js';
+import { sleep } from '../../lib/runtime/deadline.js';
 import { liveProcess } from '../../lib/process/proc.js';
 
 function owner(lock: string): number | undefined {

@@ -4,8 +4,8 @@
  */
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline } from '../../lib/ocf/deadline.js';
-import { createLogger } from '../../lib/ocf/log.js';
+import { Deadline } from '../../lib/runtime/deadline.js';
+import { createLogger } from '../../lib/runtime/log.js';
 import { DATA_WRITER_LOCK_FILE, lockOwner, MASTER_LOCK_FILE, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
 import { findProcesses, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run } from '../../lib/process/run.js';

@@ -14,7 +14,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Deadline, sleep } from '../../../lib/ocf/deadline.js';
+import { Deadline, sleep } from '../../../lib/runtime/deadline.js';
 import { signalProcess, waitForExit } from '../../../lib/process/proc.js';
 import { run, startBackground } from '../../../lib/process/run.js';
 import { serveCommands } from '../console.js';

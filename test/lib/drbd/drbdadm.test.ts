@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Drbd } from '../../../lib/drbd/drbdadm.js';
 import { describeState } from '../../../lib/drbd/state.js';
-import { Deadline } from '../../../lib/ocf/deadline.js';
+import { Deadline } from '../../../lib/runtime/deadline.js';
 import { OcfError } from '../../../lib/ocf/exit-codes.js';
-import { createLogger } from '../../../lib/ocf/log.js';
+import { createLogger } from '../../../lib/runtime/log.js';
 
 let dir: string;
 const log = createLogger({ agent: 'test', env: {}, write: () => {} });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deadline } from '../../../lib/ocf/deadline.js';
+import { Deadline } from '../../../lib/runtime/deadline.js';
 import { startMaster } from '../../../lib/moosefs/master-service.js';
 import { MasterProgram, parseProgramVersion, untestedVersionNote } from '../../../lib/moosefs/master-program.js';
 import { readMasterConfig } from '../../../lib/moosefs/config.js';

@@ -5,8 +5,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deadline } from '../../../lib/ocf/deadline.js';
-import { createLogger } from '../../../lib/ocf/log.js';
+import { Deadline } from '../../../lib/runtime/deadline.js';
+import { createLogger } from '../../../lib/runtime/log.js';
 import { getPromotionScore, publishReason, readReason, reasonAttributeName, setPromotionScore } from '../../../lib/pacemaker/attributes.js';
 import { run } from '../../../lib/process/run.js';
 

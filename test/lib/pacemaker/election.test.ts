@@ -6,7 +6,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Deadline } from '../../../lib/ocf/deadline.js';
+import { Deadline } from '../../../lib/runtime/deadline.js';
 import { electionStore, highWaterProperty, positionAttribute } from '../../../lib/pacemaker/election.js';
 import { QUIET_LOG } from '../../helpers/moosefs.js';
 import { emptyCib, onlineNodes } from '../../helpers/pacemaker.js';

@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Deadline } from '../../../lib/ocf/deadline.js';
-import { createLogger } from '../../../lib/ocf/log.js';
+import { Deadline } from '../../../lib/runtime/deadline.js';
+import { createLogger } from '../../../lib/runtime/log.js';
 import { liveProcess, waitForExit } from '../../../lib/process/proc.js';
 import { run } from '../../../lib/process/run.js';
 import {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../lib/ocf/log.js';
+import { createLogger } from '../../../lib/runtime/log.js';
 
 const dir = mkdtempSync('/tmp/mfs-ocf-log-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

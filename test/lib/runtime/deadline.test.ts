@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Deadline, parseOcfTime } from '../../../lib/ocf/deadline.js';
+import { actionDeadline } from '../../../lib/ocf/agent.js';
+import { Deadline, parseOcfTime } from '../../../lib/runtime/deadline.js';
 
 describe('deadline', () => {
   it('takes the budget from OCF_RESKEY_CRM_meta_timeout (ms), else the advertised timeout', () => {
-    expect(Deadline.fromEnv({ OCF_RESKEY_CRM_meta_timeout: '20000' }, 5000).totalMs).toBe(20000);
-    expect(Deadline.fromEnv({}, 5000).totalMs).toBe(5000);
-    expect(Deadline.fromEnv({ OCF_RESKEY_CRM_meta_timeout: 'soon' }, 5000).totalMs).toBe(5000);
+    expect(actionDeadline({ OCF_RESKEY_CRM_meta_timeout: '20000' }, 5000).totalMs).toBe(20000);
+    expect(actionDeadline({}, 5000).totalMs).toBe(5000);
+    expect(actionDeadline({ OCF_RESKEY_CRM_meta_timeout: 'soon' }, 5000).totalMs).toBe(5000);
   });
 
   it('polls until the check answers', async () => {

@@ -4,8 +4,9 @@
  *
  *     mfsmaster(mfs)[1234]: INFO: message
  *
- * plus, as ocf-shellfuncs does, syslog through `logger` when HA_LOGFACILITY is set, and
- * HA_LOGFILE / HA_DEBUGLOG when set. Debug records only with HA_debug=1. Secrets are masked
+ * plus, as ocf-shellfuncs does, syslog when HA_LOGFACILITY is set (through the sender the caller
+ * gives: the OCF layer runs `logger`, this base runs no program), and HA_LOGFILE / HA_DEBUGLOG
+ * when set. Debug records only with HA_debug=1. Secrets are masked
  * in every record.
  *
  * Records go through pino, which is loaded on the first record that is actually written:
@@ -35,7 +36,12 @@ export interface LoggerOptions {
   secrets?: string[];
   /** Where lines go; fd 2 by default (tests pass a collector). */
   write?: (line: string) => void;
+  /** Sends a record to syslog when HA_LOGFACILITY names a facility; none: no syslog. */
+  syslog?: SyslogSender;
 }
+
+/** Sends one line to syslog with a tag and a `facility.priority` (`daemon.warning`). */
+export type SyslogSender = (tag: string, priority: string, line: string) => Promise<void>;
 
 export interface Logger {
   debug(message: string): void;
@@ -66,7 +72,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const tag = `${options.agent}(${options.instance ?? env.OCF_RESOURCE_INSTANCE ?? 'default'})[${process.pid}]`;
   const writeLine = options.write ?? ((line: string) => writeSync(2, line));
   const secrets = new Set<string>(options.secrets?.filter((s) => s.length > 0) ?? []);
-  const facility = env.HA_LOGFACILITY && env.HA_LOGFACILITY !== 'none' ? env.HA_LOGFACILITY : undefined;
+  const facility = options.syslog && env.HA_LOGFACILITY && env.HA_LOGFACILITY !== 'none' ? env.HA_LOGFACILITY : undefined;
   const syslogTag = env.HA_LOGTAG || options.agent;
   const pendingSyslog: Promise<unknown>[] = [];
   const queue: Array<{ level: Level; message: string }> = [];
@@ -95,7 +101,7 @@ export function createLogger(options: LoggerOptions): Logger {
           /* a log file we cannot write must not fail the action */
         }
       }
-      if (facility && level !== 'debug') pendingSyslog.push(sendToSyslog(facility, syslogTag, level, `${tag}: ${LABEL[level]}: ${record.msg}`));
+      if (facility && level !== 'debug') pendingSyslog.push(options.syslog!(syslogTag, `${facility}.${SYSLOG_PRIORITY[level]}`, `${tag}: ${LABEL[level]}: ${record.msg}`));
     },
   };
 
@@ -155,9 +161,4 @@ function firstSaying(env: NodeJS.ProcessEnv, speaker: string, message: string): 
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== 'EEXIST';
   }
-}
-
-async function sendToSyslog(facility: string, tag: string, level: Level, message: string): Promise<void> {
-  const { run } = await import('../process/run.js');
-  await run('logger', ['-t', tag, '-p', `${facility}.${SYSLOG_PRIORITY[level]}`, '--', message], { timeoutMs: 2000 });
 }

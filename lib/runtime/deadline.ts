@@ -1,7 +1,7 @@
 /**
- * Every action's time budget. Pacemaker passes the operation timeout in
- * `OCF_RESKEY_CRM_meta_timeout` (milliseconds) and kills the agent when it runs out, so an
- * agent that wants to report anything must finish first: waits are bounded, short polls.
+ * Every action's time budget. Pacemaker kills an agent whose operation timeout runs out, so an
+ * agent that wants to report anything must finish first: waits are bounded, short polls. (The
+ * OCF layer makes an action's Deadline from the timeout Pacemaker passes: lib/ocf/agent.ts.)
  */
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -11,13 +11,6 @@ export class Deadline {
 
   constructor(readonly totalMs: number, private readonly now: () => number = () => performance.now()) {
     this.startedAt = now();
-  }
-
-  /** From `OCF_RESKEY_CRM_meta_timeout`, else the action's advertised timeout. */
-  static fromEnv(env: NodeJS.ProcessEnv, fallbackMs: number): Deadline {
-    const raw = env.OCF_RESKEY_CRM_meta_timeout;
-    const fromPacemaker = raw && /^\d+$/.test(raw) ? Number(raw) : NaN;
-    return new Deadline(Number.isFinite(fromPacemaker) && fromPacemaker > 0 ? fromPacemaker : fallbackMs);
   }
 
   elapsedMs(): number {
