@@ -3,10 +3,10 @@
  * power off (SIGKILL of its init: the kernel ends every process of its PID namespace, and its
  * network namespace with its addresses goes too), orderly shutdown, and commands inside it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline, sleep } from '../../lib/runtime/deadline.js';
-import { processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
+import { findProcesses, processInfo, signalProcess, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { must } from '../helpers/run.js';
 import { consoleExec } from './console.js';
@@ -64,10 +64,41 @@ export async function powerOn(paths: LabPaths, node: NodeName): Promise<number> 
 export async function powerOff(paths: LabPaths, node: NodeName): Promise<void> {
   const pid = initPid(paths, node);
   if (!pid) return;
+  const mounts = mountNamespace(pid);
   signalProcess(pid, 'SIGKILL');
   if (!(await waitForExit([pid], new Deadline(10_000)))) throw new Error(`${node}: init ${pid} survived SIGKILL`);
+  if (mounts) await endMountNamespace(paths, node, mounts);
   const drbdFault = join(paths.usrOverlay, 'sbin', 'drbd-fault');
   if (existsSync(drbdFault)) await must(run(drbdFault, ['crash', node], { timeoutMs: 20_000 }));
+}
+
+/** A process's mount namespace ("mnt:[4026532001]"), undefined once it is gone. */
+function mountNamespace(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A powered-off node's mount namespace must die with it: both lab nodes share one kernel and
+ * the store's one loop device, and a namespace that outlives its node keeps the node's mount of
+ * the store, so that the other node's demote is refused after its own unmount ("(-12) Device is
+ * held open ... opened by mount", seen once after a partition). The kernel has ended every
+ * process of the node's PID namespace once its init is gone; processes of the host's PID
+ * namespace may still be in its mount namespace (unshare, which reaps init; the host side of
+ * an nsenter): waited for briefly, then killed, and said in the node's console.log.
+ */
+async function endMountNamespace(paths: LabPaths, node: NodeName, mounts: string): Promise<void> {
+  const inside = () => findProcesses((p) => p.pid !== process.pid && mountNamespace(p.pid) === mounts);
+  if (await new Deadline(2000).poll(() => (inside().length === 0 ? true : undefined), { intervalMs: 20 })) return;
+  const left = inside();
+  for (const p of left) signalProcess(p.pid, 'SIGKILL');
+  const gone = await waitForExit(left.map((p) => p.pid), new Deadline(5000));
+  const what = left.map((p) => `${p.pid} (${p.argv.join(' ').slice(0, 80)})`).join(', ');
+  appendFileSync(join(paths.node(node), 'console.log'), `${new Date().toISOString()} [${node} power] after power-off, still in its mount namespace ${mounts}: ${what}: killed${gone ? '' : ', and some survived SIGKILL'}\n`);
+  if (!gone) throw new Error(`${node}: processes in its mount namespace survived its power-off: ${what}`);
 }
 
 /** Orderly shutdown (pacemaker, then corosync), bounded; then the power is cut anyway. */
