@@ -19,6 +19,7 @@ import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
 import { NODES, type NodeKind, type NodeName } from './lab.js';
+import { splitBrainScenario } from './split-brain.js';
 import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
 import { describePhases, type Timeline } from './timeline.js';
 import { labTimeline } from './timeline-lab.js';
@@ -60,6 +61,8 @@ export interface Scenario {
   restore(lab: MfsLab, failed: NodeName): Promise<void>;
   /** Run right after the fault: what `mfs-crm status` says while nobody serves. */
   whileDown?(lab: MfsLab, failed: NodeName): Promise<string>;
+  /** Run before the writers start (a parameter whose change restarts resources). */
+  prepare?(lab: MfsLab): Promise<void>;
 }
 
 const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
@@ -91,6 +94,9 @@ async function settle(lab: MfsLab, timeoutMs = 150_000): Promise<void> {
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
+  // Real DRBD only (UML nodes): the emulator shares one disk, so its split brain diverges no data.
+  'split-brain': splitBrainScenario('manual'),
+  'split-brain-discard': splitBrainScenario('discard-secondary'),
   'switch-over': {
     name: 'planned switch-over (crm node standby)',
     fault: (lab, active) => standby(lab, active, true),
@@ -313,6 +319,7 @@ async function clusterState(lab: MfsLab): Promise<string> {
 export async function runScenario(lab: MfsLab, key: string, topology: string, saveMode: number, log: (line: string) => void): Promise<ScenarioResult> {
   const scenario = SCENARIOS[key];
   if (!scenario) throw new Error(`unknown scenario ${key}`);
+  if (scenario.prepare) await scenario.prepare(lab);
   const active = await lab.waitUntilServing(60_000);
   // A fault must not land inside a transition: Pacemaker 2.1.5 was seen (UML lab) to record a
   // recurring monitor's failure that came in while its transition still ran, and never recover it.

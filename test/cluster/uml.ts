@@ -27,6 +27,8 @@ import { LabPaths, NET, NODE_INIT, nodeMac, REPLICATION, type NodeName } from '.
 const MEMORY = '1024M';
 const DISK_BYTES = 256 * 1024 * 1024;
 export const UML_VAR_DEVICE = '/dev/ubdb';
+/** The kernels' scheduling priority on the host: before the host's other work. */
+const UML_NICENESS = -10;
 
 export const tapName = (node: NodeName) => `tap-${node}`;
 /** The replication link's tap (eth1 in the node). */
@@ -88,11 +90,13 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
   if (running) return running;
   await prepareUmlNode(paths, node);
   const files = umlPaths(paths, node);
-  // setsid: the kernel and every host process it makes form one group, cut as one.
+  // setsid: the kernel and every host process it makes form one group, cut as one. nice: a
+  // kernel starved by the host's other work (a test suite beside it) stalls its whole node: on a
+  // loaded 2-core machine Pacemaker did not form a cluster in 4 min.
   const kernel = await startBackground(
     'nsenter',
     [
-      `--net=/run/netns/${NET.switchNs}`, '--', 'setsid', 'linux.uml',
+      `--net=/run/netns/${NET.switchNs}`, '--', 'setsid', 'nice', '-n', String(UML_NICENESS), 'linux.uml',
       `umid=${umid(paths, node)}`, `mem=${MEMORY}`, 'root=/dev/root', 'rootfstype=hostfs', `rootflags=${files.root}`, 'rw',
       `init=${files.boot}`, `ubd0=${files.disk}`, `ubd1=${files.varDisk}`, `eth0=tuntap,${tapName(node)},${nodeMac(node)}`,
       `eth1=tuntap,${replicationTapName(node)},${nodeMac(node).replace(/^02:78/, '02:79')}`,
@@ -100,7 +104,7 @@ export async function umlPowerOn(paths: LabPaths, node: NodeName): Promise<numbe
     ],
     { outputFile: files.console },
   );
-  // nsenter execs setsid, which execs the kernel (it is no group leader): one PID throughout.
+  // nsenter execs setsid, which execs nice, which execs the kernel (it is no group leader): one PID throughout.
   writeFileSync(files.pid, String(kernel.pid));
   // Between the execs its command line may read empty: a switch asked for the status at once said
   // "off", and the fence agent cut the booting node again. Returns once the kernel is seen.
