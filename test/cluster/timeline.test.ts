@@ -105,6 +105,19 @@ describe('failover timeline from the cluster logs', () => {
     expect(find(tl, 'first acknowledgement')?.end_ms).toBe(72814);
   });
 
+  it('partition on a loaded machine: the fenced node reboots, rejoins and takes the service back before the survivor promotes', () => {
+    const tl = load('partition-taken-back');
+    expect(find(tl, 'fencing of old requested')).toMatchObject({ node: 'node1', end_ms: 7979 });
+    // The cut node asks to fence the survivor too, and cannot.
+    expect(find(tl, 'fencing of other requested')).toMatchObject({ node: 'node2', end_ms: 8967 });
+    expect(find(tl, 'old fenced')).toMatchObject({ node: 'node1', end_ms: 12955 });
+    // Back on the node that had it: its actions carry no role.
+    expect(find(tl, 'start mfs-store')).toMatchObject({ node: 'node2', end_ms: 58291 });
+    expect(find(tl, 'promote mfs-store')).toMatchObject({ node: 'node2', end_ms: 83211 });
+    expect(phases(tl).some((p) => p.phase.endsWith(' on new'))).toBe(false);
+    expect(find(tl, 'first acknowledgement')?.end_ms).toBe(103053);
+  });
+
   it("keeps what the agents logged: the master's recovery and its stop", () => {
     expect(find(load('power-loss'), 'start mfs-master on new')?.detail).toMatch(/unclean stop: no metadata.mfs .*recovery reached metadata version 7499 .*mfsmaster recovered metadata and runs/);
     expect(find(load('switch-over'), 'stop mfs-master on old')?.detail).toBe('INFO: stopping mfsmaster (pid 531, 532) with SIGTERM; INFO: mfsmaster stopped in 2891 ms');
@@ -117,7 +130,7 @@ describe('failover timeline from the cluster logs', () => {
   });
 
   it('nothing after the first acknowledgement (the fenced node rejoining) nor before the fault', () => {
-    for (const scenario of ['switch-over', 'kill-master', 'power-loss', 'partition']) {
+    for (const scenario of ['switch-over', 'kill-master', 'power-loss', 'partition', 'partition-taken-back']) {
       const all = phases(load(scenario));
       expect(all.at(-1)!.phase).toBe('first acknowledgement');
       expect(all.every((p) => p.end_ms >= 0 || p.phase === 'last acknowledgement')).toBe(true);

@@ -11,9 +11,10 @@
  *  - transition calculated: the first transition the DC calculated after the fault (detail: how
  *    many were calculated and how many stopped before completing, within the window);
  *  - fencing of old|new requested, old|new fenced (a cut node asks to fence the survivor too);
- *  - OP RSC on old|new: each start, stop, promote and demote of a resource (start_ms at the
- *    controller's request, end_ms at its result; detail: what our agents logged, e.g. a recovery
- *    and its time); without "on ..." when the fault left the service on the same node;
+ *  - OP RSC on old|new|other: each start, stop, promote and demote of a resource (start_ms at
+ *    the controller's request, end_ms at its result; detail: what our agents logged, e.g. a
+ *    recovery and its time); on the serving node without "on ..." when the service came back on
+ *    the node that had it;
  *  - notifications, probes: every clone notification (probe) in the window as one phase, from
  *    the first request to the last result, detail their number and summed execution time;
  *  - last acknowledgement, first acknowledgement: the writer's outage, from its journal.
@@ -119,9 +120,14 @@ export function timeline(input: TimelineInput): Timeline {
     firstOf.set(phase, made);
     phases.push(made);
   };
-  /** old: served before the fault; new: serves after; '' when that is the same node. */
-  const roleOf = (node: string) => (node === from ? (from === to ? '' : 'old') : node === to ? 'new' : node);
-  const role = (node: string) => (roleOf(node) ? ` on ${roleOf(node)}` : '');
+  /**
+   * Nodes by role, so that phases keep their names over repetitions (the serving node alternates):
+   * old served before the fault, new serves after, other is neither; actions carry no role when
+   * the service came back on the node that had it (kill -9; a fenced node that rebooted and took
+   * it back), fencing always names its target's.
+   */
+  const targetRole = (node: string) => (node === from ? 'old' : node === to ? 'new' : 'other');
+  const role = (node: string) => (from === to && node === from ? '' : ` on ${targetRole(node)}`);
 
   const requests = new Map<string, number>();
   const outputs = new Map<string, string[]>();
@@ -177,9 +183,9 @@ export function timeline(input: TimelineInput): Timeline {
       stopped++;
     } else if ((m = /Requesting fencing \((\w+)\) of node (\S+)/.exec(text))) {
       // A cut node asks to fence the survivor too (and cannot): each target its own phase.
-      once(`fencing of ${roleOf(m[2]!) || m[2]} requested`, node, at, `${m[1]} of ${m[2]}`);
+      once(`fencing of ${targetRole(m[2]!)} requested`, node, at, `${m[1]} of ${m[2]}`);
     } else if ((m = /Peer (\S+) was terminated \((\w+)\) by (\S+) .*: OK/.exec(text))) {
-      once(`${roleOf(m[1]!) || m[1]} fenced`, node, at, `${m[2]} of ${m[1]} by ${m[3]}`);
+      once(`${targetRole(m[1]!)} fenced`, node, at, `${m[2]} of ${m[1]} by ${m[3]}`);
     }
   }
 
