@@ -105,6 +105,19 @@ export const SCENARIOS: Record<string, Scenario> = {
       await settle(lab);
     },
   },
+  // Not in scenariosFor: a lever of issue 15 (which planned switch-over is fastest), for bench:failover.
+  'switch-over-ban': {
+    name: 'planned switch-over (crm_resource --ban --promoted of the clone)',
+    async fault(lab, active) {
+      // The Promoted role banned from the node: demote there (its instance stays Unpromoted), promote on the other.
+      const ban = await lab.cluster.exec(active, 'crm_resource', ['--ban', '--resource', `${lab.promotableResource}-clone`, '--node', active, '--promoted'], { timeoutMs: 60_000 });
+      if (!ban.ok) throw new Error(`ban of the Promoted role on ${active}: ${ban.stderr}`);
+    },
+    async restore(lab, failed) {
+      await lab.cluster.exec(failed, 'crm_resource', ['--clear', '--resource', `${lab.promotableResource}-clone`], { timeoutMs: 60_000 });
+      await settle(lab);
+    },
+  },
   'kill-master': {
     name: 'kill -9 of mfsmaster',
     async fault(lab, active) {
