@@ -6,6 +6,7 @@
 import { constants, hostname } from 'node:os';
 import { defineAgent, promotableMonitors, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
+import { Failure } from '../../lib/runtime/errors.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { readMasterConfig } from '../../lib/moosefs/config.js';
 import { SPLIT_BRAIN_POLICIES } from '../../lib/drbd/decisions.js';
@@ -157,7 +158,7 @@ function masterSide(ctx: Context, required: boolean): Pick<StoreSettings, 'dataP
     if (problem) throw new OcfError(OCF.ERR_CONFIGURED, `${problem} (parameter 'directory', ${config.file})`);
     return { dataPath: config.dataPath, workingUser: config.workingUser, workingGroup: config.workingGroup };
   } catch (error) {
-    if (required || !(error instanceof OcfError)) throw error;
+    if (required || !(error instanceof Failure)) throw error;
     ctx.log.debug(`master configuration not used: ${error.message}`);
     return { dataPath: undefined, workingUser: undefined, workingGroup: undefined };
   }
@@ -168,7 +169,7 @@ function lenient<T>(ctx: Context, checked: () => T, fallback: () => T): T {
   try {
     return checked();
   } catch (error) {
-    if (ctx.action !== 'stop' || !(error instanceof OcfError)) throw error;
+    if (ctx.action !== 'stop' || !(error instanceof Failure)) throw error;
     ctx.log.warn(`${error.message}: stopping with the default`);
     return fallback();
   }

@@ -4,6 +4,7 @@
  */
 import { defineAgent, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
+import { Failure } from '../../lib/runtime/errors.js';
 import { param } from '../../lib/ocf/parameters.js';
 import { readMasterConfig, type MasterConfig } from '../../lib/moosefs/config.js';
 import { MasterProgram, TESTED_MOOSEFS_VERSIONS } from '../../lib/moosefs/master-program.js';
@@ -105,7 +106,7 @@ export default defineAgent({
         try {
           config = masterConfig(ctx);
         } catch (error) {
-          if (!(error instanceof OcfError)) throw error;
+          if (!(error instanceof Failure)) throw error;
           ctx.log.warn(error.message);
           await stopMastersByConfigFile(ctx.params.config, ctx.params.binary, ctx.deadline, ctx.log);
           return OCF.SUCCESS;

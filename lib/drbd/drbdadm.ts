@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { classifyRefusal, type DrbdRefusal } from './decisions.js';
@@ -48,14 +48,14 @@ export class Drbd {
     const fullArgs = file === 'drbdadm' ? this.adminArgs(args) : [...args];
     const result = await run(file, fullArgs, { deadline, timeoutMs, marginMs: 500, env: this.options.env });
     const said = [result.stdout, result.stderr].map((s) => s.trim()).filter(Boolean).join('\n');
-    if (result.notFound) throw new OcfError(OCF.ERR_INSTALLED, `${file} not found: is drbd-utils installed?`);
+    if (result.notFound) throw new Failure('not-installed', `${file} not found: is drbd-utils installed?`);
     return { ...result, said, refusal: result.ok ? undefined : classifyRefusal(result.exitCode, said) };
   }
 
   /** A drbdadm command that must succeed; its failure becomes an OcfError with DRBD's words. */
   private async must(args: readonly string[], deadline: Deadline): Promise<DrbdCommandResult> {
     const result = await this.exec('drbdadm', args, deadline);
-    if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `${describeOutcome(result)}${result.said ? `: ${oneLine(result.said)}` : ''}`);
+    if (!result.ok) throw new Failure('failed', `${describeOutcome(result)}${result.said ? `: ${oneLine(result.said)}` : ''}`);
     return result;
   }
 
@@ -89,8 +89,8 @@ export class Drbd {
     const result = await this.exec('drbdadm', ['sh-dev', this.resource], deadline, 10_000);
     const devices = result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
     if (!result.ok || devices.length === 0) {
-      throw new OcfError(
-        OCF.ERR_INSTALLED,
+      throw new Failure(
+        'not-installed',
         `DRBD resource '${this.resource}' is not configured on this node (drbdadm sh-dev: ${oneLine(result.said) || `exit code ${result.exitCode}`})`,
       );
     }
@@ -105,7 +105,7 @@ export class Drbd {
     if (!result.ok) {
       // Unknown to the kernel, or no kernel module at all: nothing of it can be up.
       if (result.refusal === 'no-such-resource' || result.refusal === 'no-module' || result.exitCode === 10) return undefined;
-      throw new OcfError(OCF.ERR_GENERIC, `cannot read the state of DRBD resource ${this.resource}: ${describeOutcome(result)}`);
+      throw new Failure('failed', `cannot read the state of DRBD resource ${this.resource}: ${describeOutcome(result)}`);
     }
     return parseEvents2(result.stdout, this.resource);
   }

@@ -11,6 +11,7 @@ import { chownSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:
 import { relative } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
 import { OCF, OcfError, type OcfExitCode } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { publishReason, setPromotionScore } from '../pacemaker/attributes.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
@@ -384,7 +385,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
   } catch (error) {
     await backToSecondary(ctx);
     await publishScore(ctx, await drbd.state(ctx.deadline), { extraReason: `promote failed: ${(error as Error).message}; back to Secondary` });
-    if (error instanceof OcfError) throw new OcfError(error.code, `${error.message}; back to Secondary`, { cause: error });
+    if (error instanceof Failure) throw new Failure(error.kind, `${error.message}; back to Secondary`, { cause: error });
     throw new OcfError(OCF.ERR_GENERIC, `${(error as Error).message}; back to Secondary`, { cause: error });
   }
   state = await drbd.state(ctx.deadline);

@@ -5,7 +5,7 @@
  * what the file leaves out.
  */
 import { readFileSync } from 'node:fs';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import { parseAbsolutePath, showValue } from '../ocf/parameters.js';
 
 export type MfsConfig = ReadonlyMap<string, string>;
@@ -29,7 +29,7 @@ export function readMfsConfigFile(path: string): MfsConfig {
     return parseMfsConfig(readFileSync(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new OcfError(OCF.ERR_INSTALLED, `configuration file ${path} cannot be read (${code})`, { cause: error });
+    throw new Failure('not-installed', `configuration file ${path} cannot be read (${code})`, { cause: error });
   }
 }
 
@@ -75,8 +75,8 @@ export const MASTER_DEFAULTS = {
   BACK_LOGS: '50',
 } as const;
 
-function configured(file: string, key: string, value: string, problem: string): OcfError {
-  return new OcfError(OCF.ERR_CONFIGURED, `${file}: ${key} = ${showValue(value)} ${problem}`);
+function configured(file: string, key: string, value: string, problem: string): Failure {
+  return new Failure('misconfigured', `${file}: ${key} = ${showValue(value)} ${problem}`);
 }
 
 export class ConfigReader {
@@ -92,7 +92,7 @@ export class ConfigReader {
 
   string(key: string): string {
     const value = this.raw(key);
-    if (value === undefined) throw new OcfError(OCF.ERR_CONFIGURED, `${this.file}: ${key} is not set and has no default`);
+    if (value === undefined) throw new Failure('misconfigured', `${this.file}: ${key} is not set and has no default`);
     return value;
   }
 
@@ -156,7 +156,7 @@ export function masterConfigFrom(file: string, entries: MfsConfig): MasterConfig
   ] as const;
   for (const [i, [key, port]] of ports.entries()) {
     const clash = ports.slice(i + 1).find(([, other]) => other === port);
-    if (clash) throw new OcfError(OCF.ERR_CONFIGURED, `${file}: ${key} and ${clash[0]} are both ${port}`);
+    if (clash) throw new Failure('misconfigured', `${file}: ${key} and ${clash[0]} are both ${port}`);
   }
   return config;
 }

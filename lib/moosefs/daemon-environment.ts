@@ -3,7 +3,7 @@
  * and a DATA_PATH that exists and that user can write. One check for all of them.
  */
 import { statSync } from 'node:fs';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 
 export interface DaemonSettings {
@@ -16,20 +16,20 @@ export interface DaemonSettings {
 
 export async function validateDaemonEnvironment(daemon: string, config: DaemonSettings, missingDataPathHint = ''): Promise<void> {
   const user = await lookupUser(config.workingUser);
-  if (!user) throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_USER = "${config.workingUser}" does not exist on this node`);
+  if (!user) throw new Failure('misconfigured', `${config.file}: WORKING_USER = "${config.workingUser}" does not exist on this node`);
   if (config.workingGroup && !(await lookupGroup(config.workingGroup))) {
-    throw new OcfError(OCF.ERR_CONFIGURED, `${config.file}: WORKING_GROUP = "${config.workingGroup}" does not exist on this node`);
+    throw new Failure('misconfigured', `${config.file}: WORKING_GROUP = "${config.workingGroup}" does not exist on this node`);
   }
   let stat;
   try {
     stat = statSync(config.dataPath);
   } catch {
-    throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) does not exist on this node${missingDataPathHint}`);
+    throw new Failure('not-installed', `DATA_PATH ${config.dataPath} (from ${config.file}) does not exist on this node${missingDataPathHint}`);
   }
-  if (!stat.isDirectory()) throw new OcfError(OCF.ERR_INSTALLED, `DATA_PATH ${config.dataPath} (from ${config.file}) is not a directory`);
+  if (!stat.isDirectory()) throw new Failure('not-installed', `DATA_PATH ${config.dataPath} (from ${config.file}) is not a directory`);
   if (stat.uid !== user.id && (stat.mode & 0o002) === 0) {
-    throw new OcfError(
-      OCF.ERR_PERM,
+    throw new Failure(
+      'not-permitted',
       `DATA_PATH ${config.dataPath} is owned by uid ${stat.uid}, not by WORKING_USER ${config.workingUser} (uid ${user.id}): the ${daemon} could not write it`,
     );
   }

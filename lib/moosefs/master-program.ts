@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 
 export interface ProgramVersion {
@@ -54,12 +54,12 @@ export class MasterProgram {
 
   /** Finds the installed version; OCF_ERR_INSTALLED when the binary is missing or unsupported. */
   static async detect(binary: string, configFile: string, deadline: Deadline): Promise<MasterProgram> {
-    if (!isExecutable(binary)) throw new OcfError(OCF.ERR_INSTALLED, `binary ${binary} is not installed or not executable (package moosefs-master)`);
+    if (!isExecutable(binary)) throw new Failure('not-installed', `binary ${binary} is not installed or not executable (package moosefs-master)`);
     const result = await run(binary, ['-v'], { deadline, timeoutMs: 5000 });
     const version = parseProgramVersion(`${result.stdout}\n${result.stderr}`);
-    if (!version) throw new OcfError(OCF.ERR_INSTALLED, `cannot tell the version of ${binary}: ${describeOutcome(result)}`);
+    if (!version) throw new Failure('not-installed', `cannot tell the version of ${binary}: ${describeOutcome(result)}`);
     if (version.major < 1 || (version.major === 1 && version.minor < 6)) {
-      throw new OcfError(OCF.ERR_INSTALLED, `mfsmaster ${version.text} is not supported (1.6 or later is needed)`);
+      throw new Failure('not-installed', `mfsmaster ${version.text} is not supported (1.6 or later is needed)`);
     }
     return new MasterProgram(binary, configFile, version);
   }

@@ -6,7 +6,7 @@
 import { chownSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { findProcesses, signalProcess, terminate, waitForExit } from '../process/proc.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
@@ -52,13 +52,13 @@ export async function checkMaster(config: MasterConfig, level: number, deadline:
   const timeoutMs = Math.max(100, Math.min(5000, deadline.remainingMs(500)));
   const client = config.clientListener;
   if (level >= CHECK_LEVEL.PORT && !(await tcpAccepts(connectAddress(client), client.port, timeoutMs))) {
-    throw new OcfError(OCF.ERR_GENERIC, `mfsmaster (pid ${pid}) does not accept connections on ${listenerText(client)} (MATOCL_LISTEN_PORT)`);
+    throw new Failure('failed', `mfsmaster (pid ${pid}) does not accept connections on ${listenerText(client)} (MATOCL_LISTEN_PORT)`);
   }
   if (level >= CHECK_LEVEL.PROTOCOL) {
     try {
       return { pid, info: await queryMasterInfo(connectAddress(client), client.port, timeoutMs) };
     } catch (error) {
-      throw new OcfError(OCF.ERR_GENERIC, `mfsmaster (pid ${pid}) does not answer CLTOMA_INFO: ${(error as Error).message}`, { cause: error });
+      throw new Failure('failed', `mfsmaster (pid ${pid}) does not answer CLTOMA_INFO: ${(error as Error).message}`, { cause: error });
     }
   }
   return { pid };
@@ -70,7 +70,7 @@ export async function validateMasterEnvironment(config: MasterConfig): Promise<v
   try {
     statSync(config.exportsFile);
   } catch {
-    throw new OcfError(OCF.ERR_INSTALLED, `EXPORTS_FILENAME ${config.exportsFile} (from ${config.file}) does not exist on this node`);
+    throw new Failure('not-installed', `EXPORTS_FILENAME ${config.exportsFile} (from ${config.file}) does not exist on this node`);
   }
 }
 
@@ -91,7 +91,7 @@ async function ensurePortsFree(config: MasterConfig): Promise<void> {
   ];
   for (const [key, listener] of listeners) {
     if (await tcpAccepts(connectAddress(listener), listener.port, 500)) {
-      throw new OcfError(OCF.ERR_GENERIC, `${listenerText(listener)} (${key} in ${config.file}) is already in use by another program: mfsmaster cannot listen there`);
+      throw new Failure('failed', `${listenerText(listener)} (${key} in ${config.file}) is already in use by another program: mfsmaster cannot listen there`);
     }
   }
 }
@@ -117,7 +117,7 @@ export interface StartOptions {
 /** Refuses a configuration below the required durability (OCF_ERR_CONFIGURED, naming the setting). */
 export function requireDurability(config: MasterConfig, durability: Durability): string | undefined {
   const verdict = judgeDurability(config.file, config.changelogSaveMode, durability);
-  if (verdict.refusal) throw new OcfError(OCF.ERR_CONFIGURED, verdict.refusal);
+  if (verdict.refusal) throw new Failure('misconfigured', verdict.refusal);
   return verdict.warning;
 }
 
@@ -153,8 +153,8 @@ async function verifyRecoveredVersion(config: MasterConfig, pid: number, expecte
   const refuse = async (why: string): Promise<never> => {
     signalProcess(pid, 'SIGKILL');
     await waitForExit([pid], deadline);
-    throw new OcfError(
-      OCF.ERR_GENERIC,
+    throw new Failure(
+      'failed',
       `${why} (${names} in ${config.dataPath}): refusing to serve metadata that may be older; the master was killed and every file left in place`,
     );
   };
@@ -193,8 +193,8 @@ export async function startMaster({ program, config, allowEmptyInit, durability,
   const state = metadataState(inventory);
   if (state === 'empty') {
     if (!allowEmptyInit) {
-      throw new OcfError(
-        OCF.ERR_INSTALLED,
+      throw new Failure(
+        'not-installed',
         `no metadata in DATA_PATH ${config.dataPath} (no metadata.mfs, metadata.mfs.back or changelog): refusing to start an empty master, ` +
           'whose chunkservers would delete every chunk; is the metadata store mounted? For a new file system set allow_empty_init=true',
       );
@@ -210,14 +210,14 @@ export async function startMaster({ program, config, allowEmptyInit, durability,
     log.warn(`unclean stop: no ${METADATA_FILE} in ${config.dataPath}; recovering from ${describeInventory(inventory)}`);
     if (!program.recoversItself) {
       const restored = await program.restoreWithMetarestore(config.dataPath, deadline);
-      if (!restored.ok) throw new OcfError(OCF.ERR_GENERIC, `metadata recovery failed: ${restored.stdout.split('\n').at(-1) ?? restored.command}`);
+      if (!restored.ok) throw new Failure('failed', `metadata recovery failed: ${restored.stdout.split('\n').at(-1) ?? restored.command}`);
     }
   }
   const result = await program.start(deadline, { recover: recover && program.recoversItself });
   if (!result.ok) {
     const said = result.stderr.split('\n').map((l) => l.trim()).filter(Boolean);
     const why = said.filter((line) => /can't|cannot|error|fail|no such|not /i.test(line)).slice(-2).join('; ') || said.at(-1) || `exit code ${result.exitCode}`;
-    throw new OcfError(OCF.ERR_GENERIC, `${result.command} failed: ${why}`);
+    throw new Failure('failed', `${result.command} failed: ${why}`);
   }
   const pid = await afterStarting(() => waitUntilServing(config, deadline));
   if (expected) await afterStarting(() => verifyRecoveredVersion(config, pid, expected, deadline, log));
@@ -235,8 +235,8 @@ async function afterStarting<T>(step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    if (error instanceof OcfError) throw error;
-    throw new OcfError(OCF.ERR_GENERIC, `mfsmaster was started, then checking it failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+    if (error instanceof Failure) throw error;
+    throw new Failure('failed', `mfsmaster was started, then checking it failed: ${(error as Error).message ?? String(error)}`, { cause: error });
   }
 }
 
@@ -252,8 +252,8 @@ async function waitUntilServing(config: MasterConfig, deadline: Deadline): Promi
   );
   if (pid === undefined) {
     const still = masterPid(config);
-    throw new OcfError(
-      OCF.ERR_GENERIC,
+    throw new Failure(
+      'failed',
       still === undefined
         ? `mfsmaster exited during start-up (see its syslog messages)`
         : `mfsmaster (pid ${still}) did not accept connections on ${listenerText(client)} before the start timeout`,

@@ -16,7 +16,7 @@
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
@@ -74,7 +74,7 @@ async function ownerOf(master: MasterConfig): Promise<{ uid: number; gid: number
 async function runRestore(program: MasterProgram, master: MasterConfig, deadline: Deadline): Promise<RunResult> {
   if (program.version.major >= 3) return run(program.binary, ['-c', program.configFile, '-x', 'restore'], { deadline, marginMs: 1000, timeoutMs: Infinity, all: true });
   if (!program.recoversItself) return program.restoreWithMetarestore(master.dataPath, deadline);
-  throw new OcfError(OCF.ERR_INSTALLED, `mfsmaster ${program.version.text} has no recovery that does not also serve (restore needs 3.0 or later)`);
+  throw new Failure('not-installed', `mfsmaster ${program.version.text} has no recovery that does not also serve (restore needs 3.0 or later)`);
 }
 
 export interface RebuildOptions {
@@ -96,8 +96,8 @@ export interface RebuildOutcome {
 function refuseIfMasterAlive(master: MasterConfig): void {
   const pid = masterPid(master);
   if (pid !== undefined) {
-    throw new OcfError(
-      OCF.ERR_GENERIC,
+    throw new Failure(
+      'failed',
       `mfsmaster (pid ${pid}) holds the lock on ${master.dataPath}: metadata is never rebuilt under a live master (stop the master resource first)`,
     );
   }
@@ -105,7 +105,7 @@ function refuseIfMasterAlive(master: MasterConfig): void {
 
 /** Rebuilds metadata.mfs in the master's DATA_PATH from `source`; throws (OCF_ERR_GENERIC) rather than leave older metadata there. */
 export async function rebuildMasterMetadata({ program, master, source, deadline, log, now = new Date() }: RebuildOptions): Promise<RebuildOutcome> {
-  if (source.version === undefined || !source.base) throw new OcfError(OCF.ERR_GENERIC, `nothing to rebuild from: ${source.problem ?? `no metadata in ${source.dataPath}`}`);
+  if (source.version === undefined || !source.base) throw new Failure('failed', `nothing to rebuild from: ${source.problem ?? `no metadata in ${source.dataPath}`}`);
   refuseIfMasterAlive(master);
   const sameDirectory = source.dataPath === master.dataPath;
   const useOwn = source.kind === 'master';
@@ -145,7 +145,7 @@ export async function rebuildMasterMetadata({ program, master, source, deadline,
     const chosen = /chosen most recent metadata file: (.*)$/m.exec(result.stderr)?.[1];
     if (!result.ok) {
       const said = result.stderr.split('\n').map((l) => l.trim()).filter((l) => /can't|cannot|error|fail|different id|wrong/i.test(l)).slice(-2).join('; ');
-      throw new OcfError(OCF.ERR_GENERIC, `metadata recovery in ${master.dataPath} failed: ${said || describeOutcome(result)}; every file left in place`);
+      throw new Failure('failed', `metadata recovery in ${master.dataPath} failed: ${said || describeOutcome(result)}; every file left in place`);
     }
     log.info(`${result.command} rebuilt ${image} in ${Math.round(deadline.elapsedMs() - started)} ms${chosen ? ` from ${chosen}` : ''}`);
   }
@@ -162,9 +162,9 @@ export async function rebuildMasterMetadata({ program, master, source, deadline,
   if (problem) {
     if (existsSync(image)) {
       const kept = setAsideImage(master.dataPath, image, now);
-      throw new OcfError(OCF.ERR_GENERIC, `${problem}: refusing to serve older metadata; the rebuilt image was moved to ${kept}, every other file left in place`);
+      throw new Failure('failed', `${problem}: refusing to serve older metadata; the rebuilt image was moved to ${kept}, every other file left in place`);
     }
-    throw new OcfError(OCF.ERR_GENERIC, `${problem}; every file left in place`);
+    throw new Failure('failed', `${problem}; every file left in place`);
   }
   log.info(`rebuilt metadata at version ${rebuilt!.version} of file system ${hexId(rebuilt!.fsId)} (needed ${needed})`);
   return { version: rebuilt!.version, fsId: rebuilt!.fsId, setAside };

@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError } from '../ocf/exit-codes.js';
+import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { terminate } from '../process/proc.js';
 import { describeOutcome, run } from '../process/run.js';
@@ -70,7 +70,7 @@ export function connectedTo(pid: number, remotePort: number): boolean {
 
 /** Checks what the metalogger needs on this node: the program, its user, DATA_PATH. */
 export async function validateMetaloggerEnvironment(binary: string, config: MetaloggerConfig): Promise<void> {
-  if (!isExecutable(binary)) throw new OcfError(OCF.ERR_INSTALLED, `binary ${binary} is not installed or not executable (package moosefs-metalogger)`);
+  if (!isExecutable(binary)) throw new Failure('not-installed', `binary ${binary} is not installed or not executable (package moosefs-metalogger)`);
   await validateDaemonEnvironment('metalogger', config);
 }
 
@@ -82,9 +82,9 @@ export async function startMetalogger(binary: string, config: MetaloggerConfig, 
     return running;
   }
   const result = await run(binary, ['-c', config.file, 'start'], { deadline, marginMs: 1000, timeoutMs: Infinity, all: true });
-  if (!result.ok) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger -c ${config.file} did not start: ${describeOutcome(result)}`);
+  if (!result.ok) throw new Failure('failed', `mfsmetalogger -c ${config.file} did not start: ${describeOutcome(result)}`);
   const pid = await deadline.poll(() => metaloggerPid(config), { intervalMs: 20, marginMs: 500 });
-  if (pid === undefined) throw new OcfError(OCF.ERR_GENERIC, `mfsmetalogger -c ${config.file} exited during start-up, no lock in ${config.dataPath} (see its syslog messages)`);
+  if (pid === undefined) throw new Failure('failed', `mfsmetalogger -c ${config.file} exited during start-up, no lock in ${config.dataPath} (see its syslog messages)`);
   log.info(`mfsmetalogger started (pid ${pid}), following ${config.masterHost}:${config.masterPort}`);
   return pid;
 }

@@ -23,6 +23,15 @@ export const OCF = {
 export type OcfExitCode = (typeof OCF)[keyof typeof OCF];
 export type OcfExitName = keyof typeof OCF;
 
+const KIND_CODE: Record<FailureKind, OcfExitCode> = {
+  failed: OCF.ERR_GENERIC,
+  'not-installed': OCF.ERR_INSTALLED,
+  misconfigured: OCF.ERR_CONFIGURED,
+  'not-permitted': OCF.ERR_PERM,
+};
+
+const CODE_KIND = new Map<number, FailureKind>(Object.entries(KIND_CODE).map(([kind, code]) => [code, kind as FailureKind]));
+
 const NAMES = new Map<number, OcfExitName>(
   Object.entries(OCF).map(([name, code]) => [code, name as OcfExitName]),
 );
@@ -34,27 +43,23 @@ export function exitCodeName(code: number): string {
 }
 
 /**
- * A failure with the OCF exit code it should end the action with. Its message becomes the
- * `ocf-exit-reason:` line that Pacemaker shows under failed actions, so keep it one line that
- * names the parameter, file or state at fault.
+ * A failure with the OCF exit code it should end the action with, thrown by the OCF layer and the
+ * agents. It is a Failure (of the kind its code says), so that one `instanceof Failure` catches
+ * what domain code and agents throw alike. Its message becomes the `ocf-exit-reason:` line that
+ * Pacemaker shows under failed actions, so keep it one line that names the parameter, file or
+ * state at fault.
  */
-export class OcfError extends Error {
-  override readonly name = 'OcfError';
+export class OcfError extends Failure {
+  override readonly name: string = 'OcfError';
   constructor(
     readonly code: OcfExitCode,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(CODE_KIND.get(code) ?? 'failed', message, options);
   }
 }
 
-const KIND_CODE: Record<FailureKind, OcfExitCode> = {
-  failed: OCF.ERR_GENERIC,
-  'not-installed': OCF.ERR_INSTALLED,
-  misconfigured: OCF.ERR_CONFIGURED,
-  'not-permitted': OCF.ERR_PERM,
-};
 
 const STATUS_CODE: Record<ResourceStatus, OcfExitCode> = {
   ok: OCF.SUCCESS,

@@ -15,7 +15,7 @@
 export type FailureKind = 'failed' | 'not-installed' | 'misconfigured' | 'not-permitted';
 
 export class Failure extends Error {
-  override readonly name = 'Failure';
+  override readonly name: string = 'Failure';
   constructor(
     readonly kind: FailureKind,
     message: string,

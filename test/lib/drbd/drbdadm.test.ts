@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Drbd } from '../../../lib/drbd/drbdadm.js';
 import { describeState } from '../../../lib/drbd/state.js';
 import { Deadline } from '../../../lib/runtime/deadline.js';
-import { OcfError } from '../../../lib/ocf/exit-codes.js';
+import { Failure } from '../../../lib/runtime/errors.js';
 import { createLogger } from '../../../lib/runtime/log.js';
 
 let dir: string;
@@ -86,9 +86,9 @@ describe('Drbd (DRBD 9)', () => {
   it('lists devices per volume, and says when the resource is not configured here', async () => {
     expect(await drbd('v9').devices(deadline())).toEqual(['/dev/drbd0', '/dev/drbd1']);
     const error = await drbd('v9', 'x').devices(deadline()).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OcfError);
-    expect((error as OcfError).code).toBe(5);
-    expect((error as OcfError).message).toContain("DRBD resource 'x' is not configured on this node (drbdadm sh-dev: 'x' not defined in your config (for this host).)");
+    expect(error).toBeInstanceOf(Failure);
+    expect((error as Failure).kind).toBe('not-installed');
+    expect((error as Failure).message).toContain("DRBD resource 'x' is not configured on this node (drbdadm sh-dev: 'x' not defined in your config (for this host).)");
   });
 
   it("classifies DRBD's refusals from exit code and text", async () => {

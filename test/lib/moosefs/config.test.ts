@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { OCF, OcfError } from '../../../lib/ocf/exit-codes.js';
+import { Failure } from '../../../lib/runtime/errors.js';
 import { masterConfigFrom, parseMfsConfig, readMasterConfig } from '../../../lib/moosefs/config.js';
 
 function master(text: string) {
   return masterConfigFrom('/etc/mfs/mfsmaster.cfg', parseMfsConfig(text));
 }
 
-function refusal(text: string): OcfError {
+function refusal(text: string): Failure {
   try {
     master(text);
   } catch (error) {
-    return error as OcfError;
+    return error as Failure;
   }
   throw new Error('expected a refusal');
 }
@@ -64,9 +64,9 @@ describe('mfsmaster.cfg', () => {
     ['WORKING_USER = mfs;rm', 'WORKING_USER = "mfs;rm" is not a user or group name'],
     ['CHANGELOG_SAVE_MODE = 3', 'CHANGELOG_SAVE_MODE = "3" is not an integer from 0 to 2'],
     ['MATOCL_LISTEN_HOST = a b', 'MATOCL_LISTEN_HOST = "a b" is not an address'],
-  ])('refuses %s with OCF_ERR_CONFIGURED naming the setting', (line, message) => {
+  ])('refuses %s as misconfigured (OCF_ERR_CONFIGURED), naming the setting', (line, message) => {
     const error = refusal(line);
-    expect(error.code).toBe(OCF.ERR_CONFIGURED);
+    expect(error.kind).toBe('misconfigured');
     expect(error.message).toContain(`/etc/mfs/mfsmaster.cfg: ${message}`);
   });
 
@@ -75,8 +75,8 @@ describe('mfsmaster.cfg', () => {
       readMasterConfig('/nonexistent/mfsmaster.cfg');
       expect.unreachable();
     } catch (error) {
-      expect((error as OcfError).code).toBe(OCF.ERR_INSTALLED);
-      expect((error as OcfError).message).toBe('configuration file /nonexistent/mfsmaster.cfg cannot be read (ENOENT)');
+      expect((error as Failure).kind).toBe('not-installed');
+      expect((error as Failure).message).toBe('configuration file /nonexistent/mfsmaster.cfg cannot be read (ENOENT)');
     }
   });
 });

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OcfError } from '../../../lib/ocf/exit-codes.js';
+import { Failure } from '../../../lib/runtime/errors.js';
 import { METALOGGER_DEFAULTS, metaloggerConfigFrom, parseMfsConfig } from '../../../lib/moosefs/config.js';
 import { betterSource, describeSource, inspectSource, readImage } from '../../../lib/moosefs/metalogger-files.js';
 import { setAsideMasterFiles } from '../../../lib/moosefs/metalogger-promote.js';
@@ -35,7 +35,7 @@ describe('mfsmetalogger.cfg', () => {
     ['MASTER_HOST = a;b', /MASTER_HOST = "a;b" is not an address/],
     ['META_DOWNLOAD_FREQ = often', /META_DOWNLOAD_FREQ = "often" is not an integer/],
   ])('refuses %s', (line, message) => {
-    expect(() => metaloggerConfigFrom('f', parseMfsConfig(line))).toThrow(OcfError);
+    expect(() => metaloggerConfigFrom('f', parseMfsConfig(line))).toThrow(Failure);
     expect(() => metaloggerConfigFrom('f', parseMfsConfig(line))).toThrow(message);
   });
 });
