@@ -4,15 +4,22 @@
  * with a one-line verdict out, rendered as text or JSON. Running the tools is cli.ts's job.
  *
  * The reasons are the agents' own (node attribute `mfs-ocf-reason-<resource>` beside the
- * promotion score `master-<resource>`); the overrides named in a verdict are those the agents
- * themselves name in their reasons (ignore_high_water_mark, promote_without_election,
- * bootstrap_node for mfs-metarestore; for mfs-drbd-store, DRBD's own `primary --force` and the
- * split-brain recovery commands its monitor logs).
+ * promotion score `master-<resource>`), read as codes and fields (lib/pacemaker/reason.ts),
+ * never as prose: a previous version's plain sentences go through legacy-reasons.ts first. The
+ * overrides named in a verdict are declared once beside what they name, and the agents' own
+ * messages take them from there too: ignore_high_water_mark, promote_without_election,
+ * bootstrap_node for mfs-metarestore (lib/moosefs/election-parameters.ts); for mfs-drbd-store,
+ * DRBD's own `primary --force` and split-brain recovery commands (lib/drbd/reasons.ts).
  */
 import { reasonAttributeName } from '../lib/pacemaker/attributes.js';
+import { decodeReasons, findReason, type Reason } from '../lib/pacemaker/reason.js';
+import { OVERRIDE, type ParameterOverride } from '../lib/moosefs/election-parameters.js';
+import { MR_CODE } from '../lib/moosefs/reasons.js';
+import { DR_CODE, DRBD_OVERRIDE } from '../lib/drbd/reasons.js';
+import { legacyReasons } from './legacy-reasons.js';
 import { promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../lib/pacemaker/election.js';
-import type { CibFacts, CibPrimitive, FailedAction, MonStatus } from '../lib/pacemaker/status.js';
+import type { CibFacts, CibPrimitive, FailedAction, FenceConstraint, MonStatus } from '../lib/pacemaker/status.js';
 import { hexId, parsePosition, SCORE } from '../lib/moosefs/election.js';
 import { DEFAULT_SCORE_TABLE_TEXT, parseScoreTable } from '../lib/drbd/scores.js';
 import { OCF } from '../lib/ocf/exit-codes.js';
@@ -49,8 +56,11 @@ export interface NodeView {
   failed: boolean;
   /** The promotion score the agent set (master-<id>); null when none (never promoted there). */
   score: number | null;
-  /** The agent's published reason (mfs-ocf-reason-<id>); null when none. */
+  /** The agent's published reason (mfs-ocf-reason-<id>), its text; null when none. */
   reason: string | null;
+  /** ...and its codes and fields (`legacy`: read from a previous version's plain text); null when none. */
+  reasons: Reason[] | null;
+  legacy?: boolean;
 }
 
 export interface ResourceView {
@@ -65,6 +75,8 @@ export interface ResourceView {
   highWaterMark: { version: string; fsId: string } | null;
   /** mfs-drbd-store, ocf:linbit:drbd: the DRBD resource. */
   drbdResource: string | null;
+  /** Constraints of DRBD's fence-peer handler on this resource's clone: promotion only on `allowed`. */
+  fenceConstraints: Array<{ id: string; allowed: string[] }>;
   verdict: Verdict;
 }
 
@@ -121,6 +133,8 @@ function nodeViews(id: string, input: StatusInput): NodeView[] {
     const promoted = here.find((i) => i.role === ROLE.promoted);
     const chosen = promoted ?? here[0];
     const attributes = cib.nodeAttributes.get(name) ?? {};
+    const published = attributes[reasonAttributeName(id)];
+    const decoded = published === undefined ? undefined : decodeReasons(published);
     return {
       node: name,
       online: node?.online ?? false,
@@ -128,15 +142,32 @@ function nodeViews(id: string, input: StatusInput): NodeView[] {
       role: chosen?.role ?? 'Stopped',
       failed: here.some((i) => i.failed),
       score: scoreOf(attributes[promotionScoreAttribute(id)]),
-      reason: attributes[reasonAttributeName(id)] ?? null,
+      reason: decoded?.text ?? null,
+      reasons: decoded ? (decoded.reasons ?? legacyReasons(decoded.text)) : null,
+      ...(decoded && !decoded.reasons ? { legacy: true } : {}),
     };
   });
 }
 
+/** The fence-peer constraint that bars `node` from promotion, if any. */
+function fencedBy(view: Pick<ResourceView, 'fenceConstraints'>, node: string): { id: string; allowed: string[] } | undefined {
+  return view.fenceConstraints.find((c) => !c.allowed.includes(node));
+}
+
+function fenceText(fence: { id: string; allowed: string[] }): string {
+  return `DRBD's fence-peer handler allows promotion only on ${fence.allowed.join(', ') || 'no node'} (constraint ${fence.id}, removed by crm-unfence-peer after the resync)`;
+}
+
 /** Why `n` is not (or could not become) the promoted node; empty when nothing stands in its way. */
-function whyNotHere(n: NodeView, failures: FailedAction[], id: string, { blocked = false } = {}): string {
+function whyNotHere(n: NodeView, failures: FailedAction[], view: ResourceView, { blocked = false } = {}): string {
+  const id = view.id;
   if (!n.online) return `${n.node} is offline`;
   if (n.standby) return `${n.node} is in standby`;
+  const fence = fencedBy(view, n.node);
+  if (fence) {
+    const rest = whyNotHere(n, failures, { ...view, fenceConstraints: [] }, { blocked });
+    return rest ? `${rest}; ${fenceText(fence)}` : `${n.node}${blocked ? ':' : ' cannot take over:'} ${fenceText(fence)}`;
+  }
   // A degraded or healthy verdict lists the failed actions on their own; a blocked one says them here.
   const failed = blocked ? failures.find((f) => f.resource === id && f.node === n.node) : undefined;
   const failText = failed ? `; ${failed.task} failed${failed.exitReason ? `: ${failed.exitReason}` : ''}` : '';
@@ -163,85 +194,98 @@ function fullScore(agent: string, params: Record<string, string>): number | unde
   return undefined;
 }
 
-// --- overrides, in the agents' own words ---------------------------------------------------
+// --- overrides: from the codes and fields the agents publish --------------------------------
 
-/** mfs-metarestore's refusals (lib/moosefs/election.ts): "version N is behind the high-water mark M". */
-const BELOW_MARK = /version (\d+) is behind the high-water mark (\d+)/;
-const NEEDS_ELECTION_OVERRIDE = /set promote_without_election=true/;
-const NEEDS_BOOTSTRAP = /a first boot needs bootstrap_node=/;
+const isTrue = (value: string | undefined) => /^(true|yes|1|on)$/i.test(value ?? '');
+const reasonOf = (n: NodeView, code: string) => findReason(n.reasons ?? undefined, code);
+
+/** `crm resource param <id> set <parameter> <value>`, with the override's risk and how to undo it. */
+function parameterOverride<F>(id: string, node: string, override: ParameterOverride<F>, fields: F): Override {
+  const undo = override.undo === undefined ? 'clear it afterwards' : `set it back afterwards (crm resource param ${id} set ${override.parameter} ${override.undo})`;
+  return { node, command: `crm resource param ${id} set ${override.parameter} ${override.value(fields)}`, risk: `${override.risk(fields)}; ${undo}` };
+}
 
 function metarestoreOverride(view: ResourceView, params: Record<string, string>): Override | undefined {
-  const candidates = view.nodes.filter((n) => n.online && !n.standby && n.reason);
+  const candidates = view.nodes.filter((n) => n.online && !n.standby && n.reasons);
   const below = candidates
-    .map((n) => ({ node: n.node, match: BELOW_MARK.exec(n.reason!) }))
-    .filter((c): c is { node: string; match: RegExpExecArray } => c.match !== null)
-    .sort((a, b) => (BigInt(b.match[1]!) > BigInt(a.match[1]!) ? 1 : -1));
+    .map((n) => ({ node: n.node, reason: reasonOf(n, MR_CODE.belowMark) }))
+    .filter((c): c is { node: string; reason: Reason } => c.reason !== undefined)
+    .sort((a, b) => (BigInt(b.reason.fields.version as string) > BigInt(a.reason.fields.version as string) ? 1 : -1));
   const best = below[0];
-  if (best && !/^(true|yes|1|on)$/i.test(params.ignore_high_water_mark ?? '')) {
-    const version = BigInt(best.match[1]!);
-    const mark = BigInt(best.match[2]!);
-    return {
-      node: best.node,
-      command: `crm resource param ${view.id} set ignore_high_water_mark true`,
-      risk:
-        `${best.node} would be promoted at metadata version ${version}: the ${mark - version} change(s) the cluster served after it ` +
-        `(up to the high-water mark ${mark}) are lost; set it back afterwards (crm resource param ${view.id} set ignore_high_water_mark false)`,
-    };
+  if (best && !isTrue(params[OVERRIDE.ignoreHighWaterMark.parameter])) {
+    const { version, mark } = best.reason.fields as { version: string; mark: string };
+    return parameterOverride(view.id, best.node, OVERRIDE.ignoreHighWaterMark, { node: best.node, version, mark });
   }
-  const unknown = candidates.find((n) => NEEDS_ELECTION_OVERRIDE.test(n.reason!));
-  if (unknown && !/^(true|yes|1|on)$/i.test(params.promote_without_election ?? '')) {
-    return {
-      node: unknown.node,
-      command: `crm resource param ${view.id} set promote_without_election true`,
-      risk: 'a candidate whose version could not be compared may hold newer metadata: its changes would be lost',
-    };
+  const unknown = candidates.find((n) => reasonOf(n, MR_CODE.cannotCompare));
+  if (unknown && !isTrue(params[OVERRIDE.promoteWithoutElection.parameter])) {
+    return parameterOverride(view.id, unknown.node, OVERRIDE.promoteWithoutElection, {});
   }
-  const first = candidates.find((n) => NEEDS_BOOTSTRAP.test(n.reason!));
-  if (first && !params.bootstrap_node) {
-    return {
-      node: first.node,
-      command: `crm resource param ${view.id} set bootstrap_node ${first.node}`,
-      risk: `${first.node} creates a new, empty file system: only right on a first boot, when no node has ever held metadata; clear it afterwards`,
-    };
-  }
+  const first = candidates.find((n) => reasonOf(n, MR_CODE.needsBootstrap));
+  if (first && !params[OVERRIDE.bootstrapNode.parameter]) return parameterOverride(view.id, first.node, OVERRIDE.bootstrapNode, { node: first.node });
   return undefined;
 }
 
-/** DRBD disk states named in mfs-drbd-store's reasons (lib/drbd/scores.ts, decisions.ts). */
-const DISK_STATE = /\b(UpToDate|Consistent|Outdated|Inconsistent|Diskless|Failed)\b/;
-const MANUAL_SPLIT_BRAIN = /SPLIT BRAIN.*split_brain_policy=manual/;
+/** The DRBD disk state a node's reasons name (the first of them), if any. */
+function diskState(n: NodeView): string | undefined {
+  for (const r of n.reasons ?? []) {
+    if (r.code === DR_CODE.onlyConsistent) return 'Consistent';
+    if (r.code === DR_CODE.diskNotUpToDate || r.code === DR_CODE.refuseNotUpToDate || r.code === DR_CODE.transitional) return (r.fields.disks as readonly string[])[0];
+    if (r.code === DR_CODE.primaryUpToDate || r.code === DR_CODE.peerUnknown || r.code === DR_CODE.upToDateNoPeers || r.code === DR_CODE.upToDatePeersKnown) return 'UpToDate';
+  }
+  return undefined;
+}
 
 function drbdForceOverride(view: ResourceView): Override | undefined {
   const resource = view.drbdResource ?? '<drbd_resource>';
   // A node the agent finds promotable is the one to repair (its failed promote), never one to overrule.
   if (view.nodes.some((n) => n.online && n.score !== null && n.score > 0)) return undefined;
   const rank = (n: NodeView) => {
-    const disk = DISK_STATE.exec(n.reason ?? '')?.[1];
+    const disk = diskState(n);
     return disk === 'Consistent' ? 2 : disk === 'Outdated' ? 1 : 0;
   };
   const chosen = view.nodes.filter((n) => n.online && !n.standby && rank(n) > 0).sort((a, b) => rank(b) - rank(a))[0];
   if (!chosen) return undefined;
   const others = view.nodes.filter((n) => n !== chosen).map((n) => n.node).join(', ') || 'the other node';
-  return {
-    node: chosen.node,
-    command: `on ${chosen.node}: drbdadm primary --force ${resource} && drbdadm secondary ${resource}`,
-    risk:
-      `${chosen.node}'s ${DISK_STATE.exec(chosen.reason ?? '')?.[1]} data becomes UpToDate by decree and is promoted: whatever ${others} wrote ` +
-      `that ${chosen.node} lacks is discarded when they reconnect (resynchronised from ${chosen.node}, or a split brain)`,
-  };
+  const force = DRBD_OVERRIDE.forcePrimary;
+  const forced: Override = { node: chosen.node, command: `on ${chosen.node}: ${force.command(resource)}`, risk: force.risk({ node: chosen.node, disk: diskState(chosen)!, others }) };
+  const fence = fencedBy(view, chosen.node);
+  return fence ? withFenceRemoved(forced, fence, chosen.node) : forced;
+}
+
+/** An override on a node the fence-peer constraint bars: the constraint goes too, with its own risk. */
+function withFenceRemoved(override: Override, fence: { id: string; allowed: string[] }, fenced: string): Override {
+  const remove = DRBD_OVERRIDE.removeFenceConstraint;
+  return { ...override, command: `${override.command}; then ${remove.command(fence.id)}`, risk: `${override.risk}; ${remove.risk({ fenced, allowed: fence.allowed.join(', ') })}` };
+}
+
+/**
+ * The fence-peer constraint is what blocks: a node the agent finds promotable (a positive score)
+ * is barred, and no node it allows can be promoted (offline, standby, or without a score).
+ */
+function fenceOverride(view: ResourceView): Override | undefined {
+  const usable = (n: NodeView) => n.online && !n.standby && !n.failed && n.score !== null && n.score > 0;
+  for (const fence of view.fenceConstraints) {
+    if (view.nodes.some((n) => fence.allowed.includes(n.node) && usable(n))) continue;
+    const barred = view.nodes.find((n) => !fence.allowed.includes(n.node) && usable(n));
+    if (!barred) continue;
+    const remove = DRBD_OVERRIDE.removeFenceConstraint;
+    return { node: barred.node, command: remove.command(fence.id), risk: remove.risk({ fenced: barred.node, allowed: fence.allowed.join(', ') || 'no node' }) };
+  }
+  return undefined;
 }
 
 function splitBrainOverride(view: ResourceView): Override | undefined {
   const resource = view.drbdResource ?? '<drbd_resource>';
-  const reported = view.nodes.filter((n) => MANUAL_SPLIT_BRAIN.test(n.reason ?? ''));
+  const reported = view.nodes.filter((n) => reasonOf(n, DR_CODE.splitBrainManual));
   if (reported.length === 0) return undefined;
   const keeper = view.nodes.find((n) => n.role === ROLE.promoted && !n.failed);
   const victim = view.nodes.find((n) => n !== keeper && n.online) ?? reported[0]!;
-  const keep = keeper && keeper !== victim ? `; then on ${keeper.node}: drbdadm connect ${resource}` : '';
+  const discard = DRBD_OVERRIDE.discardMyData;
+  const keep = keeper && keeper !== victim ? `; then on ${keeper.node}: ${discard.reconnect(resource)}` : '';
   return {
     node: victim.node,
-    command: `on ${victim.node}: drbdadm disconnect ${resource}; drbdadm secondary ${resource}; drbdadm connect --discard-my-data ${resource}${keep}`,
-    risk: `the changes ${victim.node} made while the nodes were apart are discarded; it resynchronises from ${keeper && keeper !== victim ? keeper.node : 'the peer'}`,
+    command: `on ${victim.node}: ${discard.command(resource)}${keep}`,
+    risk: discard.risk({ node: victim.node, from: keeper && keeper !== victim ? keeper.node : 'the peer' }),
   };
 }
 
@@ -258,12 +302,12 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   const problems: string[] = [];
   const isStore = view.agent === AGENT.drbdStore || view.agent === AGENT.drbd;
   if (view.promoted.length === 0) {
-    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view.id, { blocked: true })).join('; ')}`;
+    const why = `no node is promoted: ${view.nodes.map((n) => whyNotHere(n, failures, view, { blocked: true })).join('; ')}`;
     let override: Override | undefined;
     if (view.agent === AGENT.metarestore) override = metarestoreOverride(view, primitive.params);
     if (isStore) {
-      override = splitBrainOverride(view) ?? drbdForceOverride(view);
-      if (!override && view.nodes.some((n) => /Inconsistent/.test(n.reason ?? ''))) {
+      override = fenceOverride(view) ?? splitBrainOverride(view) ?? drbdForceOverride(view);
+      if (!override && view.nodes.some((n) => diskState(n) === 'Inconsistent')) {
         return { kind: 'blocked', why: `${why}; no node has usable data (Inconsistent: a resync that did not finish): no override, bring back the node with UpToDate data` };
       }
     }
@@ -277,7 +321,7 @@ function resourceVerdict(view: ResourceView, primitive: CibPrimitive, input: Sta
   }
   const full = fullScore(view.agent, primitive.params);
   for (const n of view.nodes.filter((n) => !view.promoted.includes(n.node))) {
-    const why = whyNotHere(n, failures, view.id);
+    const why = whyNotHere(n, failures, view);
     if (why) problems.push(why);
     else if (full !== undefined && n.score !== null && n.score < full) problems.push(`${n.node} is a weaker candidate (score ${n.score}): ${n.reason ?? 'no reason published'}`);
   }
@@ -308,6 +352,13 @@ function serviceMembers(input: StatusInput): ServiceMember[] {
   });
 }
 
+/** The fence-peer constraints on this primitive's clone; only `#uname` expressions name nodes. */
+function fenceConstraintsOf(primitive: CibPrimitive, constraints: readonly FenceConstraint[]): ResourceView['fenceConstraints'] {
+  return constraints
+    .filter((c) => c.resource === (primitive.clone ?? primitive.id) || c.resource === primitive.id)
+    .map((c) => ({ id: c.id, allowed: c.allowed.filter((a) => a.attribute === '#uname').map((a) => a.value) }));
+}
+
 const RANK: Record<VerdictKind, number> = { healthy: 0, degraded: 1, blocked: 2 };
 
 /** The status of every resource of ours, and one verdict. Throws NotOursError when there is none. */
@@ -330,6 +381,7 @@ export function clusterStatus(input: StatusInput): ClusterStatus {
         nodes,
         highWaterMark: mark ? { version: String(mark.version), fsId: hexId(mark.fsId) } : null,
         drbdResource: primitive.params.drbd_resource ?? null,
+        fenceConstraints: fenceConstraintsOf(primitive, cib.fenceConstraints),
         verdict: { kind: 'healthy', why: '' },
       };
       view.verdict = resourceVerdict(view, primitive, input, service);
@@ -378,6 +430,7 @@ export function renderText(status: ClusterStatus): string {
       const none = r.agent === AGENT.drbd ? `(${AGENT.drbd} publishes no reasons)` : '(no reason published)';
       lines.push(`  ${n.node.padEnd(width)}  ${state.padEnd(18)}  ${score.padEnd(12)}  ${n.reason ?? none}`);
     }
+    for (const fence of r.fenceConstraints) lines.push(`  fence constraint: ${fenceText(fence)}`);
     if (r.agent === AGENT.metarestore) {
       lines.push(`  high-water mark: ${r.highWaterMark ? `version ${r.highWaterMark.version} (file system ${r.highWaterMark.fsId})` : 'none (the cluster has not served yet)'}`);
     }

@@ -8,11 +8,9 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { History } from './decisions.js';
 
-/** A node's memory of one resource: split-brain history per peer, and what it last published. */
+/** A node's memory of one resource: split-brain history per peer (what it published: lib/pacemaker/promotion.ts). */
 export interface NodeMemory {
   peers: History;
-  /** The promotion score (null: deleted) and reason last written, and when (ms since the epoch). */
-  published?: { score: number | null; reason: string; at: number };
 }
 
 export const DEFAULT_HISTORY_DIR = '/run/mfs-ocf';
@@ -25,7 +23,7 @@ export function readMemory(file: string): NodeMemory {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<NodeMemory> | null;
     if (!parsed || typeof parsed !== 'object' || typeof parsed.peers !== 'object' || parsed.peers === null) return { peers: {} };
-    return { peers: parsed.peers, ...(parsed.published ? { published: parsed.published } : {}) };
+    return { peers: parsed.peers };
   } catch {
     return { peers: {} };
   }

@@ -12,6 +12,8 @@
  * (the attribute is deleted), so Pacemaker never picks that node. Transitional states
  * (Attaching, Negotiating) keep whatever score was there. Pure: no processes.
  */
+import { renderReason, type Reason } from '../pacemaker/reason.js';
+import { DR } from './reasons.js';
 import { allDisksUpToDate, type ResourceState } from './state.js';
 
 export interface ScoreTable {
@@ -43,16 +45,24 @@ export function parseScoreTable(text: string): ScoreTable {
   return { onlyConsistent, onlyRemote, localOk, asGoodAsItGets };
 }
 
-export type ScoreDecision =
+/** `why`: the reason as code and fields (reasons.ts); `reason`: its English. */
+export type ScoreDecision = { why: Reason; reason: string } & (
   /** Set this score (always > 0). */
-  | { kind: 'set'; score: number; reason: string }
+  | { kind: 'set'; score: number }
   /** Remove the score: this node must not be promoted. */
-  | { kind: 'delete'; reason: string }
+  | { kind: 'delete' }
   /** A transitional state: leave the score as it is. */
-  | { kind: 'keep'; reason: string };
+  | { kind: 'keep' }
+);
 
-function set(score: number, reason: string): ScoreDecision {
-  return score > 0 ? { kind: 'set', score, reason } : { kind: 'delete', reason: `${reason} (score 0: not promotable)` };
+const del = (why: Reason): ScoreDecision => ({ kind: 'delete', why, reason: renderReason(why) });
+
+function set(score: number, reason: (f: { zero?: boolean }) => Reason): ScoreDecision {
+  if (score > 0) {
+    const why = reason({});
+    return { kind: 'set', score, why, reason: renderReason(why) };
+  }
+  return del(reason({ zero: true }));
 }
 
 /**
@@ -61,27 +71,22 @@ function set(score: number, reason: string): ScoreDecision {
  * holds diverged data and gets no score (the Primary keeps serving).
  */
 export function promotionScore(state: ResourceState | undefined, table: ScoreTable, splitBrainPeers: readonly string[] = []): ScoreDecision {
-  if (!state) return { kind: 'delete', reason: 'DRBD resource is down' };
-  if (splitBrainPeers.length > 0 && state.role !== 'Primary') {
-    return { kind: 'delete', reason: `SPLIT BRAIN with ${splitBrainPeers.join(', ')}: this node's data diverged, not promotable` };
-  }
-  if (state.volumes.length === 0) return { kind: 'delete', reason: 'DRBD resource has no volumes attached' };
-  if (state.volumes.some((v) => !v.quorum)) return { kind: 'delete', reason: 'DRBD resource has lost quorum' };
+  if (!state) return del(DR.down());
+  if (splitBrainPeers.length > 0 && state.role !== 'Primary') return del(DR.splitBrainDiverged({ peers: splitBrainPeers }));
+  if (state.volumes.length === 0) return del(DR.noVolumes());
+  if (state.volumes.some((v) => !v.quorum)) return del(DR.noQuorum());
   const disks = state.volumes.map((v) => v.disk);
-  const diskText = [...new Set(disks)].join('/');
+  const distinct = [...new Set(disks)];
   if (allDisksUpToDate(state)) {
-    if (state.role === 'Primary') return set(table.asGoodAsItGets, 'Primary with UpToDate data');
+    if (state.role === 'Primary') return set(table.asGoodAsItGets, DR.primaryUpToDate);
     const unknown = state.peers.filter((p) => p.volumes.length === 0 || p.volumes.some((v) => v.peerDisk === 'DUnknown'));
-    if (unknown.length > 0) {
-      return set(table.localOk, `UpToDate data, but the disk of peer ${unknown.map((p) => p.name).join(', ')} is unknown (not connected)`);
-    }
-    return set(table.asGoodAsItGets, state.peers.length === 0 ? 'UpToDate data, no peers' : 'UpToDate data, every peer known');
+    if (unknown.length > 0) return set(table.localOk, (f) => DR.peerUnknown({ peers: unknown.map((p) => p.name), ...f }));
+    return set(table.asGoodAsItGets, state.peers.length === 0 ? DR.upToDateNoPeers : DR.upToDatePeersKnown);
   }
   if (disks.some((d) => d === 'Attaching' || d === 'Negotiating' || d === 'Detaching')) {
-    return { kind: 'keep', reason: `disk is ${diskText} (transitional)` };
+    const why = DR.transitional({ disks: distinct });
+    return { kind: 'keep', why, reason: renderReason(why) };
   }
-  if (disks.every((d) => d === 'Consistent' || d === 'UpToDate')) {
-    return set(table.onlyConsistent, 'data is only Consistent (DRBD does not know whether it is the newest)');
-  }
-  return { kind: 'delete', reason: `disk is ${diskText}: no promotion without UpToDate data` };
+  if (disks.every((d) => d === 'Consistent' || d === 'UpToDate')) return set(table.onlyConsistent, DR.onlyConsistent);
+  return del(DR.diskNotUpToDate({ disks: distinct }));
 }

@@ -9,7 +9,13 @@
  *   published one (ClusterLabs PAF's technique): when another is ahead it refuses, naming it,
  *   so that Pacemaker tries the better one. When it cannot compare, it refuses too, unless
  *   configured otherwise: an unknown peer may be ahead.
+ *
+ * Each decision says why as a code with fields (`why`, reasons.ts) and in English (`reason`,
+ * rendered from it).
  */
+import { renderReason, type Reason } from '../pacemaker/reason.js';
+import { OVERRIDE, setting } from './election-parameters.js';
+import { MR } from './reasons.js';
 
 export interface Position {
   version: bigint;
@@ -69,10 +75,20 @@ export interface UnpromotedInput {
   peers?: readonly PeerPosition[];
 }
 
-export interface ScoreDecision {
+/** A reason, and its English. */
+export interface Said {
+  why: Reason;
+  reason: string;
+}
+
+const said = (why: Reason): Said => ({ why, reason: renderReason(why) });
+const v = (n: bigint) => String(n);
+/** The mark as reason fields. */
+const markFields = (mark: MarkState) => (mark.kind === 'known' ? { mark: v(mark.mark.version) } : mark.kind === 'unknown' ? { markUnreadable: mark.why } : {});
+
+export interface ScoreDecision extends Said {
   /** undefined: no score (never promoted from here). */
   score: number | undefined;
-  reason: string;
   /** OCF_DEGRADED: the metalogger does not follow a reachable master closely enough. */
   degraded: boolean;
   lag?: bigint;
@@ -84,61 +100,46 @@ export function unpromotedScore(input: UnpromotedInput): ScoreDecision {
   const masterUp = masterVersion !== undefined;
   const notFollowing = masterUp && !connected;
   if (!position) {
-    const why = input.problem ?? 'no metadata on this node yet';
     if (input.bootstrapNode && mark.kind === 'none' && !masterUp) {
-      return { score: SCORE.lastResort, reason: `${why}; bootstrap_node names this node: it may create a new file system`, degraded: false };
+      return { score: SCORE.lastResort, ...said(MR.bootstrapCandidate({ problem: input.problem })), degraded: false };
     }
-    return { score: undefined, reason: `not promotable: ${why}${notFollowing ? '; the metalogger is not connected to the master' : ''}`, degraded: notFollowing };
+    return { score: undefined, ...said(MR.noMetadata({ problem: input.problem, notFollowing })), degraded: notFollowing };
   }
-  const at = `metadata at version ${position.version}`;
+  const version = v(position.version);
   if (mark.kind === 'known' && !sameFileSystem(position.fsId, mark.mark.fsId)) {
-    return {
-      score: undefined,
-      reason: `not promotable: ${at} belongs to file system ${hexId(position.fsId)}, the cluster serves ${hexId(mark.mark.fsId)}`,
-      degraded: true,
-    };
+    return { score: undefined, ...said(MR.otherFileSystem({ version, fsId: hexId(position.fsId), markFsId: hexId(mark.mark.fsId) })), degraded: true };
   }
   if (masterVersion === 'unknown') {
     // A master serves: never "no master"; how far behind this node is cannot be said.
-    if (!connected) return { score: SCORE.lagging, reason: `${at}; a master answers (its metadata version unreadable), and the metalogger is not connected to it`, degraded: true };
-    return { score: SCORE.floorInSync, reason: `${at}, following a master whose metadata version cannot be read: lag not judged`, degraded: false };
+    if (!connected) return { score: SCORE.lagging, ...said(MR.masterUnreadableDisconnected({ version })), degraded: true };
+    return { score: SCORE.floorInSync, ...said(MR.masterUnreadable({ version })), degraded: false };
   }
   if (masterUp) {
     if (position.version > masterVersion) {
       // Only after a failover that lost changes: this node holds history the running master does not.
-      return {
-        score: SCORE.lagging,
-        reason: `${at} is ${position.version - masterVersion} change(s) AHEAD of the running master at ${masterVersion}: changes were lost at a failover; this node's files hold them`,
-        degraded: true,
-      };
+      return { score: SCORE.lagging, ...said(MR.aheadOfMaster({ version, master: v(masterVersion), ahead: v(position.version - masterVersion) })), degraded: true };
     }
     const lag = masterVersion - position.version;
-    if (!connected) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master, and the metalogger is not connected to it`, degraded: true, lag };
-    if (lag > input.maxLag) return { score: SCORE.lagging, reason: `${at}, ${lag} change(s) behind the master (more than max_lag ${input.maxLag})`, degraded: true, lag };
+    if (!connected) return { score: SCORE.lagging, ...said(MR.behindDisconnected({ version, lag: v(lag) })), degraded: true, lag };
+    if (lag > input.maxLag) return { score: SCORE.lagging, ...said(MR.lagging({ version, lag: v(lag), maxLag: v(input.maxLag) })), degraded: true, lag };
     const steps = input.maxLag > 0n ? Number((lag * 100n) / input.maxLag) : 0;
     const score = Math.max(SCORE.floorInSync, SCORE.best - steps);
-    return { score, reason: `${at}, ${lag} change(s) behind the master at ${masterVersion}`, degraded: false, lag };
+    return { score, ...said(MR.following({ version, lag: v(lag), master: v(masterVersion) })), degraded: false, lag };
   }
   // No master answers: judge against what the cluster served.
   if (mark.kind === 'known' && position.version < mark.mark.version) {
-    const behind = `${at} is behind the high-water mark ${mark.mark.version} (the newest metadata the cluster served)`;
-    if (input.overrideMark) return { score: SCORE.lastResort, reason: `${behind}; promotable only because ignore_high_water_mark=true`, degraded: false };
-    return { score: undefined, reason: `not promotable: ${behind}; set ignore_high_water_mark=true to accept losing the difference`, degraded: false };
+    const below = said(MR.belowMark({ version, mark: v(mark.mark.version), stage: 'score', overridden: input.overrideMark }));
+    return { score: input.overrideMark ? SCORE.lastResort : undefined, ...below, degraded: false };
   }
-  const markText = mark.kind === 'known' ? `high-water mark ${mark.mark.version}` : mark.kind === 'none' ? 'no high-water mark yet' : `high-water mark unreadable: ${mark.why}`;
   // Without this, a node that lost the election gets its full score back at its next start or
   // monitor, ties with the winner, and Pacemaker may pick it again and again.
   const newer = (input.peers ?? []).find(
     (peer): peer is { node: string; position: Position } => 'position' in peer && sameFileSystem(peer.position.fsId, position.fsId) && peer.position.version > position.version,
   );
   if (newer) {
-    return {
-      score: SCORE.lagging,
-      reason: `${at}, no master answers (${markText}); ${newer.node} published newer metadata (version ${newer.position.version}) at the last pre-promote: it goes first`,
-      degraded: false,
-    };
+    return { score: SCORE.lagging, ...said(MR.peerNewer({ version, ...markFields(mark), peer: newer.node, peerVersion: v(newer.position.version) })), degraded: false };
   }
-  return { score: SCORE.best, reason: `${at}, no master answers (${markText})`, degraded: false };
+  return { score: SCORE.best, ...said(MR.noMaster({ version, ...markFields(mark) })), degraded: false };
 }
 
 export type PeerPosition = { node: string; position: Position } | { node: string; none: true; problem?: string } | { node: string; unknown: string };
@@ -159,9 +160,9 @@ export interface PromotionInput {
 }
 
 export type PromotionDecision =
-  | { action: 'promote'; reason: string; warnings: string[] }
-  | { action: 'bootstrap'; reason: string; warnings: string[] }
-  | { action: 'refuse'; reason: string; better?: string };
+  | ({ action: 'promote'; warnings: string[] } & Said)
+  | ({ action: 'bootstrap'; warnings: string[] } & Said)
+  | ({ action: 'refuse'; better?: string } & Said);
 
 function unknownPeers(input: PromotionInput): string[] {
   const names = input.peers.filter((p): p is { node: string; unknown: string } => 'unknown' in p).map((p) => `${p.node} (${p.unknown})`);
@@ -177,50 +178,40 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   const unknown = unknownPeers(input);
 
   if (!self) {
-    const why = input.selfProblem ?? 'no metadata on this node';
+    const problem = input.selfProblem;
     const ahead = withData.sort((a, b) => (a.position.version > b.position.version ? -1 : 1))[0];
-    if (ahead) return { action: 'refuse', reason: `${why}, while ${ahead.node} has version ${ahead.position.version}`, better: ahead.node };
-    if (input.bootstrapNode !== input.node) {
-      return { action: 'refuse', reason: `${why}, and no other candidate has any: a first boot needs bootstrap_node=${input.node} (or another node's name)` };
-    }
-    if (mark.kind !== 'none') {
-      const what = mark.kind === 'known' ? `the cluster has served metadata up to version ${mark.mark.version}` : `the high-water mark cannot be read (${mark.why})`;
-      return { action: 'refuse', reason: `${why} and ${what}: not a first boot, refusing to create a new file system` };
-    }
-    if (unknown.length > 0) return { action: 'refuse', reason: `${why}; cannot tell whether ${unknown.join(', ')} hold metadata: refusing to create a new file system` };
-    return { action: 'bootstrap', reason: `first boot: no metadata anywhere, bootstrap_node=${input.node}: creating a new file system`, warnings };
+    if (ahead) return { action: 'refuse', ...said(MR.noMetadataPeerHas({ problem, peer: ahead.node, peerVersion: v(ahead.position.version) })), better: ahead.node };
+    if (input.bootstrapNode !== input.node) return { action: 'refuse', ...said(MR.needsBootstrap({ problem, node: input.node })) };
+    if (mark.kind !== 'none') return { action: 'refuse', ...said(MR.notFirstBoot({ problem, ...markFields(mark) })) };
+    if (unknown.length > 0) return { action: 'refuse', ...said(MR.bootstrapUnknownPeers({ problem, unknown })) };
+    return { action: 'bootstrap', ...said(MR.bootstrap({ node: input.node })), warnings };
   }
 
-  const at = `version ${self.version}`;
+  const version = v(self.version);
   if (mark.kind === 'known' && !sameFileSystem(self.fsId, mark.mark.fsId)) {
-    return { action: 'refuse', reason: `this node's metadata (${at}) is of file system ${hexId(self.fsId)}, the cluster served ${hexId(mark.mark.fsId)}: never mixed in` };
+    return { action: 'refuse', ...said(MR.refuseOtherFileSystem({ version, fsId: hexId(self.fsId), markFsId: hexId(mark.mark.fsId) })) };
   }
   const sameFs = withData.filter((p) => sameFileSystem(p.position.fsId, self.fsId));
   for (const other of withData.filter((p) => !sameFileSystem(p.position.fsId, self.fsId))) {
     warnings.push(`${other.node} holds another file system (${hexId(other.position.fsId)}): not compared`);
   }
   const ahead = sameFs.filter((p) => p.position.version > self.version).sort((a, b) => (a.position.version > b.position.version ? -1 : 1))[0];
-  if (ahead) {
-    return { action: 'refuse', reason: `${ahead.node} has newer metadata (version ${ahead.position.version}) than this node (${at}): let it be promoted`, better: ahead.node };
-  }
+  if (ahead) return { action: 'refuse', ...said(MR.peerAhead({ peer: ahead.node, peerVersion: v(ahead.position.version), version })), better: ahead.node };
   if (unknown.length > 0) {
-    if (!input.allowUnknownPeers) {
-      return { action: 'refuse', reason: `cannot compare ${at} with ${unknown.join(', ')}, which may be ahead; set promote_without_election=true to promote anyway` };
-    }
-    warnings.push(`promoting without comparing with ${unknown.join(', ')} (promote_without_election=true)`);
+    if (!input.allowUnknownPeers) return { action: 'refuse', ...said(MR.cannotCompare({ version, unknown })) };
+    warnings.push(`promoting without comparing with ${unknown.join(', ')} (${setting(OVERRIDE.promoteWithoutElection, {})})`);
   }
   if (mark.kind === 'unknown') {
-    if (!input.overrideMark) return { action: 'refuse', reason: `cannot read the high-water mark (${mark.why}); set ignore_high_water_mark=true to promote anyway` };
-    warnings.push(`high-water mark unreadable (${mark.why}); promoting because ignore_high_water_mark=true`);
+    if (!input.overrideMark) return { action: 'refuse', ...said(MR.markUnreadable({ why: mark.why })) };
+    warnings.push(`high-water mark unreadable (${mark.why}); promoting because ${setting(OVERRIDE.ignoreHighWaterMark, {} as never)}`);
   }
   if (mark.kind === 'known' && self.version < mark.mark.version) {
-    const behind = `${at} is behind the high-water mark ${mark.mark.version}: ${mark.mark.version - self.version} change(s) the cluster served would be lost`;
-    if (!input.overrideMark) return { action: 'refuse', reason: `${behind}; set ignore_high_water_mark=true to accept that` };
-    warnings.push(`${behind}; promoting because ignore_high_water_mark=true`);
+    const below = MR.belowMark({ version, mark: v(mark.mark.version), stage: 'promote', overridden: input.overrideMark });
+    if (!input.overrideMark) return { action: 'refuse', ...said(below) };
+    warnings.push(renderReason(below));
   }
-  const compared = sameFs.length > 0 ? `, peers: ${sameFs.map((p) => `${p.node} ${p.position.version}`).join(', ')}` : '';
-  const markText = mark.kind === 'known' ? `, high-water mark ${mark.mark.version}` : '';
-  return { action: 'promote', reason: `newest metadata: ${at}${compared}${markText}`, warnings };
+  const peers = sameFs.map((p) => `${p.node} ${p.position.version}`);
+  return { action: 'promote', ...said(MR.newest({ version, peers, ...(mark.kind === 'known' ? { mark: v(mark.mark.version) } : {}) })), warnings };
 }
 
 /** The new high-water mark after observing a master at `observed`; undefined when unchanged. */

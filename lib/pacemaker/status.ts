@@ -178,12 +178,52 @@ export interface CibPrimitive {
   meta: Record<string, string>;
 }
 
+/**
+ * A location constraint placed by DRBD's fence-peer handler (`crm-fence-peer.sh`,
+ * `crm-fence-peer.9.sh`, drbd-utils): id `drbd-fence-by-handler-<drbd resource>-<clone id>`,
+ * on the clone, one rule `role=Master` (or Promoted) `score=-INFINITY` whose expressions
+ * `<attribute> ne <value>` (`#uname` by default) name the nodes whose data is current. No
+ * other node may be promoted until `crm-unfence-peer` removes it after the resync.
+ */
+export interface FenceConstraint {
+  id: string;
+  /** The clone (or primitive) it constrains. */
+  resource: string;
+  /** The DRBD resource, from the id (undefined when the id has another shape). */
+  drbdResource: string | undefined;
+  /** The nodes promotion stays allowed on (`#uname ne NODE`), or the attribute values for another fencing attribute. */
+  allowed: Array<{ attribute: string; value: string }>;
+}
+
+export const FENCE_CONSTRAINT_PREFIX = 'drbd-fence-by-handler-';
+
 export interface CibFacts {
   primitives: CibPrimitive[];
   /** Cluster properties (crm_config). */
   properties: Record<string, string>;
   /** Transient node attributes of the status section, by node name. */
   nodeAttributes: Map<string, Record<string, string>>;
+  /** Location constraints of DRBD's fence-peer handler. */
+  fenceConstraints: FenceConstraint[];
+}
+
+/** The handler's constraints among the CIB's location constraints (a rule that bars the Promoted role with -INFINITY). */
+function fenceConstraints(configuration: XmlNode): FenceConstraint[] {
+  const out: FenceConstraint[] = [];
+  for (const location of children(children(configuration, 'constraints')[0], 'rsc_location')) {
+    const a = location.$ ?? {};
+    const id = a.id ?? '';
+    if (!id.startsWith(FENCE_CONSTRAINT_PREFIX) || !a.rsc) continue;
+    const rule = children(location, 'rule').find((r) => /^(Master|Promoted)$/.test(r.$?.role ?? '') && /^-INFINITY$/i.test(r.$?.score ?? ''));
+    if (!rule) continue;
+    const allowed = children(rule, 'expression')
+      .filter((e) => e.$?.operation === 'ne' && e.$?.attribute && e.$?.value !== undefined)
+      .map((e) => ({ attribute: e.$!.attribute!, value: e.$!.value! }));
+    const rest = id.slice(FENCE_CONSTRAINT_PREFIX.length);
+    const drbdResource = rest.endsWith(`-${a.rsc}`) ? rest.slice(0, -(a.rsc.length + 1)) || undefined : undefined;
+    out.push({ id, resource: a.rsc, drbdResource, allowed });
+  }
+  return out;
 }
 
 function nvpairs(sets: XmlNode[]): Record<string, string> {
@@ -236,7 +276,7 @@ export async function parseCib(xml: string): Promise<CibFacts> {
     const attributes = nvpairs(children(children(state, 'transient_attributes')[0], 'instance_attributes'));
     nodeAttributes.set(name, { ...(nodeAttributes.get(name) ?? {}), ...attributes });
   }
-  return { primitives, properties, nodeAttributes };
+  return { primitives, properties, nodeAttributes, fenceConstraints: fenceConstraints(configuration) };
 }
 
 /** What a failed `crm_mon --output-as=xml` says (`<status message><errors><error>`), in one line; undefined when it says nothing. */

@@ -15,6 +15,7 @@ import { run } from '../../lib/process/run.js';
 import { ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, createMetaloggerFixture, masterAgent, type MasterFixture, type MetaloggerFixture } from '../helpers/moosefs.js';
 import { emptyCib, onlineNodes } from '../helpers/pacemaker.js';
+import { decodeReasons } from '../../lib/pacemaker/reason.js';
 import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 
 export const RESOURCE = 'mfsmeta';
@@ -129,7 +130,11 @@ export async function nodeAttribute(cluster: Cluster, node: string, name: string
 }
 
 export const promotionScore = (cluster: Cluster, node: string) => nodeAttribute(cluster, node, `master-${RESOURCE}`);
-export const reason = (cluster: Cluster, node: string) => nodeAttribute(cluster, node, `mfs-ocf-reason-${RESOURCE}`);
+/** The published reason's text (its codes follow it in the attribute: lib/pacemaker/reason.ts). */
+export const reason = async (cluster: Cluster, node: string) => {
+  const value = await nodeAttribute(cluster, node, `mfs-ocf-reason-${RESOURCE}`);
+  return value === undefined ? undefined : decodeReasons(value).text;
+};
 
 export async function highWaterMark(cluster: Cluster): Promise<string | undefined> {
   const result = await run('crm_attribute', ['--type', 'crm_config', '--name', `mfs-ocf-high-water-${RESOURCE}`, '--query', '--quiet'], { env: cibEnv(cluster), timeoutMs: 20_000 });

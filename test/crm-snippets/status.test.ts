@@ -15,11 +15,14 @@ import { parseScoreTable, promotionScore } from '../../lib/drbd/scores.js';
 import type { DiskState, ResourceState } from '../../lib/drbd/state.js';
 import { decidePromotion, unpromotedScore } from '../../lib/moosefs/election.js';
 import { reasonAttributeName } from '../../lib/pacemaker/attributes.js';
+import { encodeReasons, type Reason } from '../../lib/pacemaker/reason.js';
+import { MR as REASON } from '../../lib/moosefs/reasons.js';
+import { DR } from '../../lib/drbd/reasons.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../../lib/pacemaker/election.js';
 import { run } from '../../lib/process/run.js';
 import { clusterStatus, NotOursError, renderText, type ClusterStatus, type StatusInput, type Verdict } from '../../crm-snippets/status.js';
-import type { CibFacts, FailedAction, MonResource, MonStatus } from '../../lib/pacemaker/status.js';
+import type { CibFacts, FailedAction, FenceConstraint, MonResource, MonStatus } from '../../lib/pacemaker/status.js';
 import {
   cibadminModify,
   deleteNodeAttribute,
@@ -55,13 +58,17 @@ async function configured(topology: 'metalogger' | 'drbd-store', extra: string[]
   return onlineNodes(cib, NODES, join(dir, `${topology}-online.xml`));
 }
 
+/** What the agents publish for a decision (lib/pacemaker/reason.ts); a plain string is a previous version's reason (legacy). */
+type Published = { why: Reason } | { reasons: Reason[] } | string;
+const published = (p: Published): string => (typeof p === 'string' ? p : encodeReasons('why' in p ? [p.why] : p.reasons));
+
 /** A copy of `from` with each node's promotion score (null: none) and reason, as the agent publishes them. */
-async function withScores(from: string, primitive: string, scores: Record<string, { score: number | null; reason: string }>): Promise<string> {
+async function withScores(from: string, primitive: string, scores: Record<string, { score: number | null; reason: Published }>): Promise<string> {
   const cib = file('scores');
   copyFileSync(from, cib);
   for (const [node, { score, reason }] of Object.entries(scores)) {
     if (score !== null) await setNodeAttribute(cib, node, promotionScoreAttribute(primitive), String(score));
-    await setNodeAttribute(cib, node, reasonAttributeName(primitive), reason);
+    await setNodeAttribute(cib, node, reasonAttributeName(primitive), published(reason));
   }
   return cib;
 }
@@ -102,10 +109,10 @@ function drbd(disk: DiskState, peerDisk: DiskState): ResourceState {
     peers: [{ nodeId: 1, name: 'peer', connection: 'Connected', role: 'Secondary', volumes: [{ volume: 0, replication: 'Established', peerDisk, peerClient: false, done: undefined }] }],
   };
 }
-function storeReason(disk: DiskState, peerDisk: DiskState): { score: number | null; reason: string } {
+function storeReason(disk: DiskState, peerDisk: DiskState): { score: number | null; reason: Published; text: string } {
   const decision = promotionScore(drbd(disk, peerDisk), parseScoreTable('0 10 1000 10000'));
   if (decision.kind === 'keep') throw new Error('transitional');
-  return { score: decision.kind === 'set' ? decision.score : null, reason: decision.reason };
+  return { score: decision.kind === 'set' ? decision.score : null, reason: decision, text: decision.reason };
 }
 
 beforeAll(async () => {
@@ -124,7 +131,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
   const beta = unpromoted(48288n, 48290n);
 
   beforeAll(async () => {
-    const scored = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: alpha.reason }, beta: { score: 900, reason: beta.reason } });
+    const scored = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: alpha }, beta: { score: 900, reason: beta } });
     healthy = (await simulate(scored, file('healthy'))).cib;
     await setClusterProperty(healthy, highWaterProperty(ML), `48290:${FS_ID.toString(16).toUpperCase().padStart(16, '0')}`);
   });
@@ -170,7 +177,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     const why = "mfsmetalogger did not start: /var/lib/mfs is not writable by mfs (parameter 'metalogger_config', /etc/mfs/mfsmetalogger.cfg)";
     await setExitReason(failed.cib, `${ML}_last_failure_0`, why);
     await deleteNodeAttribute(failed.cib, 'beta', promotionScoreAttribute(ML));
-    await setNodeAttribute(failed.cib, 'beta', reasonAttributeName(ML), 'stopped: no metalogger, no promotion score');
+    await setNodeAttribute(failed.cib, 'beta', reasonAttributeName(ML), published({ why: REASON.stopped() }));
     // what attrd records after a failed start (crm_simulate does not): the instance stays stopped there
     await setNodeAttribute(failed.cib, 'beta', `fail-count-${ML}#start_0`, 'INFINITY');
     const stopped = (await simulate(failed.cib, file('peer-stopped'))).cib;
@@ -190,7 +197,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     const cib = file('peer-no-score');
     copyFileSync(healthy, cib);
     await deleteNodeAttribute(cib, 'beta', promotionScoreAttribute(ML));
-    await setNodeAttribute(cib, 'beta', reasonAttributeName(ML), lagging.reason);
+    await setNodeAttribute(cib, 'beta', reasonAttributeName(ML), published(lagging));
     const s = await json(cib);
     expect(s.verdict).toEqual({ kind: 'degraded', why: `alpha serves, but beta cannot take over: ${lagging.reason}` });
   });
@@ -199,7 +206,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     const a = unpromoted(48213n);
     const b = unpromoted(48250n);
     expect(a.score).toBeUndefined();
-    const cib = await withScores(base.metalogger, ML, { alpha: { score: null, reason: a.reason }, beta: { score: null, reason: b.reason } });
+    const cib = await withScores(base.metalogger, ML, { alpha: { score: null, reason: a }, beta: { score: null, reason: b } });
     await setClusterProperty(cib, highWaterProperty(ML), '48290:000000001234ABCD');
     const after = (await simulate(cib, file('below-mark'))).cib;
     const { stdout } = await status(after);
@@ -218,12 +225,12 @@ describe('mfs-crm status --cib: metalogger topology', () => {
   it('blocked: the election failed the promote on purpose; its exit reason is among the failed actions', async () => {
     const refusal = decidePromotion({ node: 'alpha', self: at(48213n), mark, peers: [{ node: 'beta', none: true }], peersKnown: true, overrideMark: false, allowUnknownPeers: false, bootstrapNode: undefined });
     expect(refusal.action).toBe('refuse');
-    const cib = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: unpromoted(48213n).reason }, beta: { score: null, reason: 'not promotable: no metadata in /var/lib/mfs yet' } });
+    const cib = await withScores(base.metalogger, ML, { alpha: { score: 1000, reason: unpromoted(48213n) }, beta: { score: null, reason: { why: REASON.noMetadata({ problem: 'no metadata in /var/lib/mfs yet', notFollowing: false }) } } });
     const failed = await simulate(cib, file('promote-failed'), { opFail: [`${ML}_promote_0@alpha=1`] });
     // what the agent does when it refuses: score removed, reason published, exit reason written
     await setExitReason(failed.cib, `${ML}_last_failure_0`, `promote refused: ${refusal.reason}`);
     await deleteNodeAttribute(failed.cib, 'alpha', promotionScoreAttribute(ML));
-    await setNodeAttribute(failed.cib, 'alpha', reasonAttributeName(ML), `promote refused: ${refusal.reason}`);
+    await setNodeAttribute(failed.cib, 'alpha', reasonAttributeName(ML), published({ reasons: [REASON.promoteRefused(), refusal.why] }));
     const { stdout } = await status(failed.cib);
     expect(stdout).toContain(`${ML} promote on alpha: error (rc 1): promote refused: ${refusal.reason}`);
     expect(stdout).toMatch(/^verdict: blocked: no node is promoted: alpha: mfs-metalogger failed \(promote refused: version 48213 is behind the high-water mark 48290/m);
@@ -319,7 +326,7 @@ describe('mfs-crm status --cib: drbd-store topology', () => {
     const cib = await withScores(base['drbd-store'], STORE, { alpha: inconsistent, beta: outdated });
     const after = (await simulate(cib, file('store-outdated'))).cib;
     const { stdout } = await status(after);
-    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha: ${inconsistent.reason}; beta: ${outdated.reason}\n`);
+    expect(stdout).toContain(`verdict: blocked: no node is promoted: alpha: ${inconsistent.text}; beta: ${outdated.text}\n`);
     expect(stdout).toContain('override: on beta: drbdadm primary --force mfsmeta && drbdadm secondary mfsmeta\n');
     expect(stdout).toMatch(/risk: beta's Outdated data becomes UpToDate by decree and is promoted: whatever alpha wrote that beta lacks is discarded/);
   });
@@ -331,6 +338,59 @@ describe('mfs-crm status --cib: drbd-store topology', () => {
     expect(s.verdict.kind).toBe('blocked');
     expect(s.verdict.override).toBeUndefined();
     expect(s.verdict.why).toContain('no node has usable data (Inconsistent');
+  });
+});
+
+describe("mfs-crm status --cib: DRBD's fence-peer constraint (crm-fence-peer.sh)", () => {
+  const id = `drbd-fence-by-handler-mfsmeta-${STORE}-clone`;
+  /** The constraint as drbd-utils' crm-fence-peer.sh places it on `keeper` (its setup, then `cibadmin -C -o constraints -X`). */
+  const constraint = (keeper: string) => `<rsc_location rsc="${STORE}-clone" id="${id}">
+  <rule role="Master" score="-INFINITY" id="drbd-fence-by-handler-mfsmeta-rule-${STORE}-clone">
+    <expression attribute="#uname" operation="ne" value="${keeper}" id="drbd-fence-by-handler-mfsmeta-expr-${STORE}-clone"/>
+  </rule>
+</rsc_location>`;
+  const cibadmin = async (cib: string, args: string[]) => succeeded(await run('cibadmin', args, { env: { CIB_file: cib }, timeoutMs: 30_000 }));
+
+  it('blocked: the survivor has UpToDate data and a score, the handler kept promotion for the lost Primary: the override removes the constraint', async () => {
+    const cib = await withScores(base['drbd-store'], STORE, {
+      alpha: { score: null, reason: { why: DR.stopped() } },
+      beta: { score: 1000, reason: { why: DR.peerUnknown({ peers: ['alpha'] }) } },
+    });
+    await cibadmin(cib, ['-C', '-o', 'constraints', '-X', constraint('alpha')]);
+    const after = (await simulate(cib, file('fenced'))).cib;
+    const s = await json(after);
+    expect(s.resources[0]!.promoted).toEqual([]);
+    expect(s.resources[0]!.fenceConstraints).toEqual([{ id, allowed: ['alpha'] }]);
+    expect(s.verdict.kind).toBe('blocked');
+    expect(s.verdict.why).toContain(`beta: score 1000, yet not promoted (UpToDate data, but the disk of peer alpha is unknown (not connected)); DRBD's fence-peer handler allows promotion only on alpha (constraint ${id}`);
+    expect(s.verdict.override).toEqual({
+      node: 'beta',
+      command: `cibadmin --delete --xpath "//rsc_location[@id='${id}']"`,
+      risk: expect.stringMatching(/crm-unfence-peer removes it once the resync ends\); remove it only when you know alpha's data is not newer than beta's/) as unknown as string,
+    });
+    const { stdout } = await status(after);
+    expect(stdout).toContain(`  fence constraint: DRBD's fence-peer handler allows promotion only on alpha (constraint ${id}, removed by crm-unfence-peer after the resync)\n`);
+    // the override, applied: Pacemaker promotes the survivor
+    await cibadmin(after, ['--delete', '--xpath', `//rsc_location[@id='${id}']`]);
+    expect((await json((await simulate(after, file('unfenced'))).cib)).resources[0]!.promoted).toEqual(['beta']);
+  });
+
+  it('degraded: the Primary serves, the other node may not take over until the resync removes the constraint', async () => {
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: storeReason('UpToDate', 'UpToDate'), beta: storeReason('UpToDate', 'UpToDate') });
+    await cibadmin(cib, ['-C', '-o', 'constraints', '-X', constraint('alpha')]);
+    const s = await json((await simulate(cib, file('fenced-serving'))).cib);
+    expect(s.resources[0]!.promoted).toEqual(['alpha']);
+    expect(s.verdict).toEqual({ kind: 'degraded', why: `alpha serves, but beta cannot take over: DRBD's fence-peer handler allows promotion only on alpha (constraint ${id}, removed by crm-unfence-peer after the resync)` });
+  });
+
+  it('blocked, Outdated survivor: forcing DRBD is not enough, the constraint goes too', async () => {
+    const cib = await withScores(base['drbd-store'], STORE, { alpha: { score: null, reason: { why: DR.stopped() } }, beta: storeReason('Outdated', 'DUnknown') });
+    await cibadmin(cib, ['-C', '-o', 'constraints', '-X', constraint('alpha')]);
+    const s = await json((await simulate(cib, file('fenced-outdated'))).cib);
+    expect(s.verdict.override).toMatchObject({
+      node: 'beta',
+      command: `on beta: drbdadm primary --force mfsmeta && drbdadm secondary mfsmeta; then cibadmin --delete --xpath "//rsc_location[@id='${id}']"`,
+    });
   });
 });
 
@@ -394,6 +454,7 @@ interface Shape {
   master?: { on?: string; failed?: boolean };
   properties?: Record<string, string>;
   failures?: FailedAction[];
+  fenceConstraints?: FenceConstraint[];
 }
 
 const PRIMITIVE = 'mfs-base';
@@ -419,6 +480,7 @@ function input(shape: Shape): StatusInput {
       { id: 'mfs-master', agent: 'ocf:mfs:mfsmaster', group: 'mfs-group', params: {}, meta: {} },
     ],
     properties: shape.properties ?? {},
+    fenceConstraints: shape.fenceConstraints ?? [],
     nodeAttributes: new Map(
       nodes.map((n) => {
         const p = shape.places[n]!;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Deadline } from '../../../lib/runtime/deadline.js';
 import { createLogger } from '../../../lib/runtime/log.js';
-import { getPromotionScore, publishReason, readReason, reasonAttributeName, setPromotionScore } from '../../../lib/pacemaker/attributes.js';
+import { DR } from '../../../lib/drbd/reasons.js';
+import { getPromotionScore, publishReason, readPublishedReason, readReason, reasonAttributeName, setPromotionScore } from '../../../lib/pacemaker/attributes.js';
 import { run } from '../../../lib/process/run.js';
 
 let dir: string;
@@ -44,8 +45,11 @@ describe('promotion score', () => {
 
   it('publishes the reason as mfs-ocf-reason-<resource>, clone suffix dropped', async () => {
     expect(reasonAttributeName('store:1')).toBe('mfs-ocf-reason-store');
-    expect(await publishReason(target('node2'), 'UpToDate data, but the disk of peer node1 is unknown')).toBe(true);
-    expect(await readReason(target('node2'))).toBe('UpToDate data, but the disk of peer node1 is unknown');
+    const why = DR.peerUnknown({ peers: ['node1'] });
+    expect(await publishReason(target('node2'), [why])).toBe(true);
+    expect(await readReason(target('node2'))).toBe('UpToDate data, but the disk of peer node1 is unknown (not connected)');
+    // the value itself: the English first, then the code and fields (lib/pacemaker/reason.ts)
+    expect(await readPublishedReason(target('node2'))).toEqual({ text: 'UpToDate data, but the disk of peer node1 is unknown (not connected)', reasons: [why] });
     expect(readFileSync(cib, 'utf8')).toContain('name="mfs-ocf-reason-store"');
     expect(await publishReason(target('node2'), undefined)).toBe(true);
     expect(await readReason(target('node2'))).toBeUndefined();
@@ -55,7 +59,7 @@ describe('promotion score', () => {
     lines.length = 0;
     const started = performance.now();
     expect(await setPromotionScore(target('node1', { CIB_file: join(dir, 'missing.xml') }), 10)).toBe(false);
-    expect(await publishReason(target('node1', {}), 'x')).toBe(false);
+    expect(await publishReason(target('node1', {}), [DR.stopped()])).toBe(false);
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(lines.join('')).toMatch(/WARNING: could not set the promotion score to 10: crm_attribute .*exit code/);
     expect(lines.join('')).toMatch(/WARNING: could not publish mfs-ocf-reason-store: attrd_updater/);

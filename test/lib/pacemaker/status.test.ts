@@ -172,6 +172,45 @@ describe('parseCib', () => {
     );
   });
 
+  // What drbd-utils' handlers write (cibadmin -C -o constraints -X ...), from /usr/lib/drbd/crm-fence-peer.sh (8.4:
+  // one expression) and crm-fence-peer.9.sh (9: one per node that keeps its data, ids numbered by DRBD node id).
+  const HANDLER_84 = `<rsc_location rsc="ms_drbd_r0" id="drbd-fence-by-handler-r0-ms_drbd_r0">
+  <rule role="Master" score="-INFINITY" id="drbd-fence-by-handler-r0-rule-ms_drbd_r0">
+    <expression attribute="#uname" operation="ne" value="alpha" id="drbd-fence-by-handler-r0-expr-ms_drbd_r0"/>
+  </rule>
+</rsc_location>`;
+  const HANDLER_9 = `<rsc_location rsc="mfs-store-clone" id="drbd-fence-by-handler-mfs-meta-mfs-store-clone">
+ <rule role="Promoted" score="-INFINITY" id="drbd-fence-by-handler-mfs-meta-rule-mfs-store-clone">
+  <expression attribute="#uname" operation="ne" value="alpha" id="drbd-fence-by-handler-mfs-meta-expr-0-mfs-store-clone"/>
+  <expression attribute="#uname" operation="ne" value="gamma" id="drbd-fence-by-handler-mfs-meta-expr-2-mfs-store-clone"/>
+ </rule>
+</rsc_location>`;
+  const OTHERS = `<rsc_location id="cli-prefer-mfs-store-clone" rsc="mfs-store-clone" role="Started" node="beta" score="INFINITY"/>
+<rsc_location rsc="mfs-store-clone" id="drbd-fence-by-handler-elsewhere"><rule role="Started" score="100" id="r9"><expression attribute="#uname" operation="eq" value="beta" id="e9"/></rule></rsc_location>`;
+
+  it.each([
+    ['DRBD 8.4 (crm-fence-peer.sh, role Master)', HANDLER_84, [{ id: 'drbd-fence-by-handler-r0-ms_drbd_r0', resource: 'ms_drbd_r0', drbdResource: 'r0', allowed: [{ attribute: '#uname', value: 'alpha' }] }]],
+    [
+      'DRBD 9 (crm-fence-peer.9.sh, two nodes keep their data, role Promoted)',
+      HANDLER_9,
+      [
+        {
+          id: 'drbd-fence-by-handler-mfs-meta-mfs-store-clone',
+          resource: 'mfs-store-clone',
+          drbdResource: 'mfs-meta',
+          allowed: [
+            { attribute: '#uname', value: 'alpha' },
+            { attribute: '#uname', value: 'gamma' },
+          ],
+        },
+      ],
+    ],
+    ['other location constraints are not the handler\'s', OTHERS, []],
+  ])('the fence-peer handler\'s constraint: %s', async (_what, xml, expected) => {
+    const facts = await parseCib(CIB.replace('<constraints/>', `<constraints>${xml}</constraints>`));
+    expect(facts.fenceConstraints).toEqual(expected);
+  });
+
   it.each([
     ['not XML', '<cib><configuration>', /the CIB is not readable XML/],
     ['another document', '<pacemaker-result/>', /not a CIB: no <cib> element/],
