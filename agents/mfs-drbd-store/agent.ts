@@ -260,8 +260,10 @@ export default defineAgent({
       advertise: promotableMonitors(),
       async run(ctx) {
         const verdict = await monitorStore(await store(ctx));
-        if (verdict.code === OCF.FAILED_PROMOTED || verdict.code === OCF.ERR_GENERIC) throw new OcfError(verdict.code, verdict.reason);
-        return verdict.code;
+        // with its reason as the exit reason
+        if (verdict.status === 'failed') throw new Failure('failed', verdict.reason);
+        if (verdict.status === 'failed-promoted') throw new OcfError(OCF.FAILED_PROMOTED, verdict.reason);
+        return verdict.status;
       },
     },
   },

@@ -3,7 +3,7 @@
  * node remembers): may it promote, what does monitor report, is this a split brain and what
  * does the policy make of it. No processes: the agent runs what these decide.
  */
-import { OCF, type OcfExitCode } from '../ocf/exit-codes.js';
+import type { ResourceStatus } from '../runtime/errors.js';
 import { allDisksUpToDate, type PeerState, type ResourceState } from './state.js';
 
 /** What this node remembers across actions, per peer (kept in a small file by history.ts). */
@@ -132,17 +132,19 @@ export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
 export type MountHealth = 'ok' | 'not-mounted' | 'read-only' | 'unwritable' | 'no-data-directory' | 'wrong-device';
 
 export interface MonitorVerdict {
-  code: OcfExitCode;
+  /** `failed`: the monitor fails with the reason (a resource without its disk). */
+  status: ResourceStatus | 'failed';
   reason: string;
 }
 
 /**
- * OCF code of a monitor: 7 down, 0 Secondary, 8 Primary and mounted, 191 Primary but a peer
- * is not connected, 9 Primary with the mount gone or unwritable, 190 Secondary that is in a
- * split brain (not replicating, holding diverged data), 1 a Secondary without its disk.
+ * What a monitor finds: not-running (down), ok (Secondary), promoted (Primary and mounted),
+ * degraded-promoted (Primary but a peer is not connected), failed-promoted (Primary with the mount
+ * gone or unwritable), degraded (Secondary in a split brain: not replicating, holding diverged
+ * data), failed (a Secondary without its disk).
  */
 export function monitorVerdict(state: ResourceState | undefined, mount: MountHealth | undefined, splitBrains: readonly SplitBrain[]): MonitorVerdict {
-  if (!state) return { code: OCF.NOT_RUNNING, reason: 'DRBD resource is down' };
+  if (!state) return { status: 'not-running', reason: 'DRBD resource is down' };
   const unconnected = state.peers.filter((p) => p.connection !== 'Connected').map((p) => `${p.name} (${p.connection})`);
   if (state.role === 'Primary') {
     if (mount !== undefined && mount !== 'ok') {
@@ -153,25 +155,25 @@ export function monitorVerdict(state: ResourceState | undefined, mount: MountHea
         'no-data-directory': 'the MooseFS data directory is missing',
         'wrong-device': 'another device is mounted at the directory',
       };
-      return { code: OCF.FAILED_PROMOTED, reason: `DRBD resource ${state.name} is Primary but ${what[mount]}` };
+      return { status: 'failed-promoted', reason: `DRBD resource ${state.name} is Primary but ${what[mount]}` };
     }
     if (splitBrains.length > 0) {
-      return { code: OCF.DEGRADED_PROMOTED, reason: `Primary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+      return { status: 'degraded-promoted', reason: `Primary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
     }
     if (!allDisksUpToDate(state)) {
-      return { code: OCF.DEGRADED_PROMOTED, reason: `Primary on ${state.volumes.map((v) => v.disk).join('/')} data (reads go to the peer)` };
+      return { status: 'degraded-promoted', reason: `Primary on ${state.volumes.map((v) => v.disk).join('/')} data (reads go to the peer)` };
     }
-    if (unconnected.length > 0) return { code: OCF.DEGRADED_PROMOTED, reason: `Primary, peer not connected: ${unconnected.join(', ')}` };
-    return { code: OCF.RUNNING_PROMOTED, reason: 'Primary, mounted, replicating' };
+    if (unconnected.length > 0) return { status: 'degraded-promoted', reason: `Primary, peer not connected: ${unconnected.join(', ')}` };
+    return { status: 'promoted', reason: 'Primary, mounted, replicating' };
   }
   if (state.volumes.length === 0 || state.volumes.some((v) => (v.disk === 'Diskless' && !v.client) || v.disk === 'Failed')) {
-    return { code: OCF.ERR_GENERIC, reason: `DRBD resource ${state.name} is ${state.role} without its disk (${state.volumes.map((v) => v.disk).join('/') || 'no volume'})` };
+    return { status: 'failed', reason: `DRBD resource ${state.name} is ${state.role} without its disk (${state.volumes.map((v) => v.disk).join('/') || 'no volume'})` };
   }
   if (splitBrains.length > 0) {
-    return { code: OCF.DEGRADED, reason: `Secondary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+    return { status: 'degraded', reason: `Secondary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
   }
-  if (unconnected.length > 0) return { code: OCF.SUCCESS, reason: `Secondary, peer not connected: ${unconnected.join(', ')}` };
-  return { code: OCF.SUCCESS, reason: 'Secondary, replicating' };
+  if (unconnected.length > 0) return { status: 'ok', reason: `Secondary, peer not connected: ${unconnected.join(', ')}` };
+  return { status: 'ok', reason: 'Secondary, replicating' };
 }
 
 /** Why a DRBD command failed, from its exit code and text (drbdsetup's codes, DRBD-FACTS.md §3). */

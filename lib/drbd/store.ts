@@ -10,8 +10,7 @@
 import { chownSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError, type OcfExitCode } from '../ocf/exit-codes.js';
-import { Failure } from '../runtime/errors.js';
+import { Failure, type ResourceStatus } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { publishReason, setPromotionScore } from '../pacemaker/attributes.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
@@ -218,7 +217,7 @@ export async function monitorStore(ctx: StoreContext): Promise<MonitorVerdict> {
   const splitBrains = detectSplitBrain(state, memory.peers);
   const verdict = monitorVerdict(state, health, splitBrains);
   if (state) await publishScore(ctx, state, note ? { extraReason: note } : {});
-  if (verdict.code !== OCF.SUCCESS && verdict.code !== OCF.RUNNING_PROMOTED && verdict.code !== OCF.NOT_RUNNING) {
+  if (verdict.status !== 'ok' && verdict.status !== 'promoted' && verdict.status !== 'not-running') {
     ctx.log.warn(`${verdict.reason}${state ? ` (${describeState(state)})` : ''}`);
   }
   return verdict;
@@ -238,7 +237,7 @@ async function waitConnected(ctx: StoreContext, maxMs: number): Promise<Resource
   return last;
 }
 
-export async function startStore(ctx: StoreContext): Promise<OcfExitCode> {
+export async function startStore(ctx: StoreContext): Promise<ResourceStatus> {
   const { drbd } = ctx.settings;
   let state = await drbd.state(ctx.deadline);
   if (!state) {
@@ -261,23 +260,23 @@ export async function startStore(ctx: StoreContext): Promise<OcfExitCode> {
     }
   }
   state = await waitConnected(ctx, 5000);
-  if (!state) throw new OcfError(OCF.ERR_GENERIC, `DRBD resource ${drbd.resource} is still down after drbdadm up`);
+  if (!state) throw new Failure('failed', `DRBD resource ${drbd.resource} is still down after drbdadm up`);
   const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
   ctx.log.info(`DRBD resource ${drbd.resource} started: ${now ? describeState(now) : 'down'}`);
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
 /** Who must own the data directory, as numeric ids; undefined when the config names nobody. */
 async function expectedOwner(s: StoreSettings): Promise<{ uid: number; gid: number; text: string } | undefined> {
   if (!s.workingUser) return undefined;
   const user = await lookupUser(s.workingUser);
-  if (!user) throw new OcfError(OCF.ERR_INSTALLED, `the master's working user ${s.workingUser} does not exist on this node`);
+  if (!user) throw new Failure('not-installed', `the master's working user ${s.workingUser} does not exist on this node`);
   let gid = user.gid ?? user.id;
   let groupName = `${s.workingUser}'s primary group`;
   if (s.workingGroup) {
     const group = await lookupGroup(s.workingGroup);
-    if (!group) throw new OcfError(OCF.ERR_INSTALLED, `the master's working group ${s.workingGroup} does not exist on this node`);
+    if (!group) throw new Failure('not-installed', `the master's working group ${s.workingGroup} does not exist on this node`);
     gid = group.id;
     groupName = s.workingGroup;
   }
@@ -302,7 +301,7 @@ export async function verifyDataDirectory(ctx: StoreContext): Promise<void> {
     ctx.log.info(`created the MooseFS data directory ${s.dataPath} on the store${owner ? `, owned by ${owner.text}` : ''}`);
     return;
   }
-  if (!stat.isDirectory()) throw new OcfError(OCF.ERR_CONFIGURED, `DATA_PATH ${s.dataPath} on the store is not a directory`);
+  if (!stat.isDirectory()) throw new Failure('misconfigured', `DATA_PATH ${s.dataPath} on the store is not a directory`);
   if (!owner || (stat.uid === owner.uid && stat.gid === owner.gid)) return;
   const fresh = stat.uid === 0 && readdirSync(s.dataPath).every((name) => name === 'lost+found');
   if (fresh) {
@@ -310,8 +309,8 @@ export async function verifyDataDirectory(ctx: StoreContext): Promise<void> {
     ctx.log.info(`the store's data directory ${s.dataPath} was new and empty: now owned by ${owner.text}`);
     return;
   }
-  throw new OcfError(
-    OCF.ERR_INSTALLED,
+  throw new Failure(
+    'not-installed',
     `the MooseFS data directory ${s.dataPath} on the store belongs to uid ${stat.uid} gid ${stat.gid}, but on this node (${s.node}) the master runs as ${owner.text}: ` +
       'the numeric user and group ids differ between the nodes; give the working user and group the same uid and gid on every node',
   );
@@ -332,7 +331,7 @@ async function backToSecondary(ctx: StoreContext): Promise<void> {
   }
 }
 
-export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
+export async function promoteStore(ctx: StoreContext): Promise<ResourceStatus> {
   const s = ctx.settings;
   const { drbd } = s;
   let state = await drbd.state(ctx.deadline);
@@ -342,7 +341,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
     const check = promoteCheck(state);
     if (!check.ok) {
       await publishScore(ctx, state, { extraReason: `promote refused: ${check.reason}` });
-      throw new OcfError(OCF.ERR_GENERIC, `${check.reason}; staying Secondary`);
+      throw new Failure('failed', `${check.reason}; staying Secondary`);
     }
     ctx.log.info(`promoting DRBD resource ${drbd.resource}: ${describeState(state!)}`);
     // Transient refusals are retried while time is left; definitive ones end the promote.
@@ -362,7 +361,7 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
       state = await drbd.state(ctx.deadline);
       const said = outcome && !outcome.ok ? outcome.said.replace(/\s*\n\s*/g, ' | ') : 'drbdadm primary kept failing';
       await publishScore(ctx, state, { extraReason: `promote failed: DRBD refused: ${said}` });
-      throw new OcfError(OCF.ERR_GENERIC, `DRBD refused to promote ${drbd.resource}: ${said}; staying Secondary`);
+      throw new Failure('failed', `DRBD refused to promote ${drbd.resource}: ${said}; staying Secondary`);
     }
   }
   try {
@@ -379,31 +378,31 @@ export async function promoteStore(ctx: StoreContext): Promise<OcfExitCode> {
       ctx.log.info(`mounted ${s.device} on ${s.directory}`);
     }
     const health = mountHealth(s, { writeProbe: false });
-    if (health !== 'ok' && health !== 'no-data-directory') throw new OcfError(OCF.ERR_GENERIC, `after mounting, ${s.directory} is ${health}`);
+    if (health !== 'ok' && health !== 'no-data-directory') throw new Failure('failed', `after mounting, ${s.directory} is ${health}`);
     await verifyDataDirectory(ctx);
-    if (mountHealth(s, { writeProbe: true }) !== 'ok') throw new OcfError(OCF.ERR_GENERIC, `the store mounted on ${s.directory} cannot be written`);
+    if (mountHealth(s, { writeProbe: true }) !== 'ok') throw new Failure('failed', `the store mounted on ${s.directory} cannot be written`);
   } catch (error) {
     await backToSecondary(ctx);
     await publishScore(ctx, await drbd.state(ctx.deadline), { extraReason: `promote failed: ${(error as Error).message}; back to Secondary` });
     if (error instanceof Failure) throw new Failure(error.kind, `${error.message}; back to Secondary`, { cause: error });
-    throw new OcfError(OCF.ERR_GENERIC, `${(error as Error).message}; back to Secondary`, { cause: error });
+    throw new Failure('failed', `${(error as Error).message}; back to Secondary`, { cause: error });
   }
   state = await drbd.state(ctx.deadline);
   remember(ctx, state);
   await publishScore(ctx, state, { force: true });
   ctx.log.info(`DRBD resource ${drbd.resource} promoted: ${state ? describeState(state) : '?'}, mounted on ${s.directory}`);
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
 /**
  * Unmounts (ending the processes that hold the mount, as configured), then Secondary. When
  * the unmount fails DRBD stays Primary with its file system mounted, never half-demoted.
  */
-export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
+export async function demoteStore(ctx: StoreContext): Promise<ResourceStatus> {
   const s = ctx.settings;
   const { drbd } = s;
   const state = await drbd.state(ctx.deadline);
-  if (!state) return OCF.NOT_RUNNING;
+  if (!state) return 'not-running';
   remember(ctx, state);
   // The unmount takes only the top mount at the directory (the store's), never one beneath it.
   const wasMounted = findMount(s.directory) !== undefined;
@@ -420,7 +419,7 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
       log: ctx.log,
     });
     if (!unmounted) {
-      throw new OcfError(OCF.ERR_GENERIC, `cannot unmount ${s.directory}: DRBD resource ${drbd.resource} stays Primary with its file system mounted`);
+      throw new Failure('failed', `cannot unmount ${s.directory}: DRBD resource ${drbd.resource} stays Primary with its file system mounted`);
     }
   }
   if (state.role === 'Primary') {
@@ -447,22 +446,22 @@ export async function demoteStore(ctx: StoreContext): Promise<OcfExitCode> {
           ctx.log.error(`re-mounting ${s.directory} after the failed demotion: ${(error as Error).message}`);
         }
       }
-      throw new OcfError(OCF.ERR_GENERIC, `drbdadm secondary ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')}; ${after}`);
+      throw new Failure('failed', `drbdadm secondary ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')}; ${after}`);
     }
     ctx.log.info(`DRBD resource ${drbd.resource} is Secondary`);
   }
   const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
-export async function stopStore(ctx: StoreContext): Promise<OcfExitCode> {
+export async function stopStore(ctx: StoreContext): Promise<ResourceStatus> {
   const { drbd } = ctx.settings;
   const state = await drbd.state(ctx.deadline);
   if (state) {
     if (state.role === 'Primary' || findMount(ctx.settings.directory)) {
-      const code = await demoteStore(ctx);
-      if (code !== OCF.SUCCESS) throw new OcfError(OCF.ERR_GENERIC, `cannot demote ${drbd.resource} before stopping it`);
+      const status = await demoteStore(ctx);
+      if (status !== 'ok') throw new Failure('failed', `cannot demote ${drbd.resource} before stopping it`);
     }
     let last = '';
     const down = await ctx.deadline.poll(
@@ -474,24 +473,24 @@ export async function stopStore(ctx: StoreContext): Promise<OcfExitCode> {
       },
       { intervalMs: 500, marginMs: 1000 },
     );
-    if (!down) throw new OcfError(OCF.ERR_GENERIC, `drbdadm down ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')}`);
+    if (!down) throw new Failure('failed', `drbdadm down ${drbd.resource} failed: ${last.replace(/\s*\n\s*/g, ' | ')}`);
     ctx.log.info(`DRBD resource ${drbd.resource} is down`);
   } else {
     ctx.log.info(`DRBD resource ${drbd.resource} is already down`);
   }
   await removeScore(ctx, 'stopped');
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
 /** notify: keep the score right after peers start or stop. */
-export async function notifyStore(ctx: StoreContext, type: string, operation: string): Promise<OcfExitCode> {
+export async function notifyStore(ctx: StoreContext, type: string, operation: string): Promise<ResourceStatus> {
   // Only a peer starting or stopping changes what the scores rest on (peer disk states known or
   // not); a promote or demote changes no disk state, and these notifications lie on the path of
   // every switch-over.
-  if (type !== 'post' || (operation !== 'start' && operation !== 'stop')) return OCF.SUCCESS;
+  if (type !== 'post' || (operation !== 'start' && operation !== 'stop')) return 'ok';
   const { drbd } = ctx.settings;
   const state = await drbd.state(ctx.deadline);
-  if (!state) return OCF.SUCCESS;
+  if (!state) return 'ok';
   if (operation === 'start' && state.peers.some((p) => p.connection === 'StandAlone') && detectSplitBrain(state, readMemory(memoryPath(ctx.settings)).peers).length === 0) {
     ctx.log.info(`a peer started and ${drbd.resource} is StandAlone: drbdadm adjust`);
     await drbd.adjust(ctx.deadline).catch((error: Error) => ctx.log.warn(error.message));
@@ -499,7 +498,7 @@ export async function notifyStore(ctx: StoreContext, type: string, operation: st
   }
   const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
 /** DATA_PATH must be the store's directory or lie below it. */

@@ -3,7 +3,7 @@
  * split-brain detection and what each policy does, refusals by DRBD's words.
  */
 import { describe, expect, it } from 'vitest';
-import { OCF, exitCodeName } from '../../../lib/ocf/exit-codes.js';
+import { exitCodeName, exitCodeOf, OCF } from '../../../lib/ocf/exit-codes.js';
 import { classifyRefusal, detectSplitBrain, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
 import { parseScoreTable, promotionScore } from '../../../lib/drbd/scores.js';
 import type { DiskState, ResourceState, Role } from '../../../lib/drbd/state.js';
@@ -142,14 +142,16 @@ describe('monitor codes', () => {
     ['Primary, data directory gone', state({ role: 'Primary' }), 'no-data-directory', 'OCF_FAILED_PROMOTED'],
     ['Primary, another device mounted', state({ role: 'Primary' }), 'wrong-device', 'OCF_FAILED_PROMOTED'],
   ] as const)('%s', (_name, s, mount, code) => {
-    expect(exitCodeName(monitorVerdict(s, mount, []).code)).toBe(code);
+    // the exit code the agent ends with: a failed verdict is its monitor's generic error
+    const { status } = monitorVerdict(s, mount, []);
+    expect(exitCodeName(status === 'failed' ? OCF.ERR_GENERIC : exitCodeOf(status))).toBe(code);
   });
 
   it('reports a split brain as degraded on both sides', () => {
     const split = [{ peer: 'node2', since: 1 }];
-    expect(monitorVerdict(state({ role: 'Primary', peers: [{ connection: 'StandAlone' }] }), 'ok', split).code).toBe(OCF.DEGRADED_PROMOTED);
+    expect(monitorVerdict(state({ role: 'Primary', peers: [{ connection: 'StandAlone' }] }), 'ok', split).status).toBe('degraded-promoted');
     const secondary = monitorVerdict(state({ peers: [{ connection: 'StandAlone' }] }), undefined, split);
-    expect(secondary.code).toBe(OCF.DEGRADED);
+    expect(secondary.status).toBe('degraded');
     expect(secondary.reason).toContain('SPLIT BRAIN with node2');
   });
 });
