@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describePhases, parseStamp, phaseMedians, timeline, type LogText, type Phase, type Timeline } from './timeline.js';
+import { clockSkew, describePhases, parseStamp, phaseMedians, timeline, type LogText, type Phase, type Timeline } from './timeline.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'cluster');
 
@@ -20,7 +20,7 @@ interface Meta {
 }
 
 /** The logs' times are local and year-less: the fixture's are read the same way, so any zone works. */
-function load(scenario: string, clock: 'host' | 'own' = 'host'): Timeline {
+function load(scenario: string, clock: Parameters<typeof timeline>[0]['clock'] = 'host'): Timeline {
   const dir = join(FIXTURES, scenario);
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Meta;
   const near = new Date(meta.year, 6, 1).getTime();
@@ -137,10 +137,22 @@ describe('failover timeline from the cluster logs', () => {
     }
   });
 
-  it("says 'unavailable' when the nodes' clocks are not this machine's (UML kernels)", () => {
+  it("says 'unavailable' when the nodes' clocks are not this machine's (UML kernels), unless seen close to it", () => {
     const tl = load('switch-over', 'own');
     expect(tl).toEqual({ unavailable: expect.stringContaining('clocks of their own') });
     expect(describePhases(tl)).toEqual([expect.stringMatching(/^timeline unavailable: /)]);
+    expect(load('switch-over', { withinMs: 1500 })).toEqual({ unavailable: "a node's clock is 1500 ms from this machine's (more than 1000 ms)" });
+    const close = load('switch-over', { withinMs: 160 });
+    expect(phases(close)).toEqual(phases(load('switch-over')));
+    expect(describePhases(close)[0]).toBe("(the nodes' own clocks, seen within 160 ms of this machine's)");
+  });
+
+  it("a node's clock against this machine's: its newest stamped line against the file's modification time", () => {
+    const text = readFileSync(join(FIXTURES, 'switch-over', 'node1.pacemaker.log'), 'utf8');
+    const last = parseStamp(text.trimEnd().split('\n').at(-1)!, new Date(2026, 6, 1).getTime())!;
+    expect(clockSkew(text, last + 48)).toBe(-48);
+    expect(clockSkew(`${text}a line without a stamp\n`, last - 2000)).toBe(2000);
+    expect(clockSkew('nothing stamped\n', last)).toBeUndefined();
   });
 
   it('medians per phase over repetitions', () => {

@@ -21,8 +21,9 @@
  *
  * The window is [fault, first acknowledgement]: what comes after (the fenced node rejoining) is
  * not part of the failover. Timestamps carry no year and are the node's local time: namespace
- * nodes share this machine's clock and zone; a node with a clock of its own (a UML kernel) gets
- * `unavailable` instead of numbers that could be wrong.
+ * nodes share this machine's clock and zone; nodes with clocks of their own (UML kernels) are
+ * used when their logs show them within CLOCK_TOLERANCE_MS of this machine's (clockSkew), and
+ * get `unavailable` otherwise, rather than numbers that could be wrong.
  */
 
 export interface LogText {
@@ -39,7 +40,8 @@ export interface Phase {
   detail?: string;
 }
 
-export type Timeline = { phases: Phase[] } | { unavailable: string };
+/** note: how far the nodes' clocks may be from this machine's, when they are not the same clock. */
+export type Timeline = { phases: Phase[]; note?: string } | { unavailable: string };
 
 export interface TimelineInput {
   /** When the fault was injected (ms since the epoch, this machine's clock). */
@@ -51,8 +53,29 @@ export interface TimelineInput {
   from: string;
   to: string | null;
   logs: readonly LogText[];
-  /** Whether the nodes' clocks are this machine's (namespace nodes) or their own (UML kernels). */
-  clock: 'host' | 'own';
+  /**
+   * Whether the nodes' clocks are this machine's (namespace nodes), their own but seen within
+   * `withinMs` of it (UML kernels, checked by clockSkew), or their own, unchecked.
+   */
+  clock: 'host' | 'own' | { withinMs: number };
+}
+
+/** How far a node's clock may be from this machine's before its logs' times are not used. */
+export const CLOCK_TOLERANCE_MS = 1000;
+
+/**
+ * A node with a clock of its own, checked against this machine's: the newest stamped line of a
+ * log it writes to a file on this machine, minus the file's modification time (this machine's
+ * clock at the write). The same clock gives a few ms to a few hundred ms below zero (the line
+ * is stamped before it is written); undefined without a stamped line.
+ */
+export function clockSkew(text: string, mtimeMs: number): number | undefined {
+  const lines = text.trimEnd().split('\n');
+  for (let i = lines.length - 1; i >= 0 && i >= lines.length - 50; i--) {
+    const at = parseStamp(lines[i]!, mtimeMs);
+    if (at !== undefined) return at - mtimeMs;
+  }
+  return undefined;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -97,9 +120,13 @@ const FINISHED = /\(log_finished\)\s+\w+: (\S+) (\w+) \(call \d+[^)]*\) exited w
 
 /** The phases of one failover, or why there are none. */
 export function timeline(input: TimelineInput): Timeline {
-  if (input.clock !== 'host') {
+  if (input.clock === 'own') {
     return { unavailable: "the nodes keep clocks of their own (UML kernels): their logs' times are not this machine's" };
   }
+  if (typeof input.clock === 'object' && input.clock.withinMs > CLOCK_TOLERANCE_MS) {
+    return { unavailable: `a node's clock is ${input.clock.withinMs} ms from this machine's (more than ${CLOCK_TOLERANCE_MS} ms)` };
+  }
+  const note = typeof input.clock === 'object' ? `the nodes' own clocks, seen within ${input.clock.withinMs} ms of this machine's` : undefined;
   const { faultAt, from, to } = input;
   const end = input.firstAckAt ?? Number.POSITIVE_INFINITY;
   const lines: Line[] = [];
@@ -205,16 +232,16 @@ export function timeline(input: TimelineInput): Timeline {
   if (input.lastAckAt != null) phases.push({ phase: 'last acknowledgement', node: null, start_ms: null, end_ms: rel(input.lastAckAt) });
   if (input.firstAckAt != null) phases.push({ phase: 'first acknowledgement', node: null, start_ms: null, end_ms: rel(input.firstAckAt) });
   phases.sort((a, b) => a.end_ms - b.end_ms || (a.start_ms ?? a.end_ms) - (b.start_ms ?? b.end_ms));
-  return { phases };
+  return note ? { phases, note } : { phases };
 }
 
 /** One line per phase, for a log or a table: "  3171 ms  stop mfs-master on old (took 3171 ms): ...". */
 export function describePhases(tl: Timeline): string[] {
   if ('unavailable' in tl) return [`timeline unavailable: ${tl.unavailable}`];
-  return tl.phases.map((p) => {
+  return [...(tl.note ? [`(${tl.note})`] : []), ...tl.phases.map((p) => {
     const took = p.start_ms === null ? '' : ` (took ${p.end_ms - p.start_ms} ms)`;
     return `${String(p.end_ms).padStart(7)} ms  ${p.phase}${p.node ? ` [${p.node}]` : ''}${took}${p.detail ? `: ${p.detail}` : ''}`;
-  });
+  })];
 }
 
 /** Per phase name over repetitions: how many runs had it, median end (ms since the fault) and median duration. */
@@ -235,10 +262,13 @@ export function phaseMedians(timelines: readonly Timeline[]): Array<{ phase: str
     .sort((a, b) => a.end_ms - b.end_ms);
 }
 
-/** Where a lab node's cluster logs are on this machine (node-init binds these directories into the node). */
-export function nodeLogFiles(labDir: string, nodes: readonly string[]): Array<{ node: string; kind: LogText['kind']; path: string }> {
+/**
+ * Where a lab node's cluster logs are on this machine: node-init binds these directories into the
+ * node; a UML node's writes land in its root's upper layer (`rootOf`), under the same path.
+ */
+export function nodeLogFiles(labDir: string, nodes: readonly string[], rootOf: (node: string) => string = () => ''): Array<{ node: string; kind: LogText['kind']; path: string }> {
   return nodes.flatMap((node) => [
-    { node, kind: 'pacemaker' as const, path: `${labDir}/${node}/log-pacemaker/pacemaker.log` },
-    { node, kind: 'corosync' as const, path: `${labDir}/${node}/log-corosync/corosync.log` },
+    { node, kind: 'pacemaker' as const, path: `${rootOf(node)}${labDir}/${node}/log-pacemaker/pacemaker.log` },
+    { node, kind: 'corosync' as const, path: `${rootOf(node)}${labDir}/${node}/log-corosync/corosync.log` },
   ]);
 }
