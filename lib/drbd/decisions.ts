@@ -4,6 +4,8 @@
  * does the policy make of it. No processes: the agent runs what these decide.
  */
 import type { ResourceStatus } from '../runtime/errors.js';
+import { renderReason, type Reason } from '../pacemaker/reason.js';
+import { DR, DRBD_OVERRIDE } from './reasons.js';
 import { allDisksUpToDate, type PeerState, type ResourceState } from './state.js';
 
 /** What this node remembers across actions, per peer (kept in a small file by history.ts). */
@@ -85,9 +87,9 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
     const advice =
       state.role === 'Primary'
         ? `this node (${node}) keeps serving as Primary; its data is NOT replicated. To resolve by hand, on the node whose changes are to be lost: ` +
-          `drbdadm disconnect ${state.name}; drbdadm secondary ${state.name}; drbdadm connect --discard-my-data ${state.name}; then here: drbdadm connect ${state.name}`
+          `${DRBD_OVERRIDE.discardMyData.command(state.name)}; then here: ${DRBD_OVERRIDE.discardMyData.reconnect(state.name)}`
         : `this node (${node}) holds changes made while Primary without ${peers}${since(splitBrains[0]!)}; nothing is discarded automatically ` +
-          `(split_brain_policy=manual). To discard them: drbdadm disconnect ${state.name}; drbdadm connect --discard-my-data ${state.name}`;
+          `(split_brain_policy=manual). To discard them: ${DRBD_OVERRIDE.discardMyData.command(state.name, { secondary: false })}`;
     return { kind: 'report', splitBrains, message: `SPLIT BRAIN on ${where} with ${peers}: ${advice}` };
   }
   if (state.role === 'Primary') {
@@ -107,7 +109,9 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
   };
 }
 
-export type PromoteCheck = { ok: true } | { ok: false; reason: string };
+export type PromoteCheck = { ok: true } | { ok: false; why: Reason; reason: string };
+
+const refused = (why: Reason): PromoteCheck => ({ ok: false, why, reason: renderReason(why) });
 
 /** A peer this node's DRBD still sees connected and Primary, if any. */
 export function connectedPrimaryPeer(state: ResourceState | undefined): string | undefined {
@@ -116,15 +120,13 @@ export function connectedPrimaryPeer(state: ResourceState | undefined): string |
 
 /** Whether this node may become Primary: only on UpToDate data, and never beside a Primary peer. */
 export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
-  if (!state) return { ok: false, reason: 'the DRBD resource is down (not started on this node)' };
-  if (state.volumes.length === 0) return { ok: false, reason: `DRBD resource ${state.name} has no volume attached` };
-  if (!allDisksUpToDate(state)) {
-    const disks = [...new Set(state.volumes.map((v) => v.disk))].join('/');
-    return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: local data is ${disks}, not UpToDate` };
-  }
-  if (state.volumes.some((v) => !v.quorum)) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: no quorum` };
+  if (!state) return refused(DR.notStarted());
+  const resource = state.name;
+  if (state.volumes.length === 0) return refused(DR.noVolumeAttached({ resource }));
+  if (!allDisksUpToDate(state)) return refused(DR.refuseNotUpToDate({ resource, disks: [...new Set(state.volumes.map((v) => v.disk))] }));
+  if (state.volumes.some((v) => !v.quorum)) return refused(DR.refuseNoQuorum({ resource }));
   const primaryPeer = connectedPrimaryPeer(state);
-  if (primaryPeer) return { ok: false, reason: `Refusing to promote DRBD resource ${state.name}: peer ${primaryPeer} is Primary` };
+  if (primaryPeer) return refused(DR.refusePeerPrimary({ resource, peer: primaryPeer }));
   return { ok: true };
 }
 

@@ -12,7 +12,8 @@ import { relative } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
 import { Failure, type ResourceStatus } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
-import { publishReason, setPromotionScore } from '../pacemaker/attributes.js';
+import { promotionPublisher, publishedFile } from '../pacemaker/promotion.js';
+import type { Reason } from '../pacemaker/reason.js';
 import { lookupGroup, lookupUser } from '../system/accounts.js';
 import { blockDeviceNumbers, checkFilesystem, findMount, mountDevice, probeWritable, unmountWithKill } from '../system/mount.js';
 import {
@@ -28,6 +29,7 @@ import {
 } from './decisions.js';
 import type { Drbd } from './drbdadm.js';
 import { historyFile, readMemory, writeMemory, type NodeMemory } from './history.js';
+import { DR, DR_CODE } from './reasons.js';
 import { promotionScore, type ScoreTable } from './scores.js';
 import { describeState, type ResourceState } from './state.js';
 
@@ -38,9 +40,6 @@ import { describeState, type ResourceState } from './state.js';
  * DRBD 8.4 in the UML lab came 23 s and more after a partition whose node had been fenced.
  */
 const PEER_LOSS_WAIT_MS = 30_000;
-
-/** Republish an unchanged score at least this often (a CIB may have been replaced meanwhile). */
-const REPUBLISH_MS = 5 * 60_000;
 
 export interface StoreSettings {
   drbd: Drbd;
@@ -90,56 +89,33 @@ function remember(ctx: StoreContext, state: ResourceState | undefined): NodeMemo
   return after;
 }
 
-/**
- * Publishes the promotion score this state deserves, and why. Bounded and soft: a missing or
- * stalled CIB is logged, never fatal. Skips the tools when nothing changed recently.
- */
-export async function publishScore(ctx: StoreContext, state: ResourceState | undefined, { force = false, extraReason }: { force?: boolean; extraReason?: string } = {}): Promise<void> {
+function publisher(ctx: StoreContext) {
   const s = ctx.settings;
-  const splitBrains = detectSplitBrain(state, readMemory(memoryPath(s)).peers).map((b) => b.peer);
-  const decision = promotionScore(state, s.scores, splitBrains);
+  const target = { instance: s.instance, node: s.node, env: s.env, deadline: ctx.deadline, log: ctx.log };
+  return promotionPublisher(target, publishedFile(s.historyDir, `drbd-${s.drbd.resource}`, s.node));
+}
+
+/**
+ * Publishes the promotion score this state deserves, and why (lib/pacemaker/promotion.ts:
+ * bounded and soft, skips the tools when nothing changed recently).
+ */
+export async function publishScore(ctx: StoreContext, state: ResourceState | undefined, { force = false, notes = [] }: { force?: boolean; notes?: readonly Reason[] } = {}): Promise<void> {
+  const splitBrains = detectSplitBrain(state, readMemory(memoryPath(ctx.settings)).peers).map((b) => b.peer);
+  const decision = promotionScore(state, ctx.settings.scores, splitBrains);
   if (decision.kind === 'keep') {
     ctx.log.debug(`promotion score unchanged: ${decision.reason}`);
     return;
   }
-  const score = decision.kind === 'set' ? decision.score : null;
-  const reason = extraReason ? `${decision.reason}; ${extraReason}` : decision.reason;
-  const file = memoryPath(s);
-  const before = readMemory(file);
-  const now = Date.now();
-  const same = before.published && before.published.score === score && before.published.reason === reason && now - before.published.at < REPUBLISH_MS;
-  if (same && !force) return;
-  const target = { instance: s.instance, node: s.node, env: s.env, deadline: ctx.deadline, log: ctx.log };
-  if (!same) ctx.log.info(`promotion score ${score === null ? 'removed' : score}: ${reason}`);
-  // One after the other: an offline CIB file has no locking, concurrent writers lose updates.
-  const scoreOk = await setPromotionScore(target, score ?? undefined);
-  await publishReason(target, reason);
-  if (!scoreOk) return; // try again next time
-  try {
-    writeMemory(file, before, { ...before, peers: readMemory(file).peers, published: { score, reason, at: now } });
-  } catch (error) {
-    ctx.log.debug(`cannot record the published score: ${(error as Error).message}`);
-  }
+  await publisher(ctx).publish(decision.kind === 'set' ? decision.score : undefined, [decision.why, ...notes], { force });
 }
 
-/** Removes the score and the reason (stop). */
-export async function removeScore(ctx: StoreContext, reason: string): Promise<void> {
-  const s = ctx.settings;
-  const target = { instance: s.instance, node: s.node, env: s.env, deadline: ctx.deadline, log: ctx.log };
-  await setPromotionScore(target, undefined);
-  await publishReason(target, reason);
-  const file = memoryPath(s);
-  const before = readMemory(file);
-  try {
-    const { published: _published, ...rest } = before;
-    writeMemory(file, before, rest);
-  } catch {
-    /* nothing to forget */
-  }
+/** Removes the score and says why (stop). */
+export async function removeScore(ctx: StoreContext, reason: Reason): Promise<void> {
+  await publisher(ctx).publish(undefined, [reason], { force: true });
 }
 
 /** Applies the split-brain policy to what this node sees; returns a note for the reason attribute. */
-async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefined, memory: NodeMemory): Promise<string | undefined> {
+async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefined, memory: NodeMemory): Promise<Reason | undefined> {
   const s = ctx.settings;
   // A probe only reports: what the policy does waits for the recurring monitor.
   const plan = splitBrainPlan(state, memory.peers, ctx.probe ? 'manual' : s.splitBrainPolicy, s.node);
@@ -148,12 +124,12 @@ async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefi
       return undefined;
     case 'report':
       ctx.log.crit(plan.message);
-      return `SPLIT BRAIN with ${plan.splitBrains.map((b) => b.peer).join(', ')} (split_brain_policy=manual: resolve by hand)`;
+      return DR.splitBrainManual({ peers: plan.splitBrains.map((b) => b.peer) });
     case 'reconnect': {
       ctx.log.warn(plan.message);
       const result = await s.drbd.connect(ctx.deadline);
       if (!result.ok) ctx.log.warn(`drbdadm connect ${s.drbd.resource}: ${result.said || `exit code ${result.exitCode}`}`);
-      return `split brain with ${plan.splitBrains.map((b) => b.peer).join(', ')}: waiting for the Secondary to discard its changes`;
+      return DR.splitBrainReconnecting({ peers: plan.splitBrains.map((b) => b.peer) });
     }
     case 'discard-local': {
       ctx.log.crit(plan.message);
@@ -166,21 +142,21 @@ async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefi
         const result = await step();
         if (!result.ok) {
           ctx.log.error(`split-brain recovery: drbdadm ${name} ${s.drbd.resource} failed: ${result.said || `exit code ${result.exitCode}`}`);
-          return `split brain: automatic recovery failed at drbdadm ${name}`;
+          return DR.splitBrainRecoveryFailed({ step: name });
         }
       }
       ctx.log.warn(`split-brain recovery: ${s.drbd.resource} reconnects with --discard-my-data and will resynchronise from the peer`);
-      return 'split brain: local changes discarded, resynchronising from the peer';
+      return DR.splitBrainDiscarded();
     }
   }
 }
 
 /** The state after a split-brain plan may have changed it. */
-async function observe(ctx: StoreContext): Promise<{ state: ResourceState | undefined; note: string | undefined }> {
+async function observe(ctx: StoreContext): Promise<{ state: ResourceState | undefined; note: Reason | undefined }> {
   let state = await ctx.settings.drbd.state(ctx.deadline);
   const memory = remember(ctx, state);
   const note = await handleSplitBrain(ctx, state, memory);
-  if (note && !note.startsWith('SPLIT BRAIN')) state = await ctx.settings.drbd.state(ctx.deadline);
+  if (note && note.code !== DR_CODE.splitBrainManual) state = await ctx.settings.drbd.state(ctx.deadline);
   return { state, note };
 }
 
@@ -216,7 +192,7 @@ export async function monitorStore(ctx: StoreContext): Promise<MonitorVerdict> {
   const health = state?.role === 'Primary' ? mountHealth(ctx.settings, { writeProbe: true }) : undefined;
   const splitBrains = detectSplitBrain(state, memory.peers);
   const verdict = monitorVerdict(state, health, splitBrains);
-  if (state) await publishScore(ctx, state, note ? { extraReason: note } : {});
+  if (state) await publishScore(ctx, state, note ? { notes: [note] } : {});
   if (verdict.status !== 'ok' && verdict.status !== 'promoted' && verdict.status !== 'not-running') {
     ctx.log.warn(`${verdict.reason}${state ? ` (${describeState(state)})` : ''}`);
   }
@@ -262,7 +238,7 @@ export async function startStore(ctx: StoreContext): Promise<ResourceStatus> {
   state = await waitConnected(ctx, 5000);
   if (!state) throw new Failure('failed', `DRBD resource ${drbd.resource} is still down after drbdadm up`);
   const { state: now, note } = await observe(ctx);
-  await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
+  await publishScore(ctx, now, { force: true, ...(note ? { notes: [note] } : {}) });
   ctx.log.info(`DRBD resource ${drbd.resource} started: ${now ? describeState(now) : 'down'}`);
   return 'ok';
 }
@@ -340,7 +316,7 @@ export async function promoteStore(ctx: StoreContext): Promise<ResourceStatus> {
   if (state?.role !== 'Primary') {
     const check = promoteCheck(state);
     if (!check.ok) {
-      await publishScore(ctx, state, { extraReason: `promote refused: ${check.reason}` });
+      await publishScore(ctx, state, { notes: [DR.promoteRefused(), check.why] });
       throw new Failure('failed', `${check.reason}; staying Secondary`);
     }
     ctx.log.info(`promoting DRBD resource ${drbd.resource}: ${describeState(state!)}`);
@@ -360,7 +336,7 @@ export async function promoteStore(ctx: StoreContext): Promise<ResourceStatus> {
     if (!outcome || !outcome.ok) {
       state = await drbd.state(ctx.deadline);
       const said = outcome && !outcome.ok ? outcome.said.replace(/\s*\n\s*/g, ' | ') : 'drbdadm primary kept failing';
-      await publishScore(ctx, state, { extraReason: `promote failed: DRBD refused: ${said}` });
+      await publishScore(ctx, state, { notes: [DR.promoteFailed(), DR.drbdRefused({ said })] });
       throw new Failure('failed', `DRBD refused to promote ${drbd.resource}: ${said}; staying Secondary`);
     }
   }
@@ -383,7 +359,7 @@ export async function promoteStore(ctx: StoreContext): Promise<ResourceStatus> {
     if (mountHealth(s, { writeProbe: true }) !== 'ok') throw new Failure('failed', `the store mounted on ${s.directory} cannot be written`);
   } catch (error) {
     await backToSecondary(ctx);
-    await publishScore(ctx, await drbd.state(ctx.deadline), { extraReason: `promote failed: ${(error as Error).message}; back to Secondary` });
+    await publishScore(ctx, await drbd.state(ctx.deadline), { notes: [DR.promoteFailed(), DR.failure({ message: (error as Error).message }), DR.backToSecondary()] });
     if (error instanceof Failure) throw new Failure(error.kind, `${error.message}; back to Secondary`, { cause: error });
     throw new Failure('failed', `${(error as Error).message}; back to Secondary`, { cause: error });
   }
@@ -451,7 +427,7 @@ export async function demoteStore(ctx: StoreContext): Promise<ResourceStatus> {
     ctx.log.info(`DRBD resource ${drbd.resource} is Secondary`);
   }
   const { state: now, note } = await observe(ctx);
-  await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
+  await publishScore(ctx, now, { force: true, ...(note ? { notes: [note] } : {}) });
   return 'ok';
 }
 
@@ -478,7 +454,7 @@ export async function stopStore(ctx: StoreContext): Promise<ResourceStatus> {
   } else {
     ctx.log.info(`DRBD resource ${drbd.resource} is already down`);
   }
-  await removeScore(ctx, 'stopped');
+  await removeScore(ctx, DR.stopped());
   return 'ok';
 }
 
@@ -497,7 +473,7 @@ export async function notifyStore(ctx: StoreContext, type: string, operation: st
     await waitConnected(ctx, 3000); // the scores below are from what observe() sees after it
   }
   const { state: now, note } = await observe(ctx);
-  await publishScore(ctx, now, { force: true, ...(note ? { extraReason: note } : {}) });
+  await publishScore(ctx, now, { force: true, ...(note ? { notes: [note] } : {}) });
   return 'ok';
 }
 
