@@ -129,12 +129,21 @@ describe('failover timeline from the cluster logs', () => {
     expect(find(tl, 'transition calculated')?.detail).toBe('4 calculated, 3 stopped before completing');
   });
 
-  it('nothing after the first acknowledgement (the fenced node rejoining) nor before the fault', () => {
-    for (const scenario of ['switch-over', 'kill-master', 'power-loss', 'partition', 'partition-taken-back']) {
+  it('nothing begun after the first acknowledgement (the fenced node rejoining) nor before the fault', () => {
+    for (const scenario of ['switch-over', 'kill-master', 'power-loss', 'partition', 'partition-taken-back', 'switch-over-ban']) {
       const all = phases(load(scenario));
-      expect(all.at(-1)!.phase).toBe('first acknowledgement');
+      const firstAck = find(load(scenario), 'first acknowledgement')!.end_ms;
+      expect(all.every((p) => (p.start_ms ?? p.end_ms) <= firstAck)).toBe(true);
       expect(all.every((p) => p.end_ms >= 0 || p.phase === 'last acknowledgement')).toBe(true);
     }
+  });
+
+  it('an action begun before the first acknowledgement is kept whole (IPaddr2 returned after the client reconnected); a ban keeps the old instance', () => {
+    const tl = load('switch-over-ban');
+    expect(find(tl, 'first acknowledgement')?.end_ms).toBe(45036);
+    expect(find(tl, 'start mfs-ip on new')).toMatchObject({ start_ms: 43648, end_ms: 45244 });
+    expect(find(tl, 'demote mfs-store on old')).toBeDefined();
+    expect(find(tl, 'stop mfs-store on old')).toBeUndefined();
   });
 
   it("says 'unavailable' when the nodes' clocks are not this machine's (UML kernels), unless seen close to it", () => {

@@ -20,7 +20,8 @@
  *  - last acknowledgement, first acknowledgement: the writer's outage, from its journal.
  *
  * The window is [fault, first acknowledgement]: what comes after (the fenced node rejoining) is
- * not part of the failover. Timestamps carry no year and are the node's local time: namespace
+ * not part of the failover; an action requested within it is kept whole, even when its result
+ * comes later (IPaddr2's start may return after the client reconnected). Timestamps carry no year and are the node's local time: namespace
  * nodes share this machine's clock and zone; nodes with clocks of their own (UML kernels) are
  * used when their logs show them within CLOCK_TOLERANCE_MS of this machine's (clockSkew), and
  * get `unavailable` otherwise, rather than numbers that could be wrong.
@@ -110,6 +111,8 @@ interface Line {
 /** Results of a recurring monitor that mean the resource is fine ("promoted (degraded)" too). */
 const GOOD_RESULT = /^(ok|promoted|Cancelled)\b/;
 const ACTIONS = new Set(['start', 'stop', 'promote', 'demote']);
+/** How long after the first acknowledgement the result of an action requested before it is looked for. */
+const LATE_RESULT_MS = 60_000;
 
 const REQUEST = /Requesting local execution of (\w+) operation for (\S+) on (\S+?)(?: \||$)/;
 const RESULT = /Result of (\w+) operation for (\S+) on (\S+?): ([^|]+?)(?: \||$)/;
@@ -133,7 +136,8 @@ export function timeline(input: TimelineInput): Timeline {
   for (const log of input.logs) {
     for (const text of log.text.split('\n')) {
       const at = parseStamp(text, faultAt);
-      if (at !== undefined && at >= faultAt && at <= end) lines.push({ at, node: log.node, kind: log.kind, text });
+      // Past the end, only the results of actions requested before it (read below).
+      if (at !== undefined && at >= faultAt && at <= end + LATE_RESULT_MS) lines.push({ at, node: log.node, kind: log.kind, text });
     }
   }
   lines.sort((a, b) => a.at - b.at);
@@ -165,6 +169,13 @@ export function timeline(input: TimelineInput): Timeline {
 
   for (const line of lines) {
     const { text, node, at } = line;
+    if (at > end) {
+      // An action requested before the first acknowledgement may end after it (IPaddr2's start
+      // returns after its ARP announcements, while the client already reconnected).
+      const m = RESULT.exec(text) ?? OUTPUT.exec(text);
+      const requested = m && (RESULT.test(text) ? requests.has(`${node} ${m[1]} ${m[2]}`) : requests.has(`${node} ${m[2]} ${m[1]}`));
+      if (!requested || !ACTIONS.has(RESULT.test(text) ? m[1]! : m[2]!)) continue;
+    }
     if (line.kind === 'corosync') {
       if (/\[TOTEM \] Token has not been received in/.test(text)) once('token missed', node, at);
       else if (/\[TOTEM \] A processor failed, forming new configuration/.test(text)) once('token lost', node, at);
