@@ -1,29 +1,20 @@
 /**
  * ocf:mfs:mfs-drbd-store: the DRBD-replicated store of the MooseFS master's DATA_PATH as a
- * promotable clone (notify=true). A declaration over lib/: DRBD knowledge lives in lib/drbd,
- * mounts in lib/system/mount.ts, node attributes in lib/pacemaker, OCF in lib/ocf.
+ * promotable clone (notify=true). Parameters and wiring: the work is lib/drbd/store.ts's, the
+ * parameters become its settings in lib/drbd/store-settings.ts.
  */
-import { constants, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { defineAgent, promotableMonitors, type ActionContext } from '../../lib/ocf/agent.js';
 import { OCF, OcfError } from '../../lib/ocf/exit-codes.js';
-import { Failure } from '../../lib/runtime/errors.js';
 import { param } from '../../lib/ocf/parameters.js';
-import { readMasterConfig } from '../../lib/moosefs/config.js';
+import { Failure } from '../../lib/runtime/errors.js';
+import { checkPromotableClone } from '../../lib/pacemaker/promotion.js';
 import { SPLIT_BRAIN_POLICIES } from '../../lib/drbd/decisions.js';
 import { Drbd } from '../../lib/drbd/drbdadm.js';
 import { DEFAULT_HISTORY_DIR } from '../../lib/drbd/history.js';
 import { DEFAULT_SCORE_TABLE_TEXT, parseScoreTable } from '../../lib/drbd/scores.js';
-import {
-  dataPathProblem,
-  demoteStore,
-  monitorStore,
-  notifyStore,
-  promoteStore,
-  startStore,
-  stopStore,
-  type StoreContext,
-  type StoreSettings,
-} from '../../lib/drbd/store.js';
+import { masterSide, parseScoreParameter, parseSignals } from '../../lib/drbd/store-settings.js';
+import { demoteStore, monitorStore, notifyStore, promoteStore, startStore, stopStore, type StoreContext, type StoreSettings } from '../../lib/drbd/store.js';
 import { PACKAGE_VERSION } from '../../lib/version.js';
 
 const SIGNAL_LIST = /^\s*(SIG)?[A-Z][A-Z0-9]*(\s*[ ,]\s*(SIG)?[A-Z][A-Z0-9]*)*\s*$/;
@@ -112,56 +103,8 @@ const parameters = {
 
 type Context = ActionContext<typeof parameters>;
 
-function signals(text: string): NodeJS.Signals[] {
-  const names = text
-    .split(/[\s,]+/)
-    .filter(Boolean)
-    .map((word) => (word.startsWith('SIG') ? word : `SIG${word}`));
-  const unknown = names.filter((name) => !(name in constants.signals));
-  if (unknown.length > 0) throw new OcfError(OCF.ERR_CONFIGURED, `parameter 'unmount_signals' names unknown signals: ${unknown.join(', ')}`);
-  return names as NodeJS.Signals[];
-}
-
-function scoreTable(ctx: Context) {
-  try {
-    return parseScoreTable(ctx.params.adjust_master_score);
-  } catch (error) {
-    throw new OcfError(OCF.ERR_CONFIGURED, `parameter 'adjust_master_score' ${(error as Error).message}`);
-  }
-}
-
-/**
- * Run as a clone (Pacemaker passes clone_max), it must be a promotable clone with notify=true
- * and at most one Promoted instance: the file system is mounted on one node only.
- */
-function cloneMeta(ctx: Context): void {
-  if (ctx.meta('clone_max') === undefined) return; // by hand, or ocf-tester
-  if (!/^(true|yes|1|on)$/i.test(ctx.meta('notify') ?? '')) {
-    throw new OcfError(OCF.ERR_CONFIGURED, 'the clone of this resource needs meta attribute notify=true (scores follow peers starting and stopping)');
-  }
-  const promotedMax = Number(ctx.meta('promoted_max') ?? ctx.meta('master_max') ?? '1');
-  if (promotedMax > 1) {
-    throw new OcfError(OCF.ERR_CONFIGURED, `the clone of this resource must have promoted-max=1 (got ${promotedMax}): the store's file system is mounted on one node only`);
-  }
-}
-
 function drbdFor(ctx: Context): Drbd {
   return new Drbd({ resource: ctx.params.drbd_resource, configFile: ctx.params.drbdconf, log: ctx.log });
-}
-
-/** The master's DATA_PATH and working user, when its configuration is needed (promote). */
-function masterSide(ctx: Context, required: boolean): Pick<StoreSettings, 'dataPath' | 'workingUser' | 'workingGroup'> {
-  try {
-    const config = readMasterConfig(ctx.params.master_config);
-    ctx.log.addSecrets(config.secrets);
-    const problem = dataPathProblem(config.dataPath, ctx.params.directory);
-    if (problem) throw new OcfError(OCF.ERR_CONFIGURED, `${problem} (parameter 'directory', ${config.file})`);
-    return { dataPath: config.dataPath, workingUser: config.workingUser, workingGroup: config.workingGroup };
-  } catch (error) {
-    if (required || !(error instanceof Failure)) throw error;
-    ctx.log.debug(`master configuration not used: ${error.message}`);
-    return { dataPath: undefined, workingUser: undefined, workingGroup: undefined };
-  }
 }
 
 /** A checked value; a stop falls back to the default instead: a bad parameter never fails a stop. */
@@ -185,11 +128,11 @@ async function store(ctx: Context, { needMaster = false, needDevice = true } = {
     fstype: ctx.params.fstype,
     mountOptions: ctx.params.options ?? '',
     fsck: ctx.params.fsck,
-    ...masterSide(ctx, needMaster),
+    ...masterSide(ctx.params.master_config, ctx.params.directory, needMaster, ctx.log),
     splitBrainPolicy: ctx.params.split_brain_policy,
-    unmountSignals: lenient(ctx, () => signals(ctx.params.unmount_signals), () => signals(parameters.unmount_signals.defaultText!)),
+    unmountSignals: lenient(ctx, () => parseSignals(ctx.params.unmount_signals), () => parseSignals(parameters.unmount_signals.defaultText!)),
     unmountSignalDelayMs: ctx.params.unmount_signal_delay * 1000,
-    scores: lenient(ctx, () => scoreTable(ctx), () => parseScoreTable(DEFAULT_SCORE_TABLE_TEXT)),
+    scores: lenient(ctx, () => parseScoreParameter(ctx.params.adjust_master_score), () => parseScoreTable(DEFAULT_SCORE_TABLE_TEXT)),
     node: ctx.meta('on_node') || hostname(),
     instance: ctx.instance,
     historyDir: DEFAULT_HISTORY_DIR,
@@ -211,37 +154,17 @@ export default defineAgent({
     'a usable mount, 0 Secondary, 190 Secondary in a split brain, 7 down. Works with DRBD 9 and 8.4.',
   parameters,
   async validate(ctx) {
-    scoreTable(ctx);
-    signals(ctx.params.unmount_signals);
-    cloneMeta(ctx);
+    parseScoreParameter(ctx.params.adjust_master_score);
+    parseSignals(ctx.params.unmount_signals);
+    checkPromotableClone(ctx.meta, { notify: 'scores follow peers starting and stopping', promotedMax: "the store's file system is mounted on one node only" });
     await drbdFor(ctx).devices(ctx.deadline);
-    if (ctx.action === 'promote' || ctx.action === 'validate-all') masterSide(ctx, true);
+    if (ctx.action === 'promote' || ctx.action === 'validate-all') masterSide(ctx.params.master_config, ctx.params.directory, true, ctx.log);
   },
   actions: {
-    start: {
-      timeout: '240s',
-      async run(ctx) {
-        return startStore(await store(ctx));
-      },
-    },
-    stop: {
-      timeout: '100s',
-      async run(ctx) {
-        return stopStore(await store(ctx, { needDevice: false }));
-      },
-    },
-    promote: {
-      timeout: '90s',
-      async run(ctx) {
-        return promoteStore(await store(ctx, { needMaster: true }));
-      },
-    },
-    demote: {
-      timeout: '90s',
-      async run(ctx) {
-        return demoteStore(await store(ctx));
-      },
-    },
+    start: { timeout: '240s', run: async (ctx) => startStore(await store(ctx)) },
+    stop: { timeout: '100s', run: async (ctx) => stopStore(await store(ctx, { needDevice: false })) },
+    promote: { timeout: '90s', run: async (ctx) => promoteStore(await store(ctx, { needMaster: true })) },
+    demote: { timeout: '90s', run: async (ctx) => demoteStore(await store(ctx)) },
     notify: {
       timeout: '90s',
       async run(ctx) {

@@ -8,12 +8,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deadline } from '../runtime/deadline.js';
-import { OCF, OcfError, type OcfExitCode } from '../ocf/exit-codes.js';
-import { Failure } from '../runtime/errors.js';
+import { Failure, type ResourceStatus } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { baseInstance, publishReason, setPromotionScore, type AttributeTarget, type Read } from '../pacemaker/attributes.js';
 import { electionStore, type ElectionStore } from '../pacemaker/election.js';
-import { promotionPublisher, publishedFile } from '../pacemaker/promotion.js';
+import { checkPromotableClone, promotionPublisher, publishedFile } from '../pacemaker/promotion.js';
 import { renderReason, type Reason } from '../pacemaker/reason.js';
 import { connectAddress, readMasterConfig, readMetaloggerConfig, type MasterConfig, type MetaloggerConfig } from './config.js';
 import { METADATA_FILE } from './data-path.js';
@@ -155,7 +154,7 @@ async function readMarkState(s: ElectionStore): Promise<MarkState> {
  * may start before this demote ends, so nothing is asked of the virtual IP, which nobody holds
  * then (the query would wait its whole timeout on the switch-over's critical path).
  */
-async function followMaster(ctx: MetarestoreContext, metalogger: MetaloggerConfig, master: MasterConfig, pid: number, { masterJustStopped = false } = {}): Promise<OcfExitCode> {
+async function followMaster(ctx: MetarestoreContext, metalogger: MetaloggerConfig, master: MasterConfig, pid: number, { masterJustStopped = false } = {}): Promise<ResourceStatus> {
   const masterHost = metalogger.masterHost;
   // This node's files first, the master's version after: a master's version only grows, and the
   // metalogger holds only what the master sent it, so files read before the question are never
@@ -196,7 +195,7 @@ async function followMaster(ctx: MetarestoreContext, metalogger: MetaloggerConfi
   await publish(ctx, decision.score, [decision.why]);
   if (decision.degraded) ctx.log.warn(decision.reason);
   else ctx.log.debug(decision.reason);
-  return decision.degraded ? OCF.DEGRADED : OCF.SUCCESS;
+  return decision.degraded ? 'degraded' : 'ok';
 }
 
 /**
@@ -295,53 +294,49 @@ export async function validateMetarestore(ctx: MetarestoreContext, meta: (name: 
   await validateMetaloggerEnvironment(ctx.settings.metaloggerBinary, metalogger);
   const program = await MasterProgram.detect(ctx.settings.masterBinary, ctx.settings.masterConfig, ctx.deadline);
   if (program.untestedNote) ctx.log.warn(program.untestedNote);
-  if (meta('clone_max') !== undefined) {
-    if (meta('notify') !== 'true') throw new OcfError(OCF.ERR_CONFIGURED, 'the clone needs meta notify=true: the election runs at pre-promote');
-    const promotedMax = Number(meta('promoted_max') ?? meta('master_max') ?? '1');
-    if (promotedMax > 1) throw new OcfError(OCF.ERR_CONFIGURED, `promoted-max=${promotedMax}: there is exactly one MooseFS master`);
-  }
+  checkPromotableClone(meta, { notify: 'the election runs at pre-promote', promotedMax: 'there is exactly one MooseFS master' });
   if (metalogger.dataPath === master.dataPath) ctx.log.debug(`metalogger and master share DATA_PATH ${master.dataPath}`);
 }
 
-export async function startMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function startMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   const { metalogger, master } = configs(ctx);
   rmSync(markerPath(ctx.settings), { force: true });
   const pid = await startMetalogger(ctx.settings.metaloggerBinary, metalogger, ctx.deadline, ctx.log);
   await followMaster(ctx, metalogger, master, pid);
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
-export async function stopMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function stopMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   let metalogger: MetaloggerConfig;
   try {
     metalogger = readMetaloggerConfig(ctx.settings.metaloggerConfig);
   } catch (error) {
     if (!(error instanceof Failure)) throw error;
     ctx.log.warn(`${error.message}: nothing can have been started with it`);
-    return OCF.SUCCESS;
+    return 'ok';
   }
   await stopMetalogger(metalogger, ctx.deadline, ctx.log);
   rmSync(markerPath(ctx.settings), { force: true });
   await publish(ctx, undefined, [MR.stopped()]);
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
-export async function monitorMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function monitorMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   const { metalogger, master } = configs(ctx);
   const marker = readMarker(ctx.settings);
   if (marker) {
     // Promoted: record the running master's version as the cluster's high-water mark.
     const version = await runningMasterVersion(connectAddress(master.clientListener), master.clientListener.port, ctx);
     if (typeof version === 'bigint') await raiseHighWater(ctx, marker, version);
-    return OCF.RUNNING_PROMOTED;
+    return 'promoted';
   }
   const pid = metaloggerPid(metalogger);
-  if (pid === undefined) return OCF.NOT_RUNNING;
+  if (pid === undefined) return 'not-running';
   return followMaster(ctx, metalogger, master, pid);
 }
 
 /** pre-promote: publish this node's position (and, on the chosen node, the candidates); post-promote: keep what the new master lacks. */
-export async function notifyMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function notifyMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   const notify = ctx.notify;
   if (notify?.type === 'post' && notify.operation === 'promote') {
     try {
@@ -350,9 +345,9 @@ export async function notifyMetarestore(ctx: MetarestoreContext): Promise<OcfExi
       ctx.log.warn(`post-promote: ${(error as Error).message}`);
     }
     await store(ctx).saveCandidates([]);
-    return OCF.SUCCESS;
+    return 'ok';
   }
-  if (!notify || notify.type !== 'pre' || notify.operation !== 'promote') return OCF.SUCCESS;
+  if (!notify || notify.type !== 'pre' || notify.operation !== 'promote') return 'ok';
   try {
     const { metalogger, master } = configs(ctx);
     const s = store(ctx);
@@ -370,20 +365,20 @@ export async function notifyMetarestore(ctx: MetarestoreContext): Promise<OcfExi
   } catch (error) {
     ctx.log.warn(`pre-promote: ${(error as Error).message}`);
   }
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
-export async function promoteMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function promoteMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   const settings = ctx.settings;
   if (readMarker(settings)) {
     ctx.log.info('already promoted');
-    return OCF.SUCCESS;
+    return 'ok';
   }
   const { metalogger, master } = configs(ctx);
   /** A refusal before the election: said in the reason attribute as well as in the exit reason. */
   const refuse = async (why: Reason): Promise<never> => {
     await publisher(ctx).publishReasonOnly([MR.promoteRefused(), why]);
-    throw new OcfError(OCF.ERR_GENERIC, renderReason(why));
+    throw new Failure('failed', renderReason(why));
   };
   const running = masterPid(master);
   if (running !== undefined) await refuse(MR.masterRunsHere({ pid: running, dataPath: master.dataPath }));
@@ -418,7 +413,7 @@ export async function promoteMetarestore(ctx: MetarestoreContext): Promise<OcfEx
     }
     await publisher(ctx).publishReasonOnly([MR.promoteRefused(), decision.why]);
     await restartMetaloggerQuietly(ctx, metalogger);
-    throw new OcfError(OCF.ERR_GENERIC, `promote refused: ${decision.reason}`);
+    throw new Failure('failed', `promote refused: ${decision.reason}`);
   }
   for (const warning of decision.warnings) ctx.log.warn(warning);
   let reached: Position;
@@ -443,16 +438,16 @@ export async function promoteMetarestore(ctx: MetarestoreContext): Promise<OcfEx
   await raiseHighWater(ctx, marker, reached.version, { always: true });
   await s.saveCandidates([]);
   await publish(ctx, SCORE.promoted, [MR.promoted({ version: String(reached.version) }), decision.why]);
-  return OCF.SUCCESS;
+  return 'ok';
 }
 
-export async function demoteMetarestore(ctx: MetarestoreContext): Promise<OcfExitCode> {
+export async function demoteMetarestore(ctx: MetarestoreContext): Promise<ResourceStatus> {
   const { metalogger, master } = configs(ctx);
   const marker = readMarker(ctx.settings);
   if (marker) {
     const running = masterPid(master);
     if (running !== undefined) {
-      throw new OcfError(OCF.ERR_GENERIC, `mfsmaster (pid ${running}) still runs on ${master.dataPath}: the master resource must stop before demote (order it after promote)`);
+      throw new Failure('failed', `mfsmaster (pid ${running}) still runs on ${master.dataPath}: the master resource must stop before demote (order it after promote)`);
     }
     // A clean stop left metadata.mfs: its version is exactly what this master served.
     const served = readImage(join(master.dataPath, METADATA_FILE));
@@ -462,5 +457,5 @@ export async function demoteMetarestore(ctx: MetarestoreContext): Promise<OcfExi
   }
   const pid = await startMetalogger(ctx.settings.metaloggerBinary, metalogger, ctx.deadline, ctx.log);
   await followMaster(ctx, metalogger, master, pid, { masterJustStopped: marker !== undefined });
-  return OCF.SUCCESS;
+  return 'ok';
 }

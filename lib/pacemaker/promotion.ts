@@ -15,7 +15,9 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { Failure } from '../runtime/errors.js';
 import { publishReason, setPromotionScore, type AttributeTarget } from './attributes.js';
+import { isPacemakerTrue } from './cib.js';
 import { renderReasons, type Reason } from './reason.js';
 
 /** Republish an unchanged score and reason at least this often. */
@@ -98,4 +100,15 @@ export function promotionPublisher(target: AttributeTarget, file: string): Promo
       forget();
     },
   };
+}
+
+/**
+ * Run as a clone (Pacemaker passes clone_max), a promotable agent needs notify=true and at most
+ * one Promoted instance; `why` says what each is for. By hand (or ocf-tester) nothing is checked.
+ */
+export function checkPromotableClone(meta: (name: string) => string | undefined, why: { notify: string; promotedMax: string }): void {
+  if (meta('clone_max') === undefined) return;
+  if (!isPacemakerTrue(meta('notify'))) throw new Failure('misconfigured', `the clone of this resource needs meta attribute notify=true: ${why.notify}`);
+  const promotedMax = Number(meta('promoted_max') ?? meta('master_max') ?? '1');
+  if (promotedMax > 1) throw new Failure('misconfigured', `the clone of this resource must have promoted-max=1 (got ${promotedMax}): ${why.promotedMax}`);
 }

@@ -50,7 +50,7 @@ describe.each(MOOSEFS)('mfs-metarestore with ocf-tester, MooseFS $version', (moo
     const node = c.nodes[0]!;
     const noNotify = await metarestore(c, node, 'validate-all', {}, { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'false' });
     expect(noNotify.name).toBe('OCF_ERR_CONFIGURED');
-    expect(noNotify.exitReason).toBe('the clone needs meta notify=true: the election runs at pre-promote');
+    expect(noNotify.exitReason).toBe('the clone of this resource needs meta attribute notify=true: the election runs at pre-promote');
     const two = await metarestore(c, node, 'validate-all', {}, { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '2' });
     expect(two.name).toBe('OCF_ERR_CONFIGURED');
     expect(two.exitReason).toMatch(/promoted-max=2: there is exactly one MooseFS master/);
