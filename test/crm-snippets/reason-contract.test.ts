@@ -16,6 +16,7 @@ import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { declaredReasonCodes, decodeReasons, encodeReasons, renderReason, type Reason, type Renderer } from '../../lib/pacemaker/reason.js';
 import type { CibFacts, MonResource, MonStatus } from '../../lib/pacemaker/status.js';
 import { clusterStatus, type StatusInput } from '../../crm-snippets/status.js';
+import { drbdState } from '../helpers/drbd-state.js';
 
 const MR_AGENT = 'ocf:mfs:mfs-metarestore';
 const DS_AGENT = 'ocf:mfs:mfs-drbd-store';
@@ -119,17 +120,10 @@ const actionReasons = [
   MR.aheadOfNewMaster({ version: '700', peer: 'beta', peerVersion: '600', directory: '/var/lib/mfs/aside' }),
 ];
 
+/** One volume, one peer (named peer) unless told otherwise. */
 function drbd(disk: DiskState, { role = 'Secondary', peerDisk = 'UpToDate', quorum = true, peers = 1 }: { role?: 'Primary' | 'Secondary'; peerDisk?: DiskState; quorum?: boolean; peers?: number } = {}): ResourceState {
-  return {
-    name: 'r0',
-    role,
-    mayPromote: undefined,
-    kernelPromotionScore: undefined,
-    forceIoFailures: false,
-    suspended: false,
-    volumes: [{ volume: 0, minor: 1, disk, client: false, quorum }],
-    peers: Array.from({ length: peers }, () => ({ nodeId: 1, name: 'peer', connection: 'Connected' as const, role: 'Secondary' as const, volumes: [{ volume: 0, replication: 'Established' as const, peerDisk, peerClient: false, done: undefined }] })),
-  };
+  const peer = peerDisk === 'DUnknown' ? { name: 'peer', connection: 'Connecting' as const } : { name: 'peer', disk: peerDisk };
+  return drbdState({ role, disk, quorum, peers: Array.from({ length: peers }, () => peer) });
 }
 const table = parseScoreTable('0 10 1000 10000');
 const storeReasons = [
@@ -146,7 +140,7 @@ const storeReasons = [
   promotionScore(drbd('Outdated'), table),
 ].map((d) => d.why);
 const checkReasons = [promoteCheck(undefined), promoteCheck({ ...drbd('UpToDate'), volumes: [] }), promoteCheck(drbd('Outdated')), promoteCheck(drbd('UpToDate', { quorum: false }))]
-  .concat([promoteCheck({ ...drbd('UpToDate'), peers: [{ ...drbd('UpToDate').peers[0]!, role: 'Primary' }] })])
+  .concat([promoteCheck(drbdState({ peers: [{ role: 'Primary' }] }))])
   .map((c) => (c.ok ? undefined : c.why))
   .filter((r): r is Reason => r !== undefined);
 const noteReasons = [

@@ -6,45 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeName, exitCodeOf, OCF } from '../../../lib/ocf/exit-codes.js';
 import { classifyRefusal, detectSplitBrain, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
 import { parseScoreTable, promotionScore } from '../../../lib/drbd/scores.js';
-import type { DiskState, ResourceState, Role } from '../../../lib/drbd/state.js';
-
-interface Shape {
-  role?: Role;
-  disk?: DiskState | DiskState[];
-  client?: boolean;
-  quorum?: boolean;
-  peers?: Array<{ name?: string; connection?: ResourceState['peers'][number]['connection']; role?: Role; disk?: DiskState; replication?: string }>;
-}
-
-function state({ role = 'Secondary', disk = 'UpToDate', client = false, quorum = true, peers = [{}] }: Shape = {}): ResourceState {
-  const disks = Array.isArray(disk) ? disk : [disk];
-  return {
-    name: 'r0',
-    role,
-    mayPromote: undefined,
-    kernelPromotionScore: undefined,
-    forceIoFailures: false,
-    suspended: false,
-    volumes: disks.map((d, volume) => ({ volume, minor: volume, disk: d, client, quorum })),
-    peers: peers.map((p, i) => {
-      const connection = p.connection ?? 'Connected';
-      const connected = connection === 'Connected';
-      return {
-        nodeId: i + 1,
-        name: p.name ?? `node${i + 2}`,
-        connection,
-        role: connected ? (p.role ?? 'Secondary') : 'Unknown',
-        volumes: disks.map((_, volume) => ({
-          volume,
-          replication: connected ? (p.replication ?? 'Established') : 'Off',
-          peerDisk: connected ? (p.disk ?? 'UpToDate') : 'DUnknown',
-          peerClient: false,
-          done: undefined,
-        })),
-      };
-    }),
-  };
-}
+import { drbdState as state } from '../../helpers/drbd-state.js';
 
 const table = parseScoreTable('0 10 1000 10000');
 const disconnected = { connection: 'Connecting' as const };
