@@ -2,8 +2,8 @@
  * `mfs-crm status --format json` for tests that run it where the cluster is (a lab node, a
  * network namespace): the caller says how to run a command there; the JSON is parsed into the
  * model crm-snippets/status.ts defines. Shape, per resource of ours: `promoted` (node names),
- * `nodes[]` {node, online, standby, role, failed, score, reason}, `highWaterMark`,
- * `drbdResource`, `verdict`; at the top: `verdict` {kind: healthy|degraded|blocked, why,
+ * `nodes[]` {node, online, standby, role, failed, score, reason, reasons (codes and fields),
+ * legacy?}, `highWaterMark`, `drbdResource`, `fenceConstraints[]` {id, allowed}, `verdict`; at the top: `verdict` {kind: healthy|degraded|blocked, why,
  * override?: {node?, command, risk}}, `service[]`, `durability`, `failedActions[]`.
  */
 import { join } from 'node:path';
