@@ -42,6 +42,7 @@ type Maker<S> = S extends { text: (...args: infer A) => string } ? (A extends []
  * Declares a domain's reasons; returns one constructor per code (`R.belowMark({...})`) and
  * the codes (`codes.belowMark === 'moosefs.below-mark'`). Codes are registered for `renderReason`.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a constraint over specs whose fields differ
 export function defineReasons<S extends Record<string, ReasonSpec<any>>>(domain: string, specs: S): { make: { [K in keyof S]: Maker<S[K]> }; codes: { [K in keyof S]: string } } {
   const make = {} as Record<string, (fields?: Record<string, Field | undefined>) => Reason>;
   const codes = {} as Record<string, string>;
