@@ -17,7 +17,7 @@ import { OVERRIDE, type ParameterOverride } from '../lib/moosefs/election-parame
 import { MR_CODE } from '../lib/moosefs/reasons.js';
 import { DR_CODE, DRBD_OVERRIDE } from '../lib/drbd/reasons.js';
 import { legacyReasons } from './legacy-reasons.js';
-import { promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
+import { isPacemakerTrue, promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../lib/pacemaker/election.js';
 import type { CibFacts, CibPrimitive, FailedAction, FenceConstraint, MonStatus } from '../lib/pacemaker/status.js';
 import { hexId, parsePosition, SCORE } from '../lib/moosefs/election.js';
@@ -196,7 +196,6 @@ function fullScore(agent: string, params: Record<string, string>): number | unde
 
 // --- overrides: from the codes and fields the agents publish --------------------------------
 
-const isTrue = (value: string | undefined) => /^(true|yes|1|on)$/i.test(value ?? '');
 const reasonOf = (n: NodeView, code: string) => findReason(n.reasons ?? undefined, code);
 
 /** `crm resource param <id> set <parameter> <value>`, with the override's risk and how to undo it. */
@@ -212,12 +211,12 @@ function metarestoreOverride(view: ResourceView, params: Record<string, string>)
     .filter((c): c is { node: string; reason: Reason } => c.reason !== undefined)
     .sort((a, b) => (BigInt(b.reason.fields.version as string) > BigInt(a.reason.fields.version as string) ? 1 : -1));
   const best = below[0];
-  if (best && !isTrue(params[OVERRIDE.ignoreHighWaterMark.parameter])) {
+  if (best && !isPacemakerTrue(params[OVERRIDE.ignoreHighWaterMark.parameter])) {
     const { version, mark } = best.reason.fields as { version: string; mark: string };
     return parameterOverride(view.id, best.node, OVERRIDE.ignoreHighWaterMark, { node: best.node, version, mark });
   }
   const unknown = candidates.find((n) => reasonOf(n, MR_CODE.cannotCompare));
-  if (unknown && !isTrue(params[OVERRIDE.promoteWithoutElection.parameter])) {
+  if (unknown && !isPacemakerTrue(params[OVERRIDE.promoteWithoutElection.parameter])) {
     return parameterOverride(view.id, unknown.node, OVERRIDE.promoteWithoutElection, {});
   }
   const first = candidates.find((n) => reasonOf(n, MR_CODE.needsBootstrap));
