@@ -4,7 +4,7 @@
  * CLI writes nothing until this has passed.
  */
 import { isIP } from 'node:net';
-import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/ocf/parameters.js';
+import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/runtime/values.js';
 import { parseOcfTime } from '../lib/runtime/deadline.js';
 import { parseProcDrbd } from '../lib/drbd/state.js';
 import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';

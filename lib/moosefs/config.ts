@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Failure } from '../runtime/errors.js';
-import { parseAbsolutePath, showValue } from '../ocf/parameters.js';
+import { parseAbsolutePath, showValue } from '../runtime/values.js';
 
 export type MfsConfig = ReadonlyMap<string, string>;
 

@@ -8,6 +8,7 @@
  * also end up in logs, mount options and other programs' command lines).
  */
 import { OCF, OcfError } from './exit-codes.js';
+import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../runtime/values.js';
 
 /** Content types that both the OCF 1.0 DTD (ocf-tester) and the 1.1 schema accept. */
 export type ContentType = 'string' | 'integer' | 'boolean';
@@ -39,8 +40,6 @@ export type ParameterSpecs = Record<string, ParameterSpec>;
 export type ParameterValues<P extends ParameterSpecs> = {
   readonly [K in keyof P]: P[K] extends ParameterSpec<infer T, infer A> ? (A extends true ? T : T | undefined) : never;
 };
-
-export class ParameterValueError extends Error {}
 
 interface CommonOptions {
   shortdesc: string;
@@ -76,33 +75,8 @@ function spec<T, O extends CommonOptions & { default?: T }>(
   };
 }
 
-const SAFE_PATH = /^\/[A-Za-z0-9._+@%,:=/-]*$/;
-const SAFE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on', 'y']);
 const FALSE_WORDS = new Set(['0', 'false', 'no', 'off', 'n']);
-
-/** Quotes a raw value for an error message without letting control characters through. */
-export function showValue(raw: string): string {
-  return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
-}
-
-export function parseAbsolutePath(raw: string): string {
-  if (!raw.startsWith('/')) throw new ParameterValueError(`must be an absolute path, got ${showValue(raw)}`);
-  if (!SAFE_PATH.test(raw)) {
-    throw new ParameterValueError(
-      `may contain only letters, digits and ._+@%,:=/- (no spaces, quotes or shell characters), got ${showValue(raw)}`,
-    );
-  }
-  if (raw.split('/').some((part) => part === '..')) throw new ParameterValueError(`must not contain "..", got ${showValue(raw)}`);
-  return raw;
-}
-
-export function parseName(raw: string): string {
-  if (!SAFE_NAME.test(raw)) {
-    throw new ParameterValueError(`must be a name of letters, digits, _ . - (starting with a letter or _), got ${showValue(raw)}`);
-  }
-  return raw;
-}
 
 export function parseBoolean(raw: string): boolean {
   const word = raw.trim().toLowerCase();

@@ -4,7 +4,8 @@
  *
  *   lib/runtime                          deadline, logging, errors with a kind: imports no other lib/
  *   lib/process                          child processes, /proc: over lib/runtime only
- *   lib/moosefs, drbd, pacemaker, system the domain: never lib/ocf/exit-codes (they throw Failures)
+ *   lib/moosefs, drbd, pacemaker, system the domain: never lib/ocf/exit-codes (they throw Failures),
+ *                                        of lib/ocf only the parameter declarations overrides name
  *   lib/ocf                              the OCF layer: maps kinds and statuses to exit codes
  *   agents/<name>/agent.ts               declarations and wiring; never the generator or main.ts
  *   crm-snippets/                        the generator: reads agents' declarations, never main.ts
@@ -96,6 +97,10 @@ describe('layers', () => {
   it('no domain module (nor process control, nor the runtime base) imports the OCF exit codes', () => {
     const domain = under('lib/moosefs', 'lib/drbd', 'lib/pacemaker', 'lib/system', 'lib/process', 'lib/runtime');
     expect(imports(domain, (target) => target === 'lib/ocf/exit-codes.ts')).toEqual([]);
+    // nor anything else of the OCF layer, but the parameter declarations that an override names
+    // (lib/moosefs/election-parameters.ts declares each override beside its parameter)
+    expect(imports(domain, (target) => target.startsWith('lib/ocf/') && target !== 'lib/ocf/parameters.ts')).toEqual([]);
+    expect(imports(domain, (target) => target === 'lib/ocf/parameters.ts')).toEqual(['lib/moosefs/election-parameters.ts -> lib/ocf/parameters.ts']);
   });
 
   it('agents and the generator do not depend on each other through the multi-call entry', () => {
