@@ -90,6 +90,17 @@ export function standardPathBinds(mfs: MooseFsInstall): Array<[string, string]> 
   ];
 }
 
+/** How much longer every operation may take in a UML node than mfs-crm's timeouts allow. */
+const UML_TIMEOUT_FACTOR = 3;
+
+/**
+ * The configuration with every operation timeout multiplied (UML_TIMEOUT_FACTOR): in a UML
+ * node an action of an agent costs seconds, and on a loaded 2-core machine IPaddr2's probe
+ * exceeded its 20 s. A lab accommodation, not advice: a real node keeps mfs-crm's timeouts.
+ */
+export function slowKernelTimeouts(crm: string): string {
+  return crm.replace(/\btimeout=(\d+)s\b/g, (_, seconds: string) => `timeout=${Number(seconds) * UML_TIMEOUT_FACTOR}s`);
+}
 
 export class MfsLab {
   readonly cluster: Cluster;
@@ -150,14 +161,16 @@ export class MfsLab {
     await this.checkVersions();
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
     const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
-    writeFileSync(join(this.paths.state, 'cluster.crm'), this.saveMode < SAVE_MODE[this.options.topology] ? this.lowerDurability(generated.stdout) : generated.stdout);
+    let crmConfiguration = this.saveMode < SAVE_MODE[this.options.topology] ? this.lowerDurability(generated.stdout) : generated.stdout;
+    if (this.cluster.kind === 'uml') crmConfiguration = slowKernelTimeouts(crmConfiguration);
+    writeFileSync(join(this.paths.state, 'cluster.crm'), crmConfiguration);
     if (this.hasDrbd && !this.drbdEmulated) await this.copyDrbdResFile();
     if (this.hasDrbd) await (this.drbdEmulated ? this.initialiseStore() : this.initialiseRealStore());
     const crm = join(this.paths.state, 'cluster.crm');
     // crmsh costs about 11 s a call in a UML node, over a minute on a loaded machine.
     await must(this.cluster.exec('node1', 'crm', ['configure', 'load', 'update', crm], { timeoutMs: this.cluster.kind === 'uml' ? 300_000 : 60_000 }));
     this.log('cluster configuration from mfs-crm loaded with crmsh');
-    await this.waitUntilServing(180_000);
+    await this.waitUntilServing(this.cluster.kind === 'uml' ? 600_000 : 180_000);
     await this.startChunkservers();
     await this.mountClient();
   }
