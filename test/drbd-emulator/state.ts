@@ -198,7 +198,7 @@ export function lock(dir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let holder = '';
+    let holder: string;
     try {
       holder = readFileSync(path, 'utf8');
     } catch {
