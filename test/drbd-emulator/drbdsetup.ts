@@ -368,7 +368,7 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         device.metaIdx = metaIdx;
         device.diskOptions = { ...options };
         markConsistentIfUnfenced(state, node, resource, device);
-        logTo(node, `${resource}: attached ${lower} (${device.loop}), disk ${diskState(state, node, resource, device)}`);
+        logTo(node, `${resource}: attached ${lower} (${device.loop}), disk ${diskState(state, node, device)}`);
         attachHandshake(state, node, resource, device, logTo);
         return 0;
       }
@@ -389,7 +389,7 @@ export function drbdsetup(args: string[], env: NodeJS.ProcessEnv = process.env, 
         if (kernel.role === 'Primary' && options.force !== 'yes') {
           const reachable = connectedPeers(state, node, resource).some((peer) => {
             const other = kernelResource(state, peer, resource)?.devices[String(device.volume)];
-            return other !== undefined && diskState(state, peer, resource, other) === 'UpToDate';
+            return other !== undefined && diskState(state, peer, other) === 'UpToDate';
           });
           if (!reachable) throw stateChangeFailed(positional[0]!, STATE_CHANGE.NO_UP_TO_DATE_DISK);
         }

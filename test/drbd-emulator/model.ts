@@ -108,7 +108,7 @@ export function metadata(state: EmulatorState, node: string, device: KernelDevic
 }
 
 /** The disk state a node's kernel shows for a volume. */
-export function diskState(state: EmulatorState, node: string, resource: string, device: KernelDevice): DiskState {
+export function diskState(state: EmulatorState, node: string, device: KernelDevice): DiskState {
   if (device.client || !device.attached) return 'Diskless';
   const disk = metadata(state, node, device).disk;
   return disk === 'UpToDate' && device.consistent ? 'Consistent' : disk;
@@ -238,7 +238,7 @@ function settlePair(state: EmulatorState, resource: string, a: string, b: string
 
 /** unfence-peer: the kernel calls it once local and peer disks are UpToDate again. */
 function unfenceIfUpToDate(state: EmulatorState, resource: string, a: string, b: string, l: Link): void {
-  const all = [a, b].every((node) => Object.values(kernelResource(state, node, resource)?.devices ?? {}).every((device) => diskState(state, node, resource, device) === 'UpToDate'));
+  const all = [a, b].every((node) => Object.values(kernelResource(state, node, resource)?.devices ?? {}).every((device) => diskState(state, node, device) === 'UpToDate'));
   if (!all) return;
   for (const [node, other] of [[a, b], [b, a]] as const) {
     if (!l.fenced?.[node]) continue;
@@ -416,7 +416,7 @@ export function resourceView(state: EmulatorState, node: string, resource: strin
     .map((device) => ({
       volume: device.volume,
       minor: device.minor,
-      disk: diskState(state, node, resource, device),
+      disk: diskState(state, node, device),
       client: device.client,
       backingDev: device.attached && device.backingDev ? device.backingDev : 'none',
       quorum: true,
@@ -446,7 +446,7 @@ export function resourceView(state: EmulatorState, node: string, resource: strin
         return {
           volume: device.volume,
           replication,
-          peerDisk: connected && otherDevice ? diskState(state, peer.name, resource, otherDevice) : l.fenced?.[node] ? 'Outdated' : 'DUnknown',
+          peerDisk: connected && otherDevice ? diskState(state, peer.name, otherDevice) : l.fenced?.[node] ? 'Outdated' : 'DUnknown',
           peerClient: Boolean(connected && otherDevice?.client),
           done,
           outOfSync,
@@ -511,14 +511,14 @@ export function promote(state: EmulatorState, node: string, resource: string, fo
   }
   const devices = Object.values(kernel.devices);
   const accessible = devices.every((device) => {
-    if (diskState(state, node, resource, device) === 'UpToDate') return true;
+    if (diskState(state, node, device) === 'UpToDate') return true;
     return peers.some((peerName) => {
       const otherDevice = kernelResource(state, peerName, resource)!.devices[String(device.volume)];
-      return otherDevice !== undefined && diskState(state, peerName, resource, otherDevice) === 'UpToDate';
+      return otherDevice !== undefined && diskState(state, peerName, otherDevice) === 'UpToDate';
     });
   });
   // Consistent data (fencing, peer unknown): the kernel runs fence-peer, then counts it UpToDate.
-  const consistentOnly = devices.length > 0 && devices.every((device) => device.consistent || diskState(state, node, resource, device) === 'UpToDate');
+  const consistentOnly = devices.length > 0 && devices.every((device) => device.consistent || diskState(state, node, device) === 'UpToDate');
   if (!accessible && consistentOnly && !force && peers.length === 0) {
     const unfenced = Object.values(kernel.peers).find((peer) => fencing(peer) !== 'dont-care' && !link(state, resource, node, peer.name).fenced?.[node]);
     if (unfenced) throw new NeedFence(resource, unfenced.nodeId);
@@ -559,7 +559,7 @@ export function outdate(state: EmulatorState, node: string, minor: number): void
   const found = findMinor(state, node, minor);
   if (!found) throw failure(String(minor), FAILURE.MINOR_INVALID);
   const { resource, kernel, device } = found;
-  const disk = diskState(state, node, resource, device);
+  const disk = diskState(state, node, device);
   if (kernel.role === 'Primary') throw stateChangeFailed(String(minor), STATE_CHANGE.NO_UP_TO_DATE_DISK);
   if (disk === 'Diskless' || disk === 'Inconsistent') throw stateChangeFailed(String(minor), STATE_CHANGE.LOWER_THAN_OUTDATED);
   if (connectedPeers(state, node, resource).length) throw stateChangeFailed(String(minor), STATE_CHANGE.CONNECTED_OUTDATES);
