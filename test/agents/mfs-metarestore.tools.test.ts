@@ -53,7 +53,7 @@ describe.each(MOOSEFS)('mfs-metarestore with ocf-tester, MooseFS $version', (moo
     expect(noNotify.exitReason).toBe('the clone of this resource needs meta attribute notify=true: the election runs at pre-promote');
     const two = await metarestore(c, node, 'validate-all', {}, { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '2' });
     expect(two.name).toBe('OCF_ERR_CONFIGURED');
-    expect(two.exitReason).toMatch(/promoted-max=2: there is exactly one MooseFS master/);
+    expect(two.exitReason).toBe('the clone of this resource must have promoted-max=1 (got 2): there is exactly one MooseFS master');
     const missing = { metalogger_config: join(c.dir, 'absent.cfg') };
     const validate = await metarestore(c, node, 'validate-all', missing);
     expect(validate.name).toBe('OCF_ERR_INSTALLED');
