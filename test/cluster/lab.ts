@@ -10,6 +10,8 @@ import { DIST } from '../helpers/built.js';
 
 export const NODES = ['node1', 'node2'] as const;
 export type NodeName = (typeof NODES)[number];
+/** The other node of the two. */
+export const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
 
 /**
  * What a lab node is: `namespace`, namespaces on this machine's kernel (fast; DRBD is the

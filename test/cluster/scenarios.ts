@@ -18,7 +18,7 @@ import { QUIET_LOG } from '../helpers/moosefs.js';
 import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
 import { readJournal, type JournalEntry } from '../workload/journal.js';
-import { NODES, type NodeKind, type NodeName } from './lab.js';
+import { NODES, otherNode, type NodeKind, type NodeName } from './lab.js';
 import { splitBrainScenario } from './split-brain.js';
 import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
 import { describePhases, type Timeline } from './timeline.js';
@@ -65,7 +65,6 @@ export interface Scenario {
   prepare?(lab: MfsLab): Promise<void>;
 }
 
-const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
 
 /**
  * A node's standby attribute, as `crm node standby|online NODE` sets it (a permanent node

@@ -13,18 +13,16 @@
  */
 import { Deadline, sleep } from '../../lib/runtime/deadline.js';
 import type { SplitBrainPolicy } from '../../lib/drbd/decisions.js';
-import { NODES, type NodeName } from './lab.js';
+import { must } from '../helpers/run.js';
+import { NODES, otherNode, type NodeName } from './lab.js';
 import { DRBD_RESOURCE, type MfsLab } from './mfs-lab.js';
 import type { Scenario } from './scenarios.js';
 
-const otherNode = (node: NodeName): NodeName => NODES.find((n) => n !== node)!;
 /** How long the node that took over serves alone before the link comes back. */
 const APART_MS = 10_000;
 
-async function onNode(lab: MfsLab, node: NodeName, file: string, args: string[], timeoutMs = 60_000) {
-  const result = await lab.cluster.exec(node, file, args, { timeoutMs });
-  if (!result.ok) throw new Error(`${node}: ${file} ${args.join(' ')}: ${result.stderr || result.stdout || `exit ${result.exitCode}`}`);
-  return result.stdout.trim();
+async function onNode(lab: MfsLab, node: NodeName, file: string, args: string[], timeoutMs = 60_000): Promise<string> {
+  return (await must(lab.cluster.exec(node, file, args, { timeoutMs }))).stdout.trim();
 }
 
 const stonith = (lab: MfsLab, node: NodeName, enabled: boolean) =>
