@@ -103,8 +103,8 @@ const parameters = {
 
 type Context = ActionContext<typeof parameters>;
 
-function drbdFor(ctx: Context): Drbd {
-  return new Drbd({ resource: ctx.params.drbd_resource, configFile: ctx.params.drbdconf, log: ctx.log });
+function drbdFor(ctx: Context, device?: string): Drbd {
+  return new Drbd({ resource: ctx.params.drbd_resource, configFile: ctx.params.drbdconf, log: ctx.log, device });
 }
 
 /** A checked value; a stop falls back to the default instead: a bad parameter never fails a stop. */
@@ -119,10 +119,9 @@ function lenient<T>(ctx: Context, checked: () => T, fallback: () => T): T {
 }
 
 async function store(ctx: Context, { needMaster = false, needDevice = true } = {}): Promise<StoreContext> {
-  const drbd = drbdFor(ctx);
-  const device = ctx.params.device ?? (needDevice ? (await drbd.devices(ctx.deadline))[0]! : '');
+  const device = ctx.params.device ?? (needDevice ? (await drbdFor(ctx).devices(ctx.deadline))[0]! : '');
   const settings: StoreSettings = {
-    drbd,
+    drbd: drbdFor(ctx, device || undefined),
     device,
     directory: ctx.params.directory,
     fstype: ctx.params.fstype,
@@ -157,7 +156,9 @@ export default defineAgent({
     parseScoreParameter(ctx.params.adjust_master_score);
     parseSignals(ctx.params.unmount_signals);
     checkPromotableClone(ctx.meta, { notify: 'scores follow peers starting and stopping', promotedMax: "the store's file system is mounted on one node only" });
-    await drbdFor(ctx).devices(ctx.deadline);
+    const drbd = drbdFor(ctx);
+    if (ctx.params.device) await drbd.checkDevice(ctx.params.device, ctx.deadline);
+    else await drbd.devices(ctx.deadline);
     if (ctx.action === 'promote' || ctx.action === 'validate-all') masterSide(ctx.params.master_config, ctx.params.directory, true, ctx.log);
   },
   actions: {

@@ -3,13 +3,13 @@
  * Argument arrays only; every run bounded by the action's deadline. What their output means
  * is parsed in state.ts, what their refusals mean in decisions.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import type { Deadline } from '../runtime/deadline.js';
 import { Failure } from '../runtime/errors.js';
 import type { Logger } from '../runtime/log.js';
 import { describeOutcome, run, type RunResult } from '../process/run.js';
 import { classifyRefusal, type DrbdRefusal } from './decisions.js';
-import { isDrbd84, parse84, parseEvents2, parseProcDrbd, parseVersion, type DrbdVersions, type ResourceState } from './state.js';
+import { isDrbd84, parse84, parseEvents2, parseProcDrbd, parseProcDrbd84, parseVersion, type DrbdVersions, type ResourceState } from './state.js';
 
 /** Longest any single DRBD command may take (the action's deadline bounds it further). */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -27,8 +27,23 @@ export interface DrbdOptions {
   log: Logger;
   /** Extra environment for the tools (tests: the emulator's node). */
   env?: Record<string, string | undefined>;
-  /** Where the kernel module reports its version (tests). */
+  /** Where the kernel module reports its version, and with 8.4 its state (tests). */
   procDrbd?: string;
+  /**
+   * The resource's device (mfs-drbd-store's `device`), when known: with DRBD 8.4 its minor's
+   * lines of /proc/drbd are the state, read without running drbdadm three times.
+   */
+  device?: string;
+}
+
+/** The minor number of a block device (stat follows /dev/drbd/by-res/ links); undefined when it cannot be read. */
+function minorOf(device: string): number | undefined {
+  try {
+    const { rdev } = statSync(device);
+    return (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  } catch {
+    return undefined;
+  }
 }
 
 export class Drbd {
@@ -65,13 +80,8 @@ export class Drbd {
    */
   async versions(deadline: Deadline): Promise<DrbdVersions> {
     if (this.versionsCache) return this.versionsCache;
-    let procDrbd = '';
-    try {
-      procDrbd = readFileSync(this.options.procDrbd ?? '/proc/drbd', 'utf8');
-    } catch {
-      /* no module loaded (or an emulator): ask drbdadm */
-    }
-    const kernel = parseProcDrbd(procDrbd);
+    // No module loaded (or an emulator): an empty text, and drbdadm is asked.
+    const kernel = parseProcDrbd(this.readProcDrbd());
     if (kernel > 0) {
       this.versionsCache = { utils: 0, kernel };
       return this.versionsCache;
@@ -97,6 +107,35 @@ export class Drbd {
     return devices;
   }
 
+  /**
+   * Throws (misconfigured) when `device` is not one of the resource's devices: the 8.4 state is
+   * read from its minor, so a wrong device would report another resource's state. A device that
+   * does not exist yet (before the resource is up) cannot be told, and passes.
+   */
+  async checkDevice(device: string, deadline: Deadline): Promise<void> {
+    const resolve = (path: string) => {
+      try {
+        return realpathSync(path);
+      } catch {
+        return undefined;
+      }
+    };
+    const given = resolve(device);
+    if (given === undefined) return;
+    const devices = await this.devices(deadline);
+    if (!devices.some((d) => (resolve(d) ?? d) === given)) {
+      throw new Failure('misconfigured', `device=${device} is not a device of DRBD resource ${this.resource} (drbdadm sh-dev: ${devices.join(', ')})`);
+    }
+  }
+
+  private readProcDrbd(): string {
+    try {
+      return readFileSync(this.options.procDrbd ?? '/proc/drbd', 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   /** The resource's state; undefined when it is down (the kernel does not know it). */
   async state(deadline: Deadline): Promise<ResourceState | undefined> {
     const versions = await this.versions(deadline);
@@ -111,6 +150,8 @@ export class Drbd {
   }
 
   private async state84(deadline: Deadline): Promise<ResourceState | undefined> {
+    const minor = this.options.device === undefined ? undefined : minorOf(this.options.device);
+    if (minor !== undefined) return parseProcDrbd84(this.readProcDrbd(), this.resource, minor);
     const [role, cstate, dstate] = await Promise.all(['role', 'cstate', 'dstate'].map((what) => this.exec('drbdadm', [what, this.resource], deadline, 10_000)));
     if (!role!.ok) return undefined;
     return parse84(this.resource, role!.stdout, cstate!.ok ? cstate!.stdout : 'StandAlone', dstate!.ok ? dstate!.stdout : 'Diskless/DUnknown');

@@ -4,7 +4,7 @@
  * - DRBD 9: `drbdsetup events2 --now RES` (what LINBIT's drbd.ocf parses) or
  *   `drbdsetup status --json RES`;
  * - DRBD 8.4: `drbdadm role|cstate|dstate RES` (`Primary/Secondary`, `Connected`,
- *   `UpToDate/DUnknown`, one line per volume).
+ *   `UpToDate/DUnknown`, one line per volume), or one minor's lines of /proc/drbd.
  *
  * Pure parsing, no processes: formats as drbd-utils 9.22 prints them (see DRBD-FACTS.md).
  */
@@ -296,6 +296,34 @@ export function parse84(resource: string, role: string, cstate: string, dstate: 
     suspended: false,
     volumes,
     peers: [{ nodeId: undefined, name: 'peer', connection, role: asRole(peerRole), volumes: peerVolumes }],
+  };
+}
+
+/**
+ * DRBD 8.4: one minor's lines of /proc/drbd, as drbd_proc.c prints them:
+ * `%2d: cs:%s ro:%s/%s ds:%s/%s %c %c%c%c%c%c%c` (connection, roles, disks, the wire protocol
+ * or a blank without a network configuration, then `s` when I/O is suspended, else `r`), the
+ * counters, and during a resync a line with `sync'ed: 15.3%`. The same facts as drbdadm role,
+ * cstate and dstate, read without a process, and the suspension besides (a fence-peer handler
+ * running). Undefined when the minor is not there or `cs:Unconfigured` (down).
+ */
+export function parseProcDrbd84(text: string, resource: string, minor: number): ResourceState | undefined {
+  const lines = text.split('\n');
+  const at = lines.findIndex((line) => line.trimStart().startsWith(`${minor}: cs:`));
+  if (at < 0) return undefined;
+  const head = /cs:(\S+) ro:(\S+) ds:(\S+) .? ([rs])/.exec(lines[at]!);
+  if (!head) return undefined; // cs:Unconfigured
+  const [, cstate, roles, disks, io] = head;
+  const state = parse84(resource, roles!, cstate!, disks!);
+  if (!state) return undefined;
+  let end = at + 1;
+  while (end < lines.length && !/^\s*\d+: cs:/.test(lines[end]!)) end++;
+  const synced = /sync'ed:\s*([\d.]+)%/.exec(lines.slice(at + 1, end).join('\n'));
+  return {
+    ...state,
+    suspended: io === 's',
+    volumes: state.volumes.map((v) => ({ ...v, minor })),
+    peers: state.peers.map((p) => ({ ...p, volumes: p.volumes.map((v) => ({ ...v, done: synced && /^Sync/.test(v.replication) ? Number(synced[1]) : undefined })) })),
   };
 }
 

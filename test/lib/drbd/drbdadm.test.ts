@@ -4,6 +4,7 @@
  * codes become a state, a refusal or an error. (The full CLI is exercised over the emulator
  * in test/agents/mfs-drbd-store.emulator.test.ts.)
  */
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,6 +133,31 @@ describe('Drbd (DRBD 8.4)', () => {
     expect(describeState(state!)).toBe('Secondary, disk Inconsistent, peer peer Connected Primary UpToDate SyncTarget');
     expect(calls().sort()).toEqual(['drbdadm --version', 'drbdadm cstate r0', 'drbdadm dstate r0', 'drbdadm role r0']);
     expect(calls().some((line) => line.startsWith('drbdsetup'))).toBe(false);
+  });
+
+  it("reads the state from its device's minor in /proc/drbd, without running drbdadm, when the device is known", async () => {
+    const device = join(dir, 'drbd3');
+    execFileSync('mknod', [device, 'b', '147', '3']);
+    const procDrbd = join(dir, 'proc-drbd');
+    writeFileSync(procDrbd, 'version: 8.4.11 (api:1/proto:86-101)\n 3: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s----s\n    ns:0 nr:0 dw:0 dr:0 al:0 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n');
+    writeFileSync(join(dir, 'calls.log'), '');
+    const d = new Drbd({ resource: 'r0', configFile: undefined, log, procDrbd, device, env: { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, FAKE_MODE: 'v84' } });
+    const state = (await d.state(deadline()))!;
+    expect(describeState(state)).toBe('Primary, disk UpToDate, peer peer Connecting DUnknown');
+    expect(state.suspended).toBe(true);
+    expect(readFileSync(join(dir, 'calls.log'), 'utf8')).toBe('');
+    // Down: the minor gone from /proc/drbd.
+    writeFileSync(procDrbd, 'version: 8.4.11 (api:1/proto:86-101)\n');
+    expect(await d.state(deadline())).toBeUndefined();
+  });
+
+  it('refuses a device that is not one of the resource\'s (its minor would be another resource\'s state)', async () => {
+    const other = join(dir, 'other');
+    writeFileSync(other, '');
+    const d = drbd('v84', 'r0', null);
+    await expect(d.checkDevice(other, deadline())).rejects.toThrow(`device=${other} is not a device of DRBD resource r0 (drbdadm sh-dev: /dev/drbd0, /dev/drbd1)`);
+    await expect(d.checkDevice(other, deadline())).rejects.toMatchObject({ kind: 'misconfigured' });
+    await expect(d.checkDevice(join(dir, 'absent'), deadline())).resolves.toBeUndefined();
   });
 
   it('is down when drbdadm role fails (Unknown resource)', async () => {

@@ -3,7 +3,7 @@
  * formats of drbd-utils 9.22 as in DRBD-FACTS.md), role/cstate/dstate (8.4), --version.
  */
 import { describe, expect, it } from 'vitest';
-import { describeState, isDrbd84, parse84, parseEvents2, parseProcDrbd, parseStatusJson, parseVersion } from '../../../lib/drbd/state.js';
+import { describeState, isDrbd84, parse84, parseEvents2, parseProcDrbd, parseProcDrbd84, parseStatusJson, parseVersion } from '../../../lib/drbd/state.js';
 
 const P = 'name:r0 peer-node-id:1 conn-name:node2';
 
@@ -178,6 +178,41 @@ describe('DRBD 8.4 role/cstate/dstate', () => {
   it('is undefined when the resource is unconfigured', () => {
     expect(parse84('r0', 'Unconfigured', '', '')).toBeUndefined();
     expect(parse84('r0', '', '', '')).toBeUndefined();
+  });
+});
+
+describe('DRBD 8.4 /proc/drbd, one minor', () => {
+  const header = 'version: 8.4.11 (api:1/proto:86-101)\nsrcversion: 059B1B470318F053F5077D5 \n';
+  const counters = '    ns:179 nr:0 dw:179 dr:19 al:4 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n';
+  it.each([
+    // As real 8.4.11 printed it in the UML lab (Primary, connected).
+    ['connected Primary', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters, 0, 'Primary, disk UpToDate, peer peer Connected Secondary UpToDate', false],
+    ['waiting for its peer', ' 0: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----\n' + counters, 0, 'Secondary, disk UpToDate, peer peer Connecting DUnknown', false],
+    // No network configuration: a blank where the protocol is.
+    ['standalone, no net config', ' 0: cs:StandAlone ro:Secondary/Unknown ds:Outdated/DUnknown   r-----\n' + counters, 0, 'Secondary, disk Outdated, peer peer StandAlone DUnknown', false],
+    // I/O suspended while the fence-peer handler runs.
+    ['suspended Primary', ' 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s----s\n' + counters, 0, 'Primary, disk UpToDate, peer peer Connecting DUnknown', true],
+    ['the second of two minors', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters + '10: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n' + counters, 10, 'Secondary, disk Inconsistent, peer peer Connected Primary UpToDate SyncTarget', false],
+  ] as const)('reads %s', (_case, minors, minor, text, suspended) => {
+    const state = parseProcDrbd84(header + minors, 'r0', minor)!;
+    expect(describeState(state)).toBe(text);
+    expect(state.suspended).toBe(suspended);
+    expect(state.volumes.map((v) => v.minor)).toEqual([minor]);
+    // The same facts as drbdadm role/cstate/dstate give.
+    const [, cstate, roles, disks] = /cs:(\S+) ro:(\S+) ds:(\S+)/.exec(minors.split('\n').find((l) => l.trimStart().startsWith(`${minor}:`))!)!;
+    expect({ ...state, suspended: false, volumes: state.volumes.map((v) => ({ ...v, minor: undefined })) }).toEqual(parse84('r0', roles!, cstate!, disks!));
+  });
+
+  it('reads the resync progress of a syncing minor', () => {
+    const text = header + " 0: cs:SyncSource ro:Primary/Secondary ds:UpToDate/Inconsistent C r-----\n" + counters + "\t[==>.................] sync'ed: 15.3% (217812/257012)K\n\tfinish: 0:00:05 speed: 39,200 (39,200) K/sec\n";
+    expect(parseProcDrbd84(text, 'r0', 0)!.peers[0]!.volumes[0]!.done).toBe(15.3);
+    expect(parseProcDrbd84(header + ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters, 'r0', 0)!.peers[0]!.volumes[0]!.done).toBeUndefined();
+  });
+
+  it('is undefined when the minor is unconfigured or not there (the resource is down)', () => {
+    expect(parseProcDrbd84(header + ' 0: cs:Unconfigured\n', 'r0', 0)).toBeUndefined();
+    expect(parseProcDrbd84(header, 'r0', 0)).toBeUndefined();
+    expect(parseProcDrbd84(header + '10: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters, 'r0', 0)).toBeUndefined();
   });
 });
 
