@@ -90,16 +90,20 @@ export function standardPathBinds(mfs: MooseFsInstall): Array<[string, string]> 
   ];
 }
 
-/** How much longer every operation may take in a UML node than mfs-crm's timeouts allow. */
-const UML_TIMEOUT_FACTOR = 3;
+/** How much slower every operation is in a UML node than on a real one, and so how much less often it runs. */
+const UML_SLOWDOWN = 3;
 
 /**
- * The configuration with every operation timeout multiplied (UML_TIMEOUT_FACTOR): in a UML
- * node an action of an agent costs seconds, and on a loaded 2-core machine IPaddr2's probe
- * exceeded its 20 s. A lab accommodation, not advice: a real node keeps mfs-crm's timeouts.
+ * The configuration with every operation timeout and monitor interval multiplied
+ * (UML_SLOWDOWN). In a UML node each process start costs seconds of its one CPU (`node -e 0`
+ * 1.3 to 4 s, an agent's monitor 4 to 14 s, `mfs-crm status` 10 to 30 s; on the host 0.2 to
+ * 0.6 s, about 1 s and 0.8 s): with mfs-crm's 10 s monitors, the Primary's three monitors alone kept its
+ * CPU busy (load 3.5 to 4.3), and every action queued behind them. With the intervals tripled
+ * the load fell to 1.3 and `mfs-crm status` to 10 s. A lab accommodation, not advice: a real
+ * node keeps mfs-crm's timeouts and intervals.
  */
-export function slowKernelTimeouts(crm: string): string {
-  return crm.replace(/\btimeout=(\d+)s\b/g, (_, seconds: string) => `timeout=${Number(seconds) * UML_TIMEOUT_FACTOR}s`);
+export function slowKernelOperations(crm: string): string {
+  return crm.replace(/\b(timeout|interval)=(\d+)s\b/g, (_, what: string, seconds: string) => `${what}=${Number(seconds) * UML_SLOWDOWN}s`);
 }
 
 export class MfsLab {
@@ -162,7 +166,7 @@ export class MfsLab {
     // As an admin would: mfs-crm on a node, where the agents and the fence agent are installed.
     const generated = await must(this.cluster.exec('node1', 'mfs-crm', this.mfsCrmArgs()));
     let crmConfiguration = this.saveMode < SAVE_MODE[this.options.topology] ? this.lowerDurability(generated.stdout) : generated.stdout;
-    if (this.cluster.kind === 'uml') crmConfiguration = slowKernelTimeouts(crmConfiguration);
+    if (this.cluster.kind === 'uml') crmConfiguration = slowKernelOperations(crmConfiguration);
     writeFileSync(join(this.paths.state, 'cluster.crm'), crmConfiguration);
     if (this.hasDrbd && !this.drbdEmulated) await this.copyDrbdResFile();
     if (this.hasDrbd) await (this.drbdEmulated ? this.initialiseStore() : this.initialiseRealStore());
@@ -443,7 +447,9 @@ export class MfsLab {
 
   /** `mfs-crm status` as an admin runs it on a node (the installed tool), parsed. */
   async status(on: NodeName): Promise<ClusterStatus> {
-    return mfsCrmStatus((file, args) => this.cluster.exec(on, file, args, { timeoutMs: 30_000 }), { mfsCrm: 'mfs-crm' });
+    // In a UML node mfs-crm status took 10 to 30 s (slowKernelOperations).
+    const timeoutMs = this.cluster.kind === 'uml' ? 120_000 : 30_000;
+    return mfsCrmStatus((file, args) => this.cluster.exec(on, file, args, { timeoutMs }), { mfsCrm: 'mfs-crm' });
   }
 
   /** True when the master answers through the virtual IP, from the client namespace. */

@@ -129,7 +129,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'power-loss': {
     name: 'power loss of the active node',
     fault: (lab, active) => lab.cluster.powerOff(active),
-    // The survivor fences it through the switch ("reboot"): it powers on again and rejoins.
+    // The survivor fences it through the switch ("reboot"): it boots again 20 s later (FENCED_NODE_BOOT_DELAY_MS) and rejoins.
     restore: (lab) => settle(lab),
   },
   'full-restart': {
@@ -276,13 +276,22 @@ const journalOf = (stream: Stream) => readJournal(stream.journal);
 
 /**
  * `mfs-crm status` on the serving node, reduced to the promotable resource of the topology;
- * read again (bounded) while another node is still starting and has published nothing yet.
+ * read again (bounded) while another node is still starting and has published nothing yet, or
+ * while status itself fails (in a UML node it may exceed its time while the node recovers).
  */
 async function explain(lab: MfsLab, on: NodeName): Promise<ScenarioResult['explained']> {
   let last: ScenarioResult['explained'] = null;
-  await new Deadline(30_000).poll(
+  let failure: unknown;
+  // A fenced UML node takes minutes to boot, rejoin and start its instance.
+  await new Deadline(lab.cluster.kind === 'uml' ? 240_000 : 30_000).poll(
     async () => {
-      const status = await lab.status(on);
+      let status: Awaited<ReturnType<MfsLab['status']>>;
+      try {
+        status = await lab.status(on);
+      } catch (error) {
+        failure = error;
+        return undefined;
+      }
       const resource = status.resources.find((r) => r.id === lab.promotableResource);
       if (!resource) throw new Error(`mfs-crm status on ${on} does not show ${lab.promotableResource}: ${JSON.stringify(status.resources.map((r) => r.id))}`);
       const others = resource.nodes.filter((n) => !resource.promoted.includes(n.node)).map(({ node, online, standby, role, score, reason }) => ({ node, online, standby, role, score, reason }));
@@ -291,6 +300,7 @@ async function explain(lab: MfsLab, on: NodeName): Promise<ScenarioResult['expla
     },
     { intervalMs: 1000 },
   );
+  if (last === null && failure !== undefined) throw failure;
   return last;
 }
 
