@@ -219,9 +219,8 @@ export class Cluster {
   }
 
   async down(): Promise<void> {
-    // Nodes first (SIGKILL: the lab is thrown away), then the switch and the namespaces.
-    for (const node of NODES) await this.nodes.powerOff(node).catch(() => undefined);
-    if (this.kind === 'uml') for (const node of NODES) await umlForget(this.paths, node).catch(() => undefined);
+    // The switch first (a boot it still owes a fenced node must not come after the nodes are
+    // cut), then the nodes (SIGKILL: the lab is thrown away), then the namespaces.
     const pidFile = join(this.paths.state, 'switch.pid');
     const switchPid = this.switchPid ?? (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
     if (switchPid) {
@@ -229,6 +228,8 @@ export class Cluster {
       signalProcess(switchPid, 'SIGTERM');
       if (!(await waitForExit([switchPid], new Deadline(3000)))) signalProcess(switchPid, 'SIGKILL');
     }
+    for (const node of NODES) await this.nodes.powerOff(node).catch(() => undefined);
+    if (this.kind === 'uml') for (const node of NODES) await umlForget(this.paths, node).catch(() => undefined);
     // Whatever still has an argument in the lab directory (chunkservers, clients, a node's init).
     const inLab = (arg: string) => arg === this.paths.dir || arg.startsWith(`${this.paths.dir}/`);
     const leftovers = findProcesses((p) => p.pid !== process.pid && p.argv.some(inLab)).map((p) => p.pid);

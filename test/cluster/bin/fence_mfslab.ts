@@ -91,11 +91,9 @@ async function main(): Promise<number> {
     process.stdout.write(`Status: ${state.toUpperCase()}\n`);
     return state === 'on' ? 0 : state === 'off' ? 2 : 1;
   }
-  if (action === 'off' || action === 'reboot') {
-    if ((await say(`off ${plug}`)) !== 'off') return 1;
-    if (action === 'off') return 0;
-  }
-  if (action === 'on' || action === 'reboot') return (await say(`on ${plug}`)) === 'on' ? 0 : 1;
+  // Reboot: the node is off when the switch answers; it boots again later, as a server does.
+  if (action === 'off' || action === 'reboot') return (await say(`${action} ${plug}`)) === 'off' ? 0 : 1;
+  if (action === 'on') return (await say(`on ${plug}`)) === 'on' ? 0 : 1;
   process.stderr.write(`fence_mfslab: unknown action ${action}\n`);
   return 1;
 }
