@@ -167,8 +167,13 @@ export class Drbd {
     return this.must(['adjust', this.resource], deadline);
   }
 
+  /**
+   * `drbdadm primary RES`. With resource-level fencing and the peer unknown, DRBD runs the
+   * fence-peer handler (crm-fence-peer.sh) before it answers: half the action's budget, not the
+   * usual 30 s (in UML nodes the handler took about 50 s; drbdadm killed at 30 s meant a retry).
+   */
   primary(deadline: Deadline): Promise<DrbdCommandResult> {
-    return this.exec('drbdadm', ['primary', this.resource], deadline);
+    return this.exec('drbdadm', ['primary', this.resource], deadline, Math.max(COMMAND_TIMEOUT_MS, deadline.totalMs / 2));
   }
 
   secondary(deadline: Deadline): Promise<DrbdCommandResult> {
