@@ -4,19 +4,23 @@
  * by `mfs-crm status` alike.
  */
 import { defineReasons } from '../pacemaker/reason.js';
+import { peerLabel, UNNAMED_PEER } from './state.js';
 
 const zero = (f: { zero?: boolean }) => (f.zero ? ' (score 0: not promotable)' : '');
 const list = (names: readonly string[]) => names.join(', ');
+const unnamed = (names: readonly string[]) => names.every((n) => n === UNNAMED_PEER);
+/** `node2, node3`, or `the peer` for DRBD 8.4's unnamed one. */
+const peerNames = (names: readonly string[]) => (unnamed(names) ? 'the peer' : list(names));
 const disks = (f: { disks: readonly string[] }) => f.disks.join('/');
 
 export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   // --- promotion scores (scores.ts) ---
   down: { text: () => 'DRBD resource is down' },
-  splitBrainDiverged: { text: (f: { peers: readonly string[] }) => `SPLIT BRAIN with ${list(f.peers)}: this node's data diverged, not promotable` },
+  splitBrainDiverged: { text: (f: { peers: readonly string[] }) => `SPLIT BRAIN with ${peerNames(f.peers)}: this node's data diverged, not promotable` },
   noVolumes: { text: () => 'DRBD resource has no volumes attached' },
   noQuorum: { text: () => 'DRBD resource has lost quorum' },
   primaryUpToDate: { text: (f: { zero?: boolean }) => `Primary with UpToDate data${zero(f)}` },
-  peerUnknown: { text: (f: { peers: readonly string[]; zero?: boolean }) => `UpToDate data, but the disk of peer ${list(f.peers)} is unknown (not connected)${zero(f)}` },
+  peerUnknown: { text: (f: { peers: readonly string[]; zero?: boolean }) => `UpToDate data, but the disk of ${unnamed(f.peers) ? 'the peer' : `peer ${list(f.peers)}`} is unknown (not connected)${zero(f)}` },
   upToDateNoPeers: { text: (f: { zero?: boolean }) => `UpToDate data, no peers${zero(f)}` },
   upToDatePeersKnown: { text: (f: { zero?: boolean }) => `UpToDate data, every peer known${zero(f)}` },
   transitional: { text: (f: { disks: readonly string[] }) => `disk is ${disks(f)} (transitional)` },
@@ -36,7 +40,7 @@ export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   noVolumeAttached: { text: (f: { resource: string }) => `DRBD resource ${f.resource} has no volume attached` },
   refuseNotUpToDate: { text: (f: { resource: string; disks: readonly string[] }) => `Refusing to promote DRBD resource ${f.resource}: local data is ${disks(f)}, not UpToDate` },
   refuseNoQuorum: { text: (f: { resource: string }) => `Refusing to promote DRBD resource ${f.resource}: no quorum` },
-  refusePeerPrimary: { text: (f: { resource: string; peer: string }) => `Refusing to promote DRBD resource ${f.resource}: peer ${f.peer} is Primary` },
+  refusePeerPrimary: { text: (f: { resource: string; peer: string }) => `Refusing to promote DRBD resource ${f.resource}: ${peerLabel(f.peer)} is Primary` },
   drbdRefused: { text: (f: { said: string }) => `DRBD refused: ${f.said}` },
   failure: { text: (f: { message: string }) => f.message },
   backToSecondary: { text: () => 'back to Secondary' },

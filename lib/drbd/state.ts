@@ -258,6 +258,14 @@ export function parseStatusJson(text: string, resource: string): ResourceState |
   };
 }
 
+/** The name of DRBD 8.4's one peer, which neither its commands nor /proc/drbd say. */
+export const UNNAMED_PEER = '';
+
+/** How messages name a peer: `peer node2`, or `the peer` when DRBD (8.4) does not name it. */
+export function peerLabel(name: string): string {
+  return name === UNNAMED_PEER ? 'the peer' : `peer ${name}`;
+}
+
 /**
  * DRBD 8.4: the outputs of `drbdadm role RES` (`Primary/Secondary` per volume), `drbdadm
  * cstate RES` (`Connected`, `WFConnection`, `StandAlone`, `SyncSource`...) and `drbdadm dstate
@@ -295,7 +303,7 @@ export function parse84(resource: string, role: string, cstate: string, dstate: 
     forceIoFailures: false,
     suspended: false,
     volumes,
-    peers: [{ nodeId: undefined, name: 'peer', connection, role: asRole(peerRole), volumes: peerVolumes }],
+    peers: [{ nodeId: undefined, name: UNNAMED_PEER, connection, role: asRole(peerRole), volumes: peerVolumes }],
   };
 }
 
@@ -367,7 +375,7 @@ export function describeState(state: ResourceState): string {
   const disks = state.volumes.map((v) => v.disk).join('/') || 'no volumes';
   const peers = state.peers.map((p) => {
     const pdisk = p.volumes.map((v) => `${v.peerDisk}${v.replication !== 'Established' && v.replication !== 'Off' ? ` ${v.replication}` : ''}`).join('/');
-    return `peer ${p.name} ${p.connection}${p.connection === 'Connected' ? ` ${p.role}` : ''}${pdisk ? ` ${pdisk}` : ''}`;
+    return `${peerLabel(p.name)} ${p.connection}${p.connection === 'Connected' ? ` ${p.role}` : ''}${pdisk ? ` ${pdisk}` : ''}`;
   });
   return [`${state.role}, disk ${disks}`, ...peers].join(', ');
 }

@@ -31,7 +31,7 @@ import type { Drbd } from './drbdadm.js';
 import { historyFile, readMemory, writeMemory, type NodeMemory } from './history.js';
 import { DR, DR_CODE } from './reasons.js';
 import { promotionScore, type ScoreTable } from './scores.js';
-import { describeState, type ResourceState } from './state.js';
+import { describeState, peerLabel, type ResourceState } from './state.js';
 
 /**
  * How long promote waits for DRBD to notice that a peer it still shows Connected and Primary is
@@ -488,7 +488,7 @@ export function dataPathProblem(dataPath: string, directory: string): string | u
 /** Re-reads the state until no peer shows Connected and Primary, within PEER_LOSS_WAIT_MS (or half the time left). */
 async function awaitPeerLossNoticed(ctx: StoreContext, state: ResourceState): Promise<ResourceState | undefined> {
   const peer = connectedPrimaryPeer(state);
-  ctx.log.info(`DRBD resource ${ctx.settings.drbd.resource} still shows peer ${peer} Connected and Primary: waiting for DRBD to notice whether it is gone`);
+  ctx.log.info(`DRBD resource ${ctx.settings.drbd.resource} still shows ${peerLabel(peer!)} Connected and Primary: waiting for DRBD to notice whether it is gone`);
   let last: ResourceState | undefined = state;
   await ctx.deadline.slice(0.5, PEER_LOSS_WAIT_MS).poll(
     async () => {

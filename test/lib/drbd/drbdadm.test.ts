@@ -130,7 +130,7 @@ describe('Drbd (DRBD 8.4)', () => {
   it('reads role/cstate/dstate when the kernel module is 8.4', async () => {
     const d = drbd('v84', 'r0', null);
     const state = await d.state(deadline());
-    expect(describeState(state!)).toBe('Secondary, disk Inconsistent, peer peer Connected Primary UpToDate SyncTarget');
+    expect(describeState(state!)).toBe('Secondary, disk Inconsistent, the peer Connected Primary UpToDate SyncTarget');
     expect(calls().sort()).toEqual(['drbdadm --version', 'drbdadm cstate r0', 'drbdadm dstate r0', 'drbdadm role r0']);
     expect(calls().some((line) => line.startsWith('drbdsetup'))).toBe(false);
   });
@@ -143,7 +143,7 @@ describe('Drbd (DRBD 8.4)', () => {
     writeFileSync(join(dir, 'calls.log'), '');
     const d = new Drbd({ resource: 'r0', configFile: undefined, log, procDrbd, device, env: { PATH: `${dir}:${process.env.PATH}`, FAKE_DIR: dir, FAKE_MODE: 'v84' } });
     const state = (await d.state(deadline()))!;
-    expect(describeState(state)).toBe('Primary, disk UpToDate, peer peer Connecting DUnknown');
+    expect(describeState(state)).toBe('Primary, disk UpToDate, the peer Connecting DUnknown');
     expect(state.suspended).toBe(true);
     expect(readFileSync(join(dir, 'calls.log'), 'utf8')).toBe('');
     // Down: the minor gone from /proc/drbd.

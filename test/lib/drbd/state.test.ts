@@ -166,11 +166,11 @@ describe('status --json', () => {
 
 describe('DRBD 8.4 role/cstate/dstate', () => {
   it.each([
-    [['Primary/Secondary', 'Connected', 'UpToDate/UpToDate'], 'Primary, disk UpToDate, peer peer Connected Secondary UpToDate'],
-    [['Secondary/Unknown', 'WFConnection', 'UpToDate/DUnknown'], 'Secondary, disk UpToDate, peer peer Connecting DUnknown'],
-    [['Secondary/Unknown', 'StandAlone', 'Outdated/DUnknown'], 'Secondary, disk Outdated, peer peer StandAlone DUnknown'],
-    [['Secondary/Primary', 'SyncTarget', 'Inconsistent/UpToDate'], 'Secondary, disk Inconsistent, peer peer Connected Primary UpToDate SyncTarget'],
-    [['Secondary/Secondary\nSecondary/Secondary', 'Connected\nConnected', 'UpToDate/UpToDate\nUpToDate/UpToDate'], 'Secondary, disk UpToDate/UpToDate, peer peer Connected Secondary UpToDate/UpToDate'],
+    [['Primary/Secondary', 'Connected', 'UpToDate/UpToDate'], 'Primary, disk UpToDate, the peer Connected Secondary UpToDate'],
+    [['Secondary/Unknown', 'WFConnection', 'UpToDate/DUnknown'], 'Secondary, disk UpToDate, the peer Connecting DUnknown'],
+    [['Secondary/Unknown', 'StandAlone', 'Outdated/DUnknown'], 'Secondary, disk Outdated, the peer StandAlone DUnknown'],
+    [['Secondary/Primary', 'SyncTarget', 'Inconsistent/UpToDate'], 'Secondary, disk Inconsistent, the peer Connected Primary UpToDate SyncTarget'],
+    [['Secondary/Secondary\nSecondary/Secondary', 'Connected\nConnected', 'UpToDate/UpToDate\nUpToDate/UpToDate'], 'Secondary, disk UpToDate/UpToDate, the peer Connected Secondary UpToDate/UpToDate'],
   ] as const)('reads %j', ([role, cstate, dstate], text) => {
     expect(describeState(parse84('r0', role, cstate, dstate)!)).toBe(text);
   });
@@ -186,13 +186,13 @@ describe('DRBD 8.4 /proc/drbd, one minor', () => {
   const counters = '    ns:179 nr:0 dw:179 dr:19 al:4 bm:0 lo:0 pe:0 ua:0 ap:0 ep:1 wo:f oos:0\n';
   it.each([
     // As real 8.4.11 printed it in the UML lab (Primary, connected).
-    ['connected Primary', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters, 0, 'Primary, disk UpToDate, peer peer Connected Secondary UpToDate', false],
-    ['waiting for its peer', ' 0: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----\n' + counters, 0, 'Secondary, disk UpToDate, peer peer Connecting DUnknown', false],
+    ['connected Primary', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters, 0, 'Primary, disk UpToDate, the peer Connected Secondary UpToDate', false],
+    ['waiting for its peer', ' 0: cs:WFConnection ro:Secondary/Unknown ds:UpToDate/DUnknown C r-----\n' + counters, 0, 'Secondary, disk UpToDate, the peer Connecting DUnknown', false],
     // No network configuration: a blank where the protocol is.
-    ['standalone, no net config', ' 0: cs:StandAlone ro:Secondary/Unknown ds:Outdated/DUnknown   r-----\n' + counters, 0, 'Secondary, disk Outdated, peer peer StandAlone DUnknown', false],
+    ['standalone, no net config', ' 0: cs:StandAlone ro:Secondary/Unknown ds:Outdated/DUnknown   r-----\n' + counters, 0, 'Secondary, disk Outdated, the peer StandAlone DUnknown', false],
     // I/O suspended while the fence-peer handler runs.
-    ['suspended Primary', ' 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s----s\n' + counters, 0, 'Primary, disk UpToDate, peer peer Connecting DUnknown', true],
-    ['the second of two minors', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters + '10: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n' + counters, 10, 'Secondary, disk Inconsistent, peer peer Connected Primary UpToDate SyncTarget', false],
+    ['suspended Primary', ' 0: cs:WFConnection ro:Primary/Unknown ds:UpToDate/DUnknown C s----s\n' + counters, 0, 'Primary, disk UpToDate, the peer Connecting DUnknown', true],
+    ['the second of two minors', ' 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n' + counters + '10: cs:SyncTarget ro:Secondary/Primary ds:Inconsistent/UpToDate C r-----\n' + counters, 10, 'Secondary, disk Inconsistent, the peer Connected Primary UpToDate SyncTarget', false],
   ] as const)('reads %s', (_case, minors, minor, text, suspended) => {
     const state = parseProcDrbd84(header + minors, 'r0', minor)!;
     expect(describeState(state)).toBe(text);
