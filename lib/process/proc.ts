@@ -58,6 +58,16 @@ export function findProcesses(match: (info: ProcessInfo) => boolean): ProcessInf
   return found;
 }
 
+/** This process and its ancestors (bounded): a sweep for processes that name a path must spare the shell or tool that ran it with that path. */
+export function selfAndAncestors(): Set<number> {
+  const lineage = new Set<number>([process.pid]);
+  for (let pid = process.ppid; pid > 1 && !lineage.has(pid) && lineage.size < 64; ) {
+    lineage.add(pid);
+    pid = liveProcess(pid)?.ppid ?? 0;
+  }
+  return lineage;
+}
+
 /** Sends a signal; false when the process is already gone. */
 export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -6,7 +6,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/runtime/deadline.js';
-import { findProcesses, signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
+import { findProcesses, selfAndAncestors, signalProcess, terminate, waitForExit } from '../../lib/process/proc.js';
 import { run, startBackground, type RunOptions, type RunResult } from '../../lib/process/run.js';
 import { lookupGroup, lookupUser } from '../../lib/system/accounts.js';
 import { BINARY } from '../helpers/built.js';
@@ -232,7 +232,10 @@ export class Cluster {
     if (this.kind === 'uml') for (const node of NODES) await umlForget(this.paths, node).catch(() => undefined);
     // Whatever still has an argument in the lab directory (chunkservers, clients, a node's init).
     const inLab = (arg: string) => arg === this.paths.dir || arg.startsWith(`${this.paths.dir}/`);
-    const leftovers = findProcesses((p) => p.pid !== process.pid && p.argv.some(inLab)).map((p) => p.pid);
+    // Never this process's own ancestors: `timeout 60 ... down.ts LAB_DIR` names the lab too
+    // (down.ts killed the shell that ran it, and seemed to hang).
+    const ours = selfAndAncestors();
+    const leftovers = findProcesses((p) => !ours.has(p.pid) && p.argv.some(inLab)).map((p) => p.pid);
     await terminate(leftovers, { deadline: new Deadline(5000), log: QUIET_LOG(), what: 'lab processes', afterKill: 'lab teardown' });
     for (const ns of [NET.switchNs, NET.clientNs, NET.storageNs]) await run('ip', ['netns', 'del', ns]);
   }
