@@ -185,13 +185,15 @@ export class MfsLab {
    */
   private lowerDurability(crm: string): string {
     const durability = [...DURABILITY_LEVELS].reverse().find((level) => MINIMUM_SAVE_MODE[level] <= this.saveMode)!;
-    if (!/ durability=\w+/.test(crm)) throw new Error('the generated configuration sets no durability on the master');
+    // The master's params line, not the header comment that explains the durability.
+    const parameter = /^(\s+params\b.*) durability=\w+/m;
+    if (!parameter.test(crm)) throw new Error('the generated configuration sets no durability on the master');
     for (const node of NODES) {
       const file = join(this.paths.node(node), 'etc-mfs', 'mfsmaster.cfg');
       writeFileSync(file, readFileSync(file, 'utf8').replace(/^CHANGELOG_SAVE_MODE = \d$/m, `CHANGELOG_SAVE_MODE = ${this.saveMode}`));
     }
     this.log(`CHANGELOG_SAVE_MODE = ${this.saveMode} and durability=${durability} on the master (lowered knowingly, to measure)`);
-    return crm.replace(/ durability=\w+/, ` durability=${durability}`);
+    return crm.replace(parameter, `$1 durability=${durability}`);
   }
 
   /** Files the nodes see from boot: MooseFS configs, the DRBD resource file, the emulator. */
