@@ -108,7 +108,7 @@ export class Drbd {
   }
 
   /**
-   * Throws (misconfigured) when `device` is not one of the resource's devices: the 8.4 state is
+   * As devices(), and throws (misconfigured) when `device` is not one of them: the 8.4 state is
    * read from its minor, so a wrong device would report another resource's state. A device that
    * does not exist yet (before the resource is up) cannot be told, and passes.
    */
@@ -120,9 +120,9 @@ export class Drbd {
         return undefined;
       }
     };
+    const devices = await this.devices(deadline);
     const given = resolve(device);
     if (given === undefined) return;
-    const devices = await this.devices(deadline);
     if (!devices.some((d) => (resolve(d) ?? d) === given)) {
       throw new Failure('misconfigured', `device=${device} is not a device of DRBD resource ${this.resource} (drbdadm sh-dev: ${devices.join(', ')})`);
     }

@@ -11,6 +11,8 @@ const list = (names: readonly string[]) => names.join(', ');
 const unnamed = (names: readonly string[]) => names.every((n) => n === UNNAMED_PEER);
 /** `node2, node3`, or `the peer` for DRBD 8.4's unnamed one. */
 const peerNames = (names: readonly string[]) => (unnamed(names) ? 'the peer' : list(names));
+/** `peer node2, node3`, or `the peer` (as peerLabel for one). */
+const peersLabel = (names: readonly string[]) => (unnamed(names) ? 'the peer' : `peer ${list(names)}`);
 const disks = (f: { disks: readonly string[] }) => f.disks.join('/');
 
 export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
@@ -20,7 +22,7 @@ export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   noVolumes: { text: () => 'DRBD resource has no volumes attached' },
   noQuorum: { text: () => 'DRBD resource has lost quorum' },
   primaryUpToDate: { text: (f: { zero?: boolean }) => `Primary with UpToDate data${zero(f)}` },
-  peerUnknown: { text: (f: { peers: readonly string[]; zero?: boolean }) => `UpToDate data, but the disk of ${unnamed(f.peers) ? 'the peer' : `peer ${list(f.peers)}`} is unknown (not connected)${zero(f)}` },
+  peerUnknown: { text: (f: { peers: readonly string[]; zero?: boolean }) => `UpToDate data, but the disk of ${peersLabel(f.peers)} is unknown (not connected)${zero(f)}` },
   upToDateNoPeers: { text: (f: { zero?: boolean }) => `UpToDate data, no peers${zero(f)}` },
   upToDatePeersKnown: { text: (f: { zero?: boolean }) => `UpToDate data, every peer known${zero(f)}` },
   transitional: { text: (f: { disks: readonly string[] }) => `disk is ${disks(f)} (transitional)` },

@@ -65,7 +65,6 @@ export interface Scenario {
   prepare?(lab: MfsLab): Promise<void>;
 }
 
-
 /**
  * A node's standby attribute, as `crm node standby|online NODE` sets it (a permanent node
  * attribute), through Pacemaker's own tool: crmsh costs about 11 s a call in a UML node, which

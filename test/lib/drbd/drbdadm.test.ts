@@ -158,6 +158,8 @@ describe('Drbd (DRBD 8.4)', () => {
     await expect(d.checkDevice(other, deadline())).rejects.toThrow(`device=${other} is not a device of DRBD resource r0 (drbdadm sh-dev: /dev/drbd0, /dev/drbd1)`);
     await expect(d.checkDevice(other, deadline())).rejects.toMatchObject({ kind: 'misconfigured' });
     await expect(d.checkDevice(join(dir, 'absent'), deadline())).resolves.toBeUndefined();
+    // A device not there yet still needs a resource that this node's configuration defines.
+    await expect(drbd('v84', 'x', null).checkDevice(join(dir, 'absent'), deadline())).rejects.toMatchObject({ kind: 'not-installed' });
   });
 
   it('is down when drbdadm role fails (Unknown resource)', async () => {
