@@ -17,7 +17,7 @@ import { startBackground } from '../../lib/process/run.js';
 import { QUIET_LOG } from '../helpers/moosefs.js';
 import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
-import { readJournal, type JournalEntry } from '../workload/journal.js';
+import { readJournal, untilAcknowledged, type JournalEntry } from '../workload/journal.js';
 import { NODES, otherNode, type NodeKind, type NodeName } from './lab.js';
 import { splitBrainScenario } from './split-brain.js';
 import { DRBD_RESOURCE, topologyHasDrbd, type MfsLab, type Topology } from './mfs-lab.js';
@@ -353,7 +353,7 @@ export async function runScenario(lab: MfsLab, key: string, topology: string, sa
     // Steady writing before the fault: 2 s, and enough acknowledgements that the outage has a
     // start (in UML nodes each fsynced operation may take a second: 2 s alone held none).
     await sleep(2000);
-    await new Deadline(60_000).poll(() => (journalOf(metadata).entries.length >= ACKS_BEFORE_FAULT ? true : undefined), { intervalMs: 200 });
+    await untilAcknowledged(metadata.journal, ACKS_BEFORE_FAULT, new Deadline(60_000));
     const faultAt = Date.now();
     log(`${scenario.name}: fault on ${active} at ${new Date(faultAt).toISOString()}`);
     await scenario.fault(lab, active);

@@ -13,15 +13,25 @@ import { DIST, ocfEnv, runAgent } from '../helpers/built.js';
 import { createMasterFixture, mountClient, QUIET_LOG, unmountClient, type MasterFixture } from '../helpers/moosefs.js';
 import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { check, mountInspector, verified, type CheckResult } from '../workload/checker.js';
-import { readJournal, type JournalEntry } from '../workload/journal.js';
+import { readJournal, untilAcknowledged, type JournalEntry } from '../workload/journal.js';
 
 export const WRITER = join(DIST, 'test-tools', 'workload', 'mfs-writer');
+
+/** The kill is timed from the writer's first acknowledgements, not from its launch. */
+const FIRST_ACKNOWLEDGEMENTS = 10;
+
+/** Waits (30 s at most) until the writer has its first acknowledgements; throws if it never does. */
+export async function writerUnderWay(journal: string): Promise<void> {
+  if (!(await untilAcknowledged(journal, FIRST_ACKNOWLEDGEMENTS, new Deadline(30_000)))) {
+    throw new Error(`the writer acknowledged fewer than ${FIRST_ACKNOWLEDGEMENTS} operations in 30 s`);
+  }
+}
 
 export interface CrashOptions {
   /** The MooseFS whose master, mfsmount (and metalogger) run. */
   moosefs: MooseFsInstall;
   changelogSaveMode: 0 | 1 | 2;
-  /** The kill comes at a random moment between these (ms after the writer starts). */
+  /** The kill comes at a random moment between these (ms after the writer's first acknowledgements). */
   killAfterMs: [number, number];
   /** SIGSTOP the data writer this long before the kill (a stalled disk). */
   stallDataWriterMs?: number;
@@ -76,6 +86,7 @@ export async function crashRun(options: CrashOptions): Promise<CrashResult> {
     writerPid = writer.pid;
     const [low, high] = options.killAfterMs;
     const startedAt = Date.now();
+    await writerUnderWay(journal);
     await sleep(low + random() * (high - low) - (options.stallDataWriterMs ?? 0));
     const master = fixture.masterPid();
     const dataWriter = lockOwner(fixture.dataPath, DATA_WRITER_LOCK_FILE);

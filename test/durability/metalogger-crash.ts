@@ -15,7 +15,7 @@ import { mountClient, QUIET_LOG, unmountClient } from '../helpers/moosefs.js';
 import type { MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { check, mountInspector, verified } from '../workload/checker.js';
 import { readJournal } from '../workload/journal.js';
-import { crashFigures, WRITER, type CrashResult } from './crash.js';
+import { crashFigures, WRITER, writerUnderWay, type CrashResult } from './crash.js';
 
 async function must(step: string, result: Promise<{ name: string; stderr: string }>): Promise<void> {
   const done = await result;
@@ -35,6 +35,7 @@ export async function metaloggerCrashRun(moosefs: MooseFsInstall, killAfterMs: [
     const writer = await startBackground(WRITER, ['--mount', mount, '--journal', journal, '--prefix', 'm'], { timeoutMs: 120_000 });
     writerPid = writer.pid;
     const startedAt = Date.now();
+    await writerUnderWay(journal);
     await sleep(killAfterMs[0] + random() * (killAfterMs[1] - killAfterMs[0]));
     const master = c.origin.masterPid()!;
     const dataWriter = lockOwner(c.origin.dataPath, DATA_WRITER_LOCK_FILE);

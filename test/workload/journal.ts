@@ -3,7 +3,8 @@
  * operation starts, kept outside MooseFS. What is in it was acknowledged to the client; what
  * the checker then misses in the file system was lost.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Deadline } from '../../lib/runtime/deadline.js';
 
 export type Operation =
   | { op: 'mkdir'; path: string }
@@ -49,4 +50,14 @@ export function readJournal(path: string): { entries: JournalEntry[]; failures: 
     else entries.push(record as JournalEntry);
   }
   return { entries, failures, intents };
+}
+
+/**
+ * Waits, within `deadline`, until the journal at `path` holds `count` acknowledged operations;
+ * false if it never does. A fault timed from the writer's start lands at a random point of its
+ * start-up on a loaded machine (CI saw 23 acknowledgements in 2.5 s), so faults are timed from here.
+ */
+export async function untilAcknowledged(path: string, count: number, deadline: Deadline): Promise<boolean> {
+  const reached = await deadline.poll(() => (existsSync(path) && readJournal(path).entries.length >= count ? true : undefined), { intervalMs: 100 });
+  return reached === true;
 }
