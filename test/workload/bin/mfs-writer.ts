@@ -8,10 +8,12 @@
  *
  * Operations cycle through mkdir, create (with --data: write 1-4 KiB then close), and rename
  * of the previous file; every name carries the sequence number, so a retry after an
- * uncertain failure can tell whether the operation had happened (EEXIST / ENOENT).
+ * uncertain failure can tell whether the operation had happened (EEXIST / ENOENT). A rename
+ * whose acknowledged source the file system no longer has (lost by the master) is abandoned,
+ * not retried: the writer goes on, and the checker counts the loss.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JournalEntry, Operation } from '../journal.js';
@@ -49,6 +51,19 @@ function record(line: object, sync = true): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The file system answered that `path` does not exist (existsSync would also say so of an unreachable mount). */
+function answeredAbsent(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}
+
+/** Thrown when an operation can never succeed: a rename whose source the master lost. */
+class Abandoned extends Error {}
+
 /** Performs one operation; 'done' when it took effect now or (after a retry) already had. */
 function perform(operation: Operation, content: Buffer | undefined, retried: boolean): void {
   const full = join(mount, operation.path);
@@ -67,6 +82,9 @@ function perform(operation: Operation, content: Buffer | undefined, retried: boo
     // After an uncertain failure the operation may have happened before the reply was lost:
     // it is done when its effect is there.
     if (retried && ((operation.op === 'mkdir' && code === 'EEXIST') || (operation.op === 'rename' && code === 'ENOENT')) && existsSync(full)) return;
+    if (operation.op === 'rename' && code === 'ENOENT' && answeredAbsent(join(mount, operation.from)) && answeredAbsent(full)) {
+      throw new Abandoned(`${operation.from} is gone`);
+    }
     throw error;
   }
 }
@@ -88,16 +106,25 @@ async function main(): Promise<void> {
     const startedAt = Date.now();
     record({ intent: true, seq, ...operation }, false);
     let attempts = 0;
+    let abandoned = false;
     for (;;) {
       attempts++;
       try {
         perform(operation, content, attempts > 1);
         break;
       } catch (error) {
-        record({ failure: (error as NodeJS.ErrnoException).code ?? String(error), seq, at: Date.now() });
+        record({ failure: error instanceof Abandoned ? `abandoned: ${error.message}` : ((error as NodeJS.ErrnoException).code ?? String(error)), seq, at: Date.now() });
+        if (error instanceof Abandoned) {
+          abandoned = true;
+          break;
+        }
         if (stopping || Date.now() >= endAt) return;
         await sleep(retryMs);
       }
+    }
+    if (abandoned) {
+      lastFile = undefined;
+      continue;
     }
     const entry: JournalEntry = { ...operation, seq, startedAt, ackedAt: Date.now(), attempts };
     record(entry);
