@@ -45,12 +45,13 @@ const labRun = (moosefs: MooseFsInstall, topology: Topology, scenarios: string[]
  * these figures are reported apart. The suite runs the two faults only real kernels can judge:
  * a power loss (the page cache and DRBD's unsent writes die with the node) and a partition (8.4
  * notices a lost peer only at its next ping). Each costs 5-10 min on 2 cores, with the lab's 5-10
- * min to come up; MFS_OCF_UML_ALL=1 runs every other scenario there too (about 1 h more).
+ * min to come up. MFS_OCF_UML_ALL=1 runs every scenario there: drbd-store's six and both split
+ * brains, and LINBIT's drbd topology's six (about 2 h more).
  */
-const REAL_KERNEL_SCENARIOS =
+const REAL_KERNEL_RUNS: LabRun[] =
   process.env.MFS_OCF_UML_ALL === '1'
-    ? ['switch-over', 'kill-master', 'power-loss', 'partition', 'full-restart', 'replication-cut', 'split-brain', 'split-brain-discard']
-    : ['power-loss', 'partition'];
+    ? [labRun(DEBIAN_MOOSEFS, 'drbd-store', [...scenariosFor('drbd-store'), 'split-brain', 'split-brain-discard'], 'uml'), labRun(DEBIAN_MOOSEFS, 'drbd', scenariosFor('drbd'), 'uml')]
+    : [labRun(DEBIAN_MOOSEFS, 'drbd-store', ['power-loss', 'partition'], 'uml')];
 
 /**
  * Every scenario of every topology on Debian's MooseFS 3.0.117; scenarios 1-4 of drbd-store
@@ -60,7 +61,7 @@ const REAL_KERNEL_SCENARIOS =
 const RUNS: LabRun[] = [
   ...TOPOLOGIES.map((topology) => labRun(DEBIAN_MOOSEFS, topology, scenariosFor(topology))),
   ...(['drbd-store', 'metalogger'] as const).map((topology) => labRun(NEWEST_MOOSEFS, topology, scenariosFor(topology).filter((s) => CORE_SCENARIOS.includes(s)))),
-  labRun(DEBIAN_MOOSEFS, 'drbd-store', REAL_KERNEL_SCENARIOS, 'uml'),
+  ...REAL_KERNEL_RUNS,
 ].filter((r) => MOOSEFS.some((m) => m.version === r.version));
 
 describe.each(RUNS.map((run) => [run.kind, run.version, run.topology, run] as const))('live cluster of %s nodes, MooseFS %s, %s topology', (_kind, _version, _topology, { moosefs, topology, kind, scenarios }) => {
