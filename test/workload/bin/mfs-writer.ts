@@ -113,11 +113,12 @@ async function main(): Promise<void> {
         perform(operation, content, attempts > 1);
         break;
       } catch (error) {
-        record({ failure: error instanceof Abandoned ? `abandoned: ${error.message}` : ((error as NodeJS.ErrnoException).code ?? String(error)), seq, at: Date.now() });
         if (error instanceof Abandoned) {
+          record({ failure: `abandoned: ${error.message}`, seq, at: Date.now() });
           abandoned = true;
           break;
         }
+        record({ failure: (error as NodeJS.ErrnoException).code ?? String(error), seq, at: Date.now() });
         if (stopping || Date.now() >= endAt) return;
         await sleep(retryMs);
       }
