@@ -6,7 +6,7 @@
 import type { ResourceStatus } from '../runtime/errors.js';
 import { renderReason, type Reason } from '../pacemaker/reason.js';
 import { DR, DRBD_OVERRIDE } from './reasons.js';
-import { allDisksUpToDate, type PeerState, type ResourceState } from './state.js';
+import { allDisksUpToDate, peerNames, type PeerState, type ResourceState } from './state.js';
 
 /** What this node remembers across actions, per peer (kept in a small file by history.ts). */
 export interface PeerHistory {
@@ -64,12 +64,24 @@ export function detectSplitBrain(state: ResourceState | undefined, history: Hist
 export const SPLIT_BRAIN_POLICIES = ['manual', 'discard-secondary'] as const;
 export type SplitBrainPolicy = (typeof SPLIT_BRAIN_POLICIES)[number];
 
+export type DiscardStep = 'disconnect' | 'secondary' | 'connect --discard-my-data';
+
+/**
+ * The victim's way back: disconnect (unless already StandAlone: real DRBD 8.4 refuses to
+ * disconnect a StandAlone resource, "(162) ... unknown connection", where 9 answers 0), make sure
+ * it is Secondary, then connect discarding its own changes.
+ */
+export function discardSteps(state: ResourceState): DiscardStep[] {
+  const standAlone = state.peers.every((p) => p.connection === 'StandAlone');
+  return [...(standAlone ? [] : (['disconnect'] as const)), 'secondary', 'connect --discard-my-data'];
+}
+
 export type SplitBrainPlan =
   | { kind: 'none' }
   /** Report loudly, change nothing. */
   | { kind: 'report'; splitBrains: SplitBrain[]; message: string }
-  /** The Secondary victim: disconnect, (secondary), connect --discard-my-data. */
-  | { kind: 'discard-local'; splitBrains: SplitBrain[]; message: string }
+  /** The Secondary victim: the drbdadm steps that make it resynchronise from the peer, in order. */
+  | { kind: 'discard-local'; splitBrains: SplitBrain[]; steps: DiscardStep[]; message: string }
   /** The Primary survivor: reconnect a StandAlone connection so that the victim can sync from it. */
   | { kind: 'reconnect'; splitBrains: SplitBrain[]; message: string };
 
@@ -81,7 +93,7 @@ function since(split: SplitBrain): string {
 export function splitBrainPlan(state: ResourceState | undefined, history: History, policy: SplitBrainPolicy, node: string): SplitBrainPlan {
   const splitBrains = detectSplitBrain(state, history);
   if (!state || splitBrains.length === 0) return { kind: 'none' };
-  const peers = splitBrains.map((s) => s.peer).join(', ');
+  const peers = peerNames(splitBrains.map((s) => s.peer));
   const where = `DRBD resource ${state.name}`;
   if (policy === 'manual') {
     const advice =
@@ -99,10 +111,11 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
       message: `split brain on ${where} with ${peers}: this node (${node}) is Primary and keeps its data; reconnecting so that the Secondary resynchronises from it`,
     };
   }
-  const discarded = splitBrains.map((s) => `changes this node (${node}) made while Primary without ${s.peer}${since(s)}`).join('; ');
+  const discarded = splitBrains.map((s) => `changes this node (${node}) made while Primary without ${peerNames([s.peer])}${since(s)}`).join('; ');
   return {
     kind: 'discard-local',
     splitBrains,
+    steps: discardSteps(state),
     message:
       `split brain on ${where} with ${peers}: split_brain_policy=discard-secondary: DISCARDING on ${node} (Secondary) ` +
       `every volume of ${state.name}: ${discarded}; reconnecting with --discard-my-data to resynchronise from the peer`,
@@ -147,7 +160,7 @@ export interface MonitorVerdict {
  */
 export function monitorVerdict(state: ResourceState | undefined, mount: MountHealth | undefined, splitBrains: readonly SplitBrain[]): MonitorVerdict {
   if (!state) return { status: 'not-running', reason: 'DRBD resource is down' };
-  const unconnected = state.peers.filter((p) => p.connection !== 'Connected').map((p) => `${p.name} (${p.connection})`);
+  const unconnected = state.peers.filter((p) => p.connection !== 'Connected').map((p) => `${peerNames([p.name])} (${p.connection})`);
   if (state.role === 'Primary') {
     if (mount !== undefined && mount !== 'ok') {
       const what: Record<Exclude<MountHealth, 'ok'>, string> = {
@@ -160,7 +173,7 @@ export function monitorVerdict(state: ResourceState | undefined, mount: MountHea
       return { status: 'failed-promoted', reason: `DRBD resource ${state.name} is Primary but ${what[mount]}` };
     }
     if (splitBrains.length > 0) {
-      return { status: 'degraded-promoted', reason: `Primary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+      return { status: 'degraded-promoted', reason: `Primary in SPLIT BRAIN with ${peerNames(splitBrains.map((s) => s.peer))}: not replicating` };
     }
     if (!allDisksUpToDate(state)) {
       return { status: 'degraded-promoted', reason: `Primary on ${state.volumes.map((v) => v.disk).join('/')} data (reads go to the peer)` };
@@ -172,7 +185,7 @@ export function monitorVerdict(state: ResourceState | undefined, mount: MountHea
     return { status: 'failed', reason: `DRBD resource ${state.name} is ${state.role} without its disk (${state.volumes.map((v) => v.disk).join('/') || 'no volume'})` };
   }
   if (splitBrains.length > 0) {
-    return { status: 'degraded', reason: `Secondary in SPLIT BRAIN with ${splitBrains.map((s) => s.peer).join(', ')}: not replicating` };
+    return { status: 'degraded', reason: `Secondary in SPLIT BRAIN with ${peerNames(splitBrains.map((s) => s.peer))}: not replicating` };
   }
   if (unconnected.length > 0) return { status: 'ok', reason: `Secondary, peer not connected: ${unconnected.join(', ')}` };
   return { status: 'ok', reason: 'Secondary, replicating' };

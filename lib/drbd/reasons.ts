@@ -4,13 +4,11 @@
  * by `mfs-crm status` alike.
  */
 import { defineReasons } from '../pacemaker/reason.js';
-import { peerLabel, UNNAMED_PEER } from './state.js';
+import { peerLabel, peerNames, UNNAMED_PEER } from './state.js';
 
 const zero = (f: { zero?: boolean }) => (f.zero ? ' (score 0: not promotable)' : '');
 const list = (names: readonly string[]) => names.join(', ');
 const unnamed = (names: readonly string[]) => names.every((n) => n === UNNAMED_PEER);
-/** `node2, node3`, or `the peer` for DRBD 8.4's unnamed one. */
-const peerNames = (names: readonly string[]) => (unnamed(names) ? 'the peer' : list(names));
 /** `peer node2, node3`, or `the peer` (as peerLabel for one). */
 const peersLabel = (names: readonly string[]) => (unnamed(names) ? 'the peer' : `peer ${list(names)}`);
 const disks = (f: { disks: readonly string[] }) => f.disks.join('/');
@@ -30,8 +28,8 @@ export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   diskNotUpToDate: { text: (f: { disks: readonly string[] }) => `disk is ${disks(f)}: no promotion without UpToDate data` },
 
   // --- split brains (store.ts, after splitBrainPlan) ---
-  splitBrainManual: { text: (f: { peers: readonly string[] }) => `SPLIT BRAIN with ${list(f.peers)} (split_brain_policy=manual: resolve by hand)` },
-  splitBrainReconnecting: { text: (f: { peers: readonly string[] }) => `split brain with ${list(f.peers)}: waiting for the Secondary to discard its changes` },
+  splitBrainManual: { text: (f: { peers: readonly string[] }) => `SPLIT BRAIN with ${peerNames(f.peers)} (split_brain_policy=manual: resolve by hand)` },
+  splitBrainReconnecting: { text: (f: { peers: readonly string[] }) => `split brain with ${peerNames(f.peers)}: waiting for the Secondary to discard its changes` },
   splitBrainRecoveryFailed: { text: (f: { step: string }) => `split brain: automatic recovery failed at drbdadm ${f.step}` },
   splitBrainDiscarded: { text: () => 'split brain: local changes discarded, resynchronising from the peer' },
 

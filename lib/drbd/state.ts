@@ -266,6 +266,11 @@ export function peerLabel(name: string): string {
   return name === UNNAMED_PEER ? 'the peer' : `peer ${name}`;
 }
 
+/** `node2, node3`, or `the peer` for DRBD 8.4's unnamed one. */
+export function peerNames(names: readonly string[]): string {
+  return names.every((n) => n === UNNAMED_PEER) ? 'the peer' : names.join(', ');
+}
+
 /**
  * DRBD 8.4: the outputs of `drbdadm role RES` (`Primary/Secondary` per volume), `drbdadm
  * cstate RES` (`Connected`, `WFConnection`, `StandAlone`, `SyncSource`...) and `drbdadm dstate

@@ -23,6 +23,7 @@ import {
   promoteCheck,
   splitBrainPlan,
   updateHistory,
+  type DiscardStep,
   type MountHealth,
   type MonitorVerdict,
   type SplitBrainPolicy,
@@ -133,13 +134,13 @@ async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefi
     }
     case 'discard-local': {
       ctx.log.crit(plan.message);
-      const steps: Array<[string, () => ReturnType<Drbd['connect']>]> = [
-        ['disconnect', () => s.drbd.disconnect(ctx.deadline)],
-        ['secondary', () => s.drbd.secondary(ctx.deadline)],
-        ['connect --discard-my-data', () => s.drbd.connect(ctx.deadline, { discardMyData: true })],
-      ];
-      for (const [name, step] of steps) {
-        const result = await step();
+      const run: Record<DiscardStep, () => ReturnType<Drbd['connect']>> = {
+        disconnect: () => s.drbd.disconnect(ctx.deadline),
+        secondary: () => s.drbd.secondary(ctx.deadline),
+        'connect --discard-my-data': () => s.drbd.connect(ctx.deadline, { discardMyData: true }),
+      };
+      for (const name of plan.steps) {
+        const result = await run[name]();
         if (!result.ok) {
           ctx.log.error(`split-brain recovery: drbdadm ${name} ${s.drbd.resource} failed: ${result.said || `exit code ${result.exitCode}`}`);
           return DR.splitBrainRecoveryFailed({ step: name });

@@ -89,7 +89,9 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
       const survivor = otherNode(victim);
       if (policy === 'manual') {
         // The recovery the agent names (and DRBD's guide): the victim discards its side's changes.
-        for (const args of [['disconnect'], ['secondary'], ['connect', '--discard-my-data']]) await onNode(lab, victim, 'drbdadm', [...args, DRBD_RESOURCE]);
+        // Real 8.4 refuses to disconnect a StandAlone resource ("(162) ... unknown connection").
+        const disconnect = (await connectionState(lab, victim)) === 'StandAlone' ? [] : [['disconnect']];
+        for (const args of [...disconnect, ['secondary'], ['connect', '--discard-my-data']]) await onNode(lab, victim, 'drbdadm', [...args, DRBD_RESOURCE]);
         if ((await connectionState(lab, survivor)) === 'StandAlone') await onNode(lab, survivor, 'drbdadm', ['connect', DRBD_RESOURCE]);
       }
       // Both policies: the pair replicates again (discard-secondary: by the agents alone).

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exitCodeName, exitCodeOf, OCF } from '../../../lib/ocf/exit-codes.js';
-import { classifyRefusal, detectSplitBrain, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
+import { classifyRefusal, detectSplitBrain, discardSteps, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
+import { parse84, UNNAMED_PEER } from '../../../lib/drbd/state.js';
 import { parseScoreTable, promotionScore } from '../../../lib/drbd/scores.js';
 import { drbdState as state } from '../../helpers/drbd-state.js';
 
@@ -175,6 +176,27 @@ describe('split brain', () => {
     expect(splitBrainPlan(survivor, {}, 'discard-secondary', 'node2').kind).toBe('reconnect');
     expect(splitBrainPlan(state({ peers: [standAlone] }), {}, 'discard-secondary', 'node1').kind, 'no proof of divergence: nothing discarded').toBe('none');
     expect(splitBrainPlan(state(), marked, 'discard-secondary', 'node1').kind).toBe('none');
+  });
+
+  it('discard-secondary on a StandAlone victim skips the disconnect, which real DRBD 8.4 refuses there', () => {
+    expect(discardSteps(victim), 'StandAlone: 8.4 answers "(162) ... unknown connection" to a disconnect').toEqual(['secondary', 'connect --discard-my-data']);
+    expect(discardSteps(state({ peers: [disconnected] })), 'still connecting: disconnect first').toEqual(['disconnect', 'secondary', 'connect --discard-my-data']);
+  });
+
+  it('DRBD 8.4 (one unnamed peer): the plan names "the peer", never an empty name', () => {
+    // What real 8.4.11 said on the victim after the split brain (drbdadm role, cstate, dstate).
+    const victim84 = parse84('r0', 'Secondary/Unknown', 'StandAlone', 'UpToDate/DUnknown')!;
+    const marked84: History = { [UNNAMED_PEER]: { primaryWhileDisconnectedSince: Date.UTC(2026, 0, 2, 3, 4, 5) } };
+    const manual = splitBrainPlan(victim84, marked84, 'manual', 'node2');
+    expect(manual.kind).toBe('report');
+    if (manual.kind === 'report') expect(manual.message).toContain('SPLIT BRAIN on DRBD resource r0 with the peer: ');
+    const discard = splitBrainPlan(victim84, marked84, 'discard-secondary', 'node2');
+    expect(discard.kind).toBe('discard-local');
+    if (discard.kind === 'discard-local') {
+      expect(discard.steps).toEqual(['secondary', 'connect --discard-my-data']);
+      expect(discard.message).toContain('made while Primary without the peer since');
+    }
+    expect(monitorVerdict(victim84, undefined, detectSplitBrain(victim84, marked84)).reason).toBe('Secondary in SPLIT BRAIN with the peer: not replicating');
   });
 });
 
