@@ -126,9 +126,13 @@ export type PromoteCheck = { ok: true } | { ok: false; why: Reason; reason: stri
 
 const refused = (why: Reason): PromoteCheck => ({ ok: false, why, reason: renderReason(why) });
 
-/** A peer this node's DRBD still sees connected and Primary, if any. */
-export function connectedPrimaryPeer(state: ResourceState | undefined): string | undefined {
-  return state?.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary')?.name;
+/**
+ * A peer this node's DRBD still sees connected and Primary, if any: the peer itself, not its
+ * name, which for DRBD 8.4's one peer is empty (falsy: the wait for 8.4 to notice a lost
+ * Primary was skipped until real 8.4 showed it).
+ */
+export function connectedPrimaryPeer(state: ResourceState | undefined): PeerState | undefined {
+  return state?.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary');
 }
 
 /** Whether this node may become Primary: only on UpToDate data, and never beside a Primary peer. */
@@ -139,7 +143,7 @@ export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
   if (!allDisksUpToDate(state)) return refused(DR.refuseNotUpToDate({ resource, disks: [...new Set(state.volumes.map((v) => v.disk))] }));
   if (state.volumes.some((v) => !v.quorum)) return refused(DR.refuseNoQuorum({ resource }));
   const primaryPeer = connectedPrimaryPeer(state);
-  if (primaryPeer) return refused(DR.refusePeerPrimary({ resource, peer: primaryPeer }));
+  if (primaryPeer) return refused(DR.refusePeerPrimary({ resource, peer: primaryPeer.name }));
   return { ok: true };
 }
 

@@ -489,7 +489,7 @@ export function dataPathProblem(dataPath: string, directory: string): string | u
 /** Re-reads the state until no peer shows Connected and Primary, within PEER_LOSS_WAIT_MS (or half the time left). */
 async function awaitPeerLossNoticed(ctx: StoreContext, state: ResourceState): Promise<ResourceState | undefined> {
   const peer = connectedPrimaryPeer(state);
-  ctx.log.info(`DRBD resource ${ctx.settings.drbd.resource} still shows ${peerLabel(peer!)} Connected and Primary: waiting for DRBD to notice whether it is gone`);
+  ctx.log.info(`DRBD resource ${ctx.settings.drbd.resource} still shows ${peerLabel(peer!.name)} Connected and Primary: waiting for DRBD to notice whether it is gone`);
   let last: ResourceState | undefined = state;
   await ctx.deadline.slice(0.5, PEER_LOSS_WAIT_MS).poll(
     async () => {

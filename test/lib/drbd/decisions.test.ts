@@ -78,6 +78,8 @@ describe('may promote', () => {
     ['Consistent', state({ disk: 'Consistent' }), false, 'local data is Consistent, not UpToDate'],
     ['Diskless', state({ disk: 'Diskless' }), false, 'local data is Diskless'],
     ['peer Primary', state({ peers: [{ name: 'node1', role: 'Primary' }] }), false, 'peer node1 is Primary'],
+    // Real 8.4.11 on the survivor, 29 s after its Primary peer was cut off: its one peer has no name.
+    ['DRBD 8.4: the unnamed peer Primary', parse84('r0', 'Secondary/Primary', 'Connected', 'UpToDate/UpToDate'), false, 'the peer is Primary'],
     ['no quorum', state({ quorum: false }), false, 'no quorum'],
     ['down', undefined, false, 'down'],
   ] as const)('%s', (_name, s, ok, reason) => {
