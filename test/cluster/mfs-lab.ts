@@ -77,6 +77,11 @@ export interface MfsLabOptions {
 /** The daemons' programs (sbin) and the client's (bin) that a MooseFS installation puts at the standard paths. */
 const DAEMON_PROGRAMS = ['mfsmaster', 'mfsmetalogger', 'mfsmetarestore', 'mfschunkserver'] as const;
 const CLIENT_PROGRAMS = ['mfsmount', 'mfscli'] as const;
+/** What mfscli prints instead of a master's information (3.0.117 and 4.59.2). */
+const MFSCLI_NO_MASTER = /master server[s]? not found|Can't find (working )?masters|Can't connect to the MooseFS Master/i;
+
+/** Whether `mfscli -SIG` reached a master: 3.0's exits 0 when none answers, 4.x's exits 1. */
+export const mfscliFoundMaster = (cli: { ok: boolean; stdout: string }): boolean => cli.ok && !MFSCLI_NO_MASTER.test(cli.stdout);
 
 /**
  * Bind mounts that install a version inside a node at the paths of Debian's packages (and of
@@ -456,7 +461,8 @@ export class MfsLab {
 
   /** True when the master answers through the virtual IP, from the client namespace. */
   async serving(): Promise<boolean> {
-    return (await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 })).ok;
+    const cli = await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 });
+    return mfscliFoundMaster(cli);
   }
 
   async waitUntilServing(timeoutMs: number): Promise<NodeName> {
