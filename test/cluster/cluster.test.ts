@@ -113,6 +113,6 @@ describe.each(RUNS.map((run) => [run.kind, run.version, run.topology, run] as co
         expect(result.to).not.toBe(result.from);
       }
     },
-    kind === 'uml' ? 900_000 : 480_000,
+    kind === 'uml' ? 1_200_000 : 480_000,
   );
 });

@@ -188,7 +188,9 @@ export const SCENARIOS: Record<string, Scenario> = {
       // lifted the constraint: proven here, or the next promotion would be blocked.
       if (lab.drbdEmulated) await lab.setReplication(failed, true);
       await settle(lab);
-      if (!lab.drbdEmulated) await lab.waitForFencePeerConstraint(failed, false, 120_000);
+      // 180 s: the resync waits for the fenced node's DRBD start (about 70 s after it rejoined in
+      // a UML lab); one LINBIT-topology run still had the constraint 120 s after settling.
+      if (!lab.drbdEmulated) await lab.waitForFencePeerConstraint(failed, false, 180_000);
     },
   },
   partition: {

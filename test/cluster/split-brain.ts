@@ -69,7 +69,8 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
       await stonith(lab, active, false);
       await lab.cluster.setLink(active, false);
       // The other node takes over (nobody fences): both Primary, each writing its own data.
-      const served = await new Deadline(180_000).poll(async () => ((await lab.serving()) ? true : undefined), { intervalMs: 1000 });
+      // 420 s: in UML nodes LINBIT's topology took 168 and over 180 s (mfsmaster's start alone 105 s).
+      const served = await new Deadline(420_000).poll(async () => ((await lab.serving()) ? true : undefined), { intervalMs: 1000 });
       if (!served) throw new Error(`${other} did not take over the master while ${active} was cut off`);
       await sleep(APART_MS);
       await lab.cluster.setLink(active, true);
@@ -88,7 +89,9 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
      */
     async whileDown(lab) {
       let seen = 'no status read';
-      await new Deadline(180_000).poll(
+      // LINBIT's topology in UML nodes: Pacemaker demoted the reunited second Primary 3.6 min
+      // after the link came back (its group stopped first), so 180 s was not enough.
+      await new Deadline(420_000).poll(
         async () => {
           const victim = await unpromotedNode(lab);
           if (!victim) return undefined;
