@@ -145,6 +145,8 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(stdout).toContain('mfs-master (ocf:mfs:mfsmaster): started on alpha');
     expect(stdout).toContain('durability: process (parameter of mfs-master)'); // mfs-crm metalogger sets it
     expect(stdout).not.toContain('failed actions');
+    // The faster planned switch-over (bench:failover), and the clear without which alpha stays barred.
+    expect(stdout).toContain(`switch-over to beta: crm_resource --ban --promoted --resource ${ML}-clone --node alpha\n  once beta serves: crm_resource --clear --resource ${ML}-clone`);
   });
 
   it('the live path (crm_mon, cibadmin --query) reads the same: here pointed at the file by CIB_file, as Pacemaker\'s tools allow', async () => {
@@ -170,6 +172,7 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     });
     expect(s.durability).toEqual({ mode: 'process', source: 'parameter', resource: 'mfs-master' });
     expect(s.failedActions).toEqual([]);
+    expect(s.switchOver).toMatchObject({ from: 'alpha', to: 'beta' });
   });
 
   it('degraded: the peer instance failed and stopped; the failed action shows its exit reason; the peer publishes why', async () => {
@@ -190,6 +193,8 @@ describe('mfs-crm status --cib: metalogger topology', () => {
     expect(s.verdict.kind).toBe('degraded');
     expect(s.resources[0]!.promoted).toEqual(['alpha']);
     expect(s.failedActions).toEqual([expect.objectContaining({ resource: ML, node: 'beta', task: 'start', exitCode: 1, exitReason: why })]);
+    expect(s.switchOver, 'no switch-over to a node that cannot take over').toBeNull();
+    expect(stdout).not.toContain('switch-over');
   });
 
   it('degraded: both run, but the peer lags (the reason its monitor publishes) and has no usable score', async () => {
@@ -639,6 +644,8 @@ describe('the verdict (clusterStatus), as a table', () => {
         'mfs-master (ocf:mfs:mfsmaster): started on alpha',
         'durability: process (default of ocf:mfs:mfsmaster, not set on mfs-master)',
         'verdict: healthy: alpha serves',
+        'switch-over to beta: crm_resource --ban --promoted --resource mfs-base-clone --node alpha',
+        '  once beta serves: crm_resource --clear --resource mfs-base-clone',
         '',
       ].join('\n'),
     );
