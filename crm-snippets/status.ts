@@ -17,7 +17,7 @@ import { OVERRIDE, type ParameterOverride } from '../lib/moosefs/election-parame
 import { MR_CODE } from '../lib/moosefs/reasons.js';
 import { DR_CODE, DRBD_OVERRIDE } from '../lib/drbd/reasons.js';
 import { legacyReasons } from './legacy-reasons.js';
-import { isPacemakerTrue, promotionScoreAttribute, ROLE } from '../lib/pacemaker/cib.js';
+import { isPacemakerTrue, promotionScoreAttribute, ROLE, switchOverArgs } from '../lib/pacemaker/cib.js';
 import { highWaterProperty } from '../lib/pacemaker/election.js';
 import type { CibFacts, CibPrimitive, FailedAction, FenceConstraint, MonStatus } from '../lib/pacemaker/status.js';
 import { hexId, parsePosition, SCORE } from '../lib/moosefs/election.js';
@@ -214,6 +214,9 @@ function fullScore(agent: string, params: Record<string, string>): number | unde
 
 const reasonOf = (n: NodeView, code: string) => findReason(n.reasons ?? undefined, code);
 
+/** A node Pacemaker could promote now: online, not in standby, not failed, with a positive score. */
+const usable = (n: NodeView) => n.online && !n.standby && !n.failed && n.score !== null && n.score > 0;
+
 /** `crm resource param <id> set <parameter> <value>`, with the override's risk and how to undo it. */
 function parameterOverride<F>(id: string, node: string, override: ParameterOverride<F>, fields: F): Override {
   const undo = override.undo === undefined ? 'clear it afterwards' : `set it back afterwards (crm resource param ${id} set ${override.parameter} ${override.undo})`;
@@ -278,7 +281,6 @@ function withFenceRemoved(override: Override, fence: { id: string; allowed: stri
  * is barred, and no node it allows can be promoted (offline, standby, or without a score).
  */
 function fenceOverride(view: ResourceView): Override | undefined {
-  const usable = (n: NodeView) => n.online && !n.standby && !n.failed && n.score !== null && n.score > 0;
   for (const fence of view.fenceConstraints) {
     if (view.nodes.some((n) => fence.allowed.includes(n.node) && usable(n))) continue;
     const barred = view.nodes.find((n) => !fence.allowed.includes(n.node) && usable(n));
@@ -427,14 +429,10 @@ export function clusterStatus(input: StatusInput): ClusterStatus {
 function switchOverOf(resources: ResourceView[]): SwitchOver | null {
   for (const r of resources) {
     const [from] = r.promoted;
-    const to = r.nodes.find((n) => n.online && !n.standby && !n.failed && n.role === ROLE.unpromoted && (n.score ?? 0) > 0);
+    const to = r.nodes.find((n) => n.role === ROLE.unpromoted && usable(n));
     if (!r.clone || r.promoted.length !== 1 || !from || !to) continue;
-    return {
-      from,
-      to: to.node,
-      command: `crm_resource --ban --promoted --resource ${r.clone} --node ${from}`,
-      clear: `crm_resource --clear --resource ${r.clone}`,
-    };
+    const { ban, clear } = switchOverArgs(r.clone, from);
+    return { from, to: to.node, command: ['crm_resource', ...ban].join(' '), clear: ['crm_resource', ...clear].join(' ') };
   }
   return null;
 }

@@ -107,3 +107,12 @@ export const PCMK_HOST_LIST = 'pcmk_host_list';
 export function promotionScoreAttribute(primitiveId: string): string {
   return `master-${primitiveId}`;
 }
+
+/**
+ * A planned switch-over of a promotable clone (`crm_resource` arguments): the Promoted role
+ * banned from `node`, which leaves its instance running (faster than `crm node standby`, which
+ * stops it: README, "Failover"); `clear` lifts the ban once another node serves.
+ */
+export function switchOverArgs(clone: string, node: string): { ban: string[]; clear: string[] } {
+  return { ban: ['--ban', '--promoted', '--resource', clone, '--node', node], clear: ['--clear', '--resource', clone] };
+}

@@ -10,10 +10,10 @@ import { run } from '../../lib/process/run.js';
 import { masterAgent, masterFixtures } from '../helpers/moosefs.js';
 import { MOOSEFS, mfsClientProgram, type MooseFsInstall } from '../helpers/moosefs-versions.js';
 import { freePorts } from '../helpers/ports.js';
-import { mfscliFoundMaster } from './mfs-lab.js';
+import { mfscliFoundMaster, mfscliInfoArgs } from './mfs-lab.js';
 
 const fixtures = masterFixtures();
-const mfscli = (moosefs: MooseFsInstall, port: number) => run(mfsClientProgram(moosefs, 'mfscli'), ['-H', '127.0.0.1', '-P', String(port), '-SIG'], { timeoutMs: 30_000 });
+const mfscli = (moosefs: MooseFsInstall, port: number) => run(mfsClientProgram(moosefs, 'mfscli'), mfscliInfoArgs('127.0.0.1', port), { timeoutMs: 30_000 });
 
 describe.each(MOOSEFS.map((m) => [m.version, m] as const))('mfscliFoundMaster with MooseFS %s', (_version, moosefs) => {
   it('is true for a running master and false where none listens', async () => {

@@ -80,6 +80,9 @@ const CLIENT_PROGRAMS = ['mfsmount', 'mfscli'] as const;
 /** What mfscli prints instead of a master's information (3.0.117 and 4.59.2). */
 const MFSCLI_NO_MASTER = /master server[s]? not found|Can't find (working )?masters|Can't connect to the MooseFS Master/i;
 
+/** `mfscli` asked for the master's general information (`-SIG`): what serving() runs. */
+export const mfscliInfoArgs = (host: string, port: number): string[] => ['-H', host, '-P', String(port), '-SIG'];
+
 /** Whether `mfscli -SIG` reached a master: 3.0's exits 0 when none answers, 4.x's exits 1. */
 export const mfscliFoundMaster = (cli: { ok: boolean; stdout: string }): boolean => cli.ok && !MFSCLI_NO_MASTER.test(cli.stdout);
 
@@ -461,7 +464,7 @@ export class MfsLab {
 
   /** True when the master answers through the virtual IP, from the client namespace. */
   async serving(): Promise<boolean> {
-    const cli = await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), ['-H', NET.vip, '-P', '9421', '-SIG'], { timeoutMs: 5000 });
+    const cli = await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), mfscliInfoArgs(NET.vip, 9421), { timeoutMs: 5000 });
     return mfscliFoundMaster(cli);
   }
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Deadline, sleep } from '../../lib/runtime/deadline.js';
 import { liveProcess, terminate } from '../../lib/process/proc.js';
 import { startBackground } from '../../lib/process/run.js';
+import { switchOverArgs } from '../../lib/pacemaker/cib.js';
 import { QUIET_LOG } from '../helpers/moosefs.js';
 import { WRITER } from '../durability/crash.js';
 import { check, mountInspector } from '../workload/checker.js';
@@ -108,11 +109,11 @@ export const SCENARIOS: Record<string, Scenario> = {
     name: 'planned switch-over (crm_resource --ban --promoted of the clone)',
     async fault(lab, active) {
       // The Promoted role banned from the node: demote there (its instance stays Unpromoted), promote on the other.
-      const ban = await lab.cluster.exec(active, 'crm_resource', ['--ban', '--resource', `${lab.promotableResource}-clone`, '--node', active, '--promoted'], { timeoutMs: 60_000 });
+      const ban = await lab.cluster.exec(active, 'crm_resource', switchOverArgs(`${lab.promotableResource}-clone`, active).ban, { timeoutMs: 60_000 });
       if (!ban.ok) throw new Error(`ban of the Promoted role on ${active}: ${ban.stderr}`);
     },
     async restore(lab, failed) {
-      await lab.cluster.exec(failed, 'crm_resource', ['--clear', '--resource', `${lab.promotableResource}-clone`], { timeoutMs: 60_000 });
+      await lab.cluster.exec(failed, 'crm_resource', switchOverArgs(`${lab.promotableResource}-clone`, failed).clear, { timeoutMs: 60_000 });
       await settle(lab);
     },
   },
