@@ -16,6 +16,19 @@ export interface PeerHistory {
    * a split brain. Cleared once the peer is connected and replicating again.
    */
   primaryWhileDisconnectedSince?: number;
+  /**
+   * When DRBD refused the handshake this agent had just asked for (StandAlone right after its
+   * own drbdadm up or adjust): DRBD's own word that the two sides diverged, which survives
+   * what a reboot erases (an old Primary fenced before its monitor saw it apart).
+   */
+  refusedHandshakeSince?: number;
+  /**
+   * When this node first saw the connection to this peer StandAlone: DRBD dropped it (a split
+   * brain found at a handshake, or a disconnect by hand). Kept until the peer replicates again,
+   * so that a reconnect that only waits for the peer (WFConnection) does not erase it: until
+   * then this node may hold diverged data and is not promoted.
+   */
+  standAloneSince?: number;
 }
 
 export type History = Record<string, PeerHistory>;
@@ -27,15 +40,28 @@ export function peerReplicating(peer: PeerState): boolean {
   return peer.connection === 'Connected' && peer.volumes.length > 0 && peer.volumes.every((v) => REPLICATING.has(v.replication));
 }
 
-/** The history after seeing this state at time `now`. Returns a new object. */
-export function updateHistory(history: History, state: ResourceState | undefined, now: number): History {
+/**
+ * The history after seeing this state at time `now`. `ownConnect`: this agent has just asked
+ * DRBD to connect (start), so a StandAlone connection is DRBD refusing that handshake. Returns
+ * a new object.
+ */
+export function updateHistory(history: History, state: ResourceState | undefined, now: number, { ownConnect = false } = {}): History {
   const next: History = {};
   for (const [name, entry] of Object.entries(history)) next[name] = { ...entry };
   if (!state) return next;
   for (const peer of state.peers) {
     const entry = (next[peer.name] ??= {});
-    if (peerReplicating(peer)) delete entry.primaryWhileDisconnectedSince;
-    else if (state.role === 'Primary' && peer.connection !== 'Connected') entry.primaryWhileDisconnectedSince ??= now;
+    if (peerReplicating(peer)) {
+      delete entry.primaryWhileDisconnectedSince;
+      delete entry.refusedHandshakeSince;
+      delete entry.standAloneSince;
+    } else {
+      if (state.role === 'Primary' && peer.connection !== 'Connected') entry.primaryWhileDisconnectedSince ??= now;
+      if (peer.connection === 'StandAlone') {
+        entry.standAloneSince ??= now;
+        if (ownConnect) entry.refusedHandshakeSince ??= now;
+      }
+    }
     if (Object.keys(entry).length === 0) delete next[peer.name];
   }
   return next;
@@ -43,22 +69,40 @@ export function updateHistory(history: History, state: ResourceState | undefined
 
 export interface SplitBrain {
   peer: string;
-  /** Since when this node was Primary without that peer (ms since the epoch), when known. */
+  /** Since when the two sides are known apart (ms since the epoch), when known. */
   since: number | undefined;
+  /** What proves it: this node was Primary without the peer, or DRBD refused this agent's handshake. */
+  proof: 'primary-apart' | 'refused-handshake' | 'primary-standalone';
 }
 
 /**
  * Split brains visible from this node: a peer connection StandAlone (DRBD drops the connection
  * to StandAlone when it finds both sides wrote while apart), after this node was Primary
  * without that peer (a dual-primary history; a Primary that is StandAlone now counts too:
- * with only one writer DRBD would have resynchronised instead).
+ * with only one writer DRBD would have resynchronised instead), or right after this agent's
+ * own connect (DRBD refused the handshake).
  */
 export function detectSplitBrain(state: ResourceState | undefined, history: History): SplitBrain[] {
   if (!state) return [];
   return state.peers
     .filter((peer) => peer.connection === 'StandAlone')
-    .filter((peer) => state.role === 'Primary' || history[peer.name]?.primaryWhileDisconnectedSince !== undefined)
-    .map((peer) => ({ peer: peer.name, since: history[peer.name]?.primaryWhileDisconnectedSince }));
+    .flatMap((peer): SplitBrain[] => {
+      const known = history[peer.name] ?? {};
+      if (known.primaryWhileDisconnectedSince !== undefined) return [{ peer: peer.name, since: known.primaryWhileDisconnectedSince, proof: 'primary-apart' }];
+      if (known.refusedHandshakeSince !== undefined) return [{ peer: peer.name, since: known.refusedHandshakeSince, proof: 'refused-handshake' }];
+      if (state.role === 'Primary') return [{ peer: peer.name, since: undefined, proof: 'primary-standalone' }];
+      return [];
+    });
+}
+
+/**
+ * Peers this node has not replicated with since DRBD dropped their connection (StandAlone),
+ * whether or not it is StandAlone still: a Secondary among them may hold diverged data.
+ */
+export function droppedPeers(history: History): string[] {
+  return Object.entries(history)
+    .filter(([, entry]) => entry.standAloneSince !== undefined)
+    .map(([name]) => name);
 }
 
 export const SPLIT_BRAIN_POLICIES = ['manual', 'discard-secondary'] as const;
@@ -89,6 +133,14 @@ function since(split: SplitBrain): string {
   return split.since === undefined ? '' : ` since ${new Date(split.since).toISOString()}`;
 }
 
+/** The changes at stake on this node, by what proves the split brain. */
+function apart(split: SplitBrain): string {
+  const peer = peerNames([split.peer]);
+  return split.proof === 'refused-handshake'
+    ? `apart from ${peer} (DRBD refused their handshake${since(split)}: both sides wrote while apart)`
+    : `while Primary without ${peer}${since(split)}`;
+}
+
 /** What to do about the split brains seen from this node, under the policy. */
 export function splitBrainPlan(state: ResourceState | undefined, history: History, policy: SplitBrainPolicy, node: string): SplitBrainPlan {
   const splitBrains = detectSplitBrain(state, history);
@@ -100,7 +152,7 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
       state.role === 'Primary'
         ? `this node (${node}) keeps serving as Primary; its data is NOT replicated. To resolve by hand, on the node whose changes are to be lost: ` +
           `${DRBD_OVERRIDE.discardMyData.command(state.name)}; then here: ${DRBD_OVERRIDE.discardMyData.reconnect(state.name)}`
-        : `this node (${node}) holds changes made while Primary without ${peers}${since(splitBrains[0]!)}; nothing is discarded automatically ` +
+        : `this node (${node}) holds changes made ${apart(splitBrains[0]!)}; nothing is discarded automatically ` +
           `(split_brain_policy=manual). To discard them: ${DRBD_OVERRIDE.discardMyData.command(state.name, { secondary: false })}`;
     return { kind: 'report', splitBrains, message: `SPLIT BRAIN on ${where} with ${peers}: ${advice}` };
   }
@@ -111,7 +163,7 @@ export function splitBrainPlan(state: ResourceState | undefined, history: Histor
       message: `split brain on ${where} with ${peers}: this node (${node}) is Primary and keeps its data; reconnecting so that the Secondary resynchronises from it`,
     };
   }
-  const discarded = splitBrains.map((s) => `changes this node (${node}) made while Primary without ${peerNames([s.peer])}${since(s)}`).join('; ');
+  const discarded = splitBrains.map((s) => `changes this node (${node}) made ${apart(s)}`).join('; ');
   return {
     kind: 'discard-local',
     splitBrains,

@@ -17,6 +17,10 @@ export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   // --- promotion scores (scores.ts) ---
   down: { text: () => 'DRBD resource is down' },
   splitBrainDiverged: { text: (f: { peers: readonly string[] }) => `SPLIT BRAIN with ${peerNames(f.peers)}: this node's data diverged, not promotable` },
+  droppedNotReplicated: {
+    text: (f: { peers: readonly string[] }) =>
+      `DRBD dropped the connection to ${peerNames(f.peers)} (StandAlone: a split brain found at the handshake, or a disconnect by hand) and it has not replicated since: this node's data may have diverged, not promotable`,
+  },
   noVolumes: { text: () => 'DRBD resource has no volumes attached' },
   noQuorum: { text: () => 'DRBD resource has lost quorum' },
   primaryUpToDate: { text: (f: { zero?: boolean }) => `Primary with UpToDate data${zero(f)}` },

@@ -68,11 +68,15 @@ function set(score: number, reason: (f: { zero?: boolean }) => Reason): ScoreDec
 /**
  * The promotion score a node in this state deserves; undefined state = resource down.
  * `splitBrainPeers`: peers this node is in a split brain with; a Secondary in a split brain
- * holds diverged data and gets no score (the Primary keeps serving).
+ * holds diverged data and gets no score (the Primary keeps serving). `droppedPeers`: peers
+ * DRBD dropped (StandAlone) and this node has not replicated with since (decisions.ts
+ * droppedPeers): a Secondary among them gets no score either, even once it only waits for the
+ * peer again, since the drop may have been a split brain it cannot prove.
  */
-export function promotionScore(state: ResourceState | undefined, table: ScoreTable, splitBrainPeers: readonly string[] = []): ScoreDecision {
+export function promotionScore(state: ResourceState | undefined, table: ScoreTable, splitBrainPeers: readonly string[] = [], droppedPeers: readonly string[] = []): ScoreDecision {
   if (!state) return del(DR.down());
   if (splitBrainPeers.length > 0 && state.role !== 'Primary') return del(DR.splitBrainDiverged({ peers: splitBrainPeers }));
+  if (droppedPeers.length > 0 && state.role !== 'Primary') return del(DR.droppedNotReplicated({ peers: droppedPeers }));
   if (state.volumes.length === 0) return del(DR.noVolumes());
   if (state.volumes.some((v) => !v.quorum)) return del(DR.noQuorum());
   const disks = state.volumes.map((v) => v.disk);

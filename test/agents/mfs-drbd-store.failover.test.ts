@@ -3,7 +3,7 @@
  * data, lost mounts and disks, stop, notifications, Pacemaker's choice from the scores, split
  * brain under each policy, ocf-tester, and the real mfsmaster across a switch-over.
  */
-import { mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProcesses, terminate } from '../../lib/process/proc.js';
 import { agentPath, ocfEnv, runAgent } from '../helpers/built.js';
@@ -12,6 +12,7 @@ import { MOOSEFS, mfsProgram } from '../helpers/moosefs-versions.js';
 import { lockOwner, MASTER_LOCK_FILE } from '../../lib/moosefs/data-path.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Deadline } from '../../lib/runtime/deadline.js';
+import { DEFAULT_HISTORY_DIR } from '../../lib/drbd/history.js';
 import { run } from '../../lib/process/run.js';
 import { findMount } from '../../lib/system/mount.js';
 import { agent, cluster, monitor, NODES, onCleanup, pacemakerPromotes, reason, runCleanups, score, startBoth, state, type Cluster, type Node } from './mfs-drbd-store.fixture.js';
@@ -183,6 +184,74 @@ describe('mfs-drbd-store: split brain', () => {
     expect(logs).not.toContain('DISCARDING on beta');
     expect((await monitor(c, 'beta')).name).toBe('OCF_RUNNING_PROMOTED');
     expect((await monitor(c, 'alpha')).name).toBe('OCF_SUCCESS');
+    expect(await score(c, 'alpha')).toBe(10000);
+    expect((await c.drbd.fault(['log'])).stdout).toMatch(/alpha: .*Split-Brain detected, manually solved\. Sync from peer node/);
+  });
+});
+
+/**
+ * The old Primary fenced while cut off: its DRBD started a new data generation when it lost its
+ * peer, then the power went (the kernel forgot the resource, a reboot emptied /run and with it
+ * the agent's memory of having been Primary apart). beta took over and wrote. When alpha starts
+ * again, DRBD refuses the handshake (split brain): that refusal alone must keep alpha from any
+ * promotion, and no later reconnect may erase it.
+ */
+async function fencedOldPrimaryReturns(policy: string): Promise<{ c: Cluster; startLog: string }> {
+  const c = await cluster({ params: { split_brain_policy: policy } });
+  await startBoth(c);
+  expect((await agent(c, 'alpha', 'promote')).name).toBe('OCF_SUCCESS');
+  expect((await c.drbd.fault(['cut', c.resource])).ok).toBe(true);
+  writeFileSync(join(c.mnt.alpha, 'mfs', 'written-apart'), 'alpha');
+  expect((await run('umount', ['-l', c.mnt.alpha])).ok).toBe(true);
+  expect((await c.drbd.fault(['crash', 'alpha'])).ok).toBe(true);
+  for (const file of readdirSync(DEFAULT_HISTORY_DIR)) if (file.startsWith(`drbd-${c.resource}-alpha`)) rmSync(join(DEFAULT_HISTORY_DIR, file));
+  expect((await monitor(c, 'beta')).name).toBe('OCF_SUCCESS');
+  const promote = await agent(c, 'beta', 'promote');
+  expect(promote.name, promote.stderr).toBe('OCF_SUCCESS');
+  writeFileSync(join(c.mnt.beta, 'mfs', 'written-by-survivor'), 'beta');
+  expect((await c.drbd.fault(['heal', c.resource])).ok).toBe(true);
+  const start = await agent(c, 'alpha', 'start');
+  expect(start.name, start.stderr).toBe('OCF_SUCCESS');
+  expect((await c.drbd.fault(['log'])).stdout, 'DRBD refused the handshake').toMatch(/alpha: .*Split-Brain detected but unresolved/);
+  expect(await score(c, 'alpha'), 'diverged data: no score from start').toBeUndefined();
+  // Pacemaker's post-start notification, on both instances.
+  const notify = (node: Node) => agent(c, node, 'notify', {}, { OCF_RESKEY_CRM_meta_notify_type: 'post', OCF_RESKEY_CRM_meta_notify_operation: 'start', OCF_RESKEY_CRM_meta_notify_start_uname: 'alpha' });
+  for (const node of NODES) expect((await notify(node)).name).toBe('OCF_SUCCESS');
+  return { c, startLog: start.stderr };
+}
+
+describe('mfs-drbd-store: a fenced old Primary returns into a split brain', () => {
+  it('manual: it gets no score and stays StandAlone through the notifications; Pacemaker keeps the survivor', async () => {
+    const { c } = await fencedOldPrimaryReturns('manual');
+    expect((await state(c, 'alpha'))?.peers[0]?.connection, 'no reconnect by the notify').toBe('StandAlone');
+    expect(await score(c, 'alpha')).toBeUndefined();
+    expect(await reason(c, 'alpha')).toContain('SPLIT BRAIN with beta');
+    const victim = await monitor(c, 'alpha');
+    expect(victim.name).toBe('OCF_DEGRADED');
+    expect(victim.stderr).toMatch(/CRIT: SPLIT BRAIN on DRBD resource \w+ with beta: this node \(alpha\) holds changes made apart from beta \(DRBD refused their handshake since \d{4}-/);
+    // Even once alpha only waits for its peer again (an admin's drbdadm connect), it stays unpromotable.
+    expect((await c.drbd.drbdadm('alpha', ['connect', c.resource])).ok).toBe(true);
+    expect((await state(c, 'alpha'))?.peers[0]?.connection).not.toBe('StandAlone');
+    await monitor(c, 'alpha');
+    expect(await score(c, 'alpha'), 'the refusal is remembered until the peers replicate').toBeUndefined();
+    expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('beta');
+  });
+
+  it('discard-secondary: the returning node discards its side (named) and resynchronises from the survivor', async () => {
+    const { c, startLog } = await fencedOldPrimaryReturns('discard-secondary');
+    let logs = startLog;
+    const resynchronised = await new Deadline(30_000).poll(
+      async () => {
+        for (const node of NODES) logs += (await monitor(c, node)).stderr;
+        const alpha = await state(c, 'alpha');
+        return alpha?.peers[0]?.connection === 'Connected' && alpha.volumes[0]?.disk === 'UpToDate' ? true : undefined;
+      },
+      { intervalMs: 300 },
+    );
+    expect(resynchronised, 'alpha connected and UpToDate again').toBe(true);
+    expect(logs).toMatch(/DISCARDING on alpha \(Secondary\) every volume of \w+: changes this node \(alpha\) made apart from beta \(DRBD refused their handshake/);
+    expect(logs).not.toContain('DISCARDING on beta');
+    await monitor(c, 'alpha');
     expect(await score(c, 'alpha')).toBe(10000);
     expect((await c.drbd.fault(['log'])).stdout).toMatch(/alpha: .*Split-Brain detected, manually solved\. Sync from peer node/);
   });

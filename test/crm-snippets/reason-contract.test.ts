@@ -129,6 +129,7 @@ const table = parseScoreTable('0 10 1000 10000');
 const storeReasons = [
   promotionScore(undefined, table),
   promotionScore(drbd('Outdated'), table, ['beta']),
+  promotionScore(drbd('UpToDate', { peerDisk: 'DUnknown' }), table, [], ['beta']),
   promotionScore({ ...drbd('UpToDate'), volumes: [] }, table),
   promotionScore(drbd('UpToDate', { quorum: false }), table),
   promotionScore(drbd('UpToDate', { role: 'Primary' }), table),

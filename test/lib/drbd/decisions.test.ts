@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { exitCodeName, exitCodeOf, OCF } from '../../../lib/ocf/exit-codes.js';
-import { classifyRefusal, detectSplitBrain, discardSteps, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
+import { classifyRefusal, detectSplitBrain, discardSteps, droppedPeers, monitorVerdict, promoteCheck, splitBrainPlan, updateHistory, type History } from '../../../lib/drbd/decisions.js';
 import { parse84, UNNAMED_PEER } from '../../../lib/drbd/state.js';
 import { parseScoreTable, promotionScore } from '../../../lib/drbd/scores.js';
 import { drbdState as state } from '../../helpers/drbd-state.js';
@@ -51,6 +51,13 @@ describe('promotion score table', () => {
     expect(promotionScore(state({ peers: [standAlone] }), table, ['node2'])).toMatchObject({ kind: 'delete', reason: expect.stringContaining('SPLIT BRAIN with node2') });
     expect(promotionScore(state({ role: 'Primary', peers: [standAlone] }), table, ['node2'])).toMatchObject({ kind: 'set', score: 10000 });
     expect(promotionScore(state({ peers: [standAlone] }), table, [])).toMatchObject({ kind: 'set', score: 1000 });
+  });
+
+  it('gives a Secondary DRBD dropped from a peer no score until they replicate again, even once it only waits for the peer', () => {
+    const dropped = promotionScore(state({ peers: [disconnected] }), table, [], ['node2']);
+    expect(dropped).toMatchObject({ kind: 'delete', reason: expect.stringContaining('DRBD dropped the connection to node2 (StandAlone') });
+    expect(dropped.reason).toContain('not promotable');
+    expect(promotionScore(state({ role: 'Primary', peers: [disconnected] }), table, [], ['node2']), 'a Primary keeps serving').toMatchObject({ kind: 'set', score: 10000 });
   });
 
   it('explains the lower score by the unknown peer', () => {
@@ -113,7 +120,7 @@ describe('monitor codes', () => {
   });
 
   it('reports a split brain as degraded on both sides', () => {
-    const split = [{ peer: 'node2', since: 1 }];
+    const split = [{ peer: 'node2', since: 1, proof: 'primary-apart' as const }];
     expect(monitorVerdict(state({ role: 'Primary', peers: [{ connection: 'StandAlone' }] }), 'ok', split).status).toBe('degraded-promoted');
     const secondary = monitorVerdict(state({ peers: [{ connection: 'StandAlone' }] }), undefined, split);
     expect(secondary.status).toBe('degraded');
@@ -140,8 +147,25 @@ describe('split brain', () => {
     expect(history).toEqual({});
   });
 
+  it('remembers a dropped connection (StandAlone) until the peer replicates again, and a refused handshake of its own as proof', () => {
+    let history = updateHistory({}, state({ peers: [standAlone] }), 1000);
+    expect(history, 'a StandAlone seen by a monitor: dropped, no proof').toEqual({ node2: { standAloneSince: 1000 } });
+    expect(droppedPeers(history)).toEqual(['node2']);
+    history = updateHistory(history, state({ peers: [disconnected] }), 2000);
+    expect(history, 'a reconnect that only waits for the peer keeps the mark').toEqual({ node2: { standAloneSince: 1000 } });
+    history = updateHistory(history, state({ peers: [standAlone] }), 3000, { ownConnect: true });
+    expect(history, "StandAlone right after the agent's own connect: DRBD refused the handshake").toEqual({ node2: { standAloneSince: 1000, refusedHandshakeSince: 3000 } });
+    history = updateHistory(history, state({ peers: [{ replication: 'SyncTarget', disk: 'Inconsistent' }] }), 4000);
+    expect(history).toEqual({});
+    expect(droppedPeers(history)).toEqual([]);
+    expect(updateHistory({}, state({ peers: [disconnected] }), 5000, { ownConnect: true }), 'only StandAlone is a refusal').toEqual({});
+  });
+
   it.each([
     ['Secondary StandAlone, never Primary apart', state({ peers: [standAlone] }), {}, []],
+    ['Secondary StandAlone, only dropped', state({ peers: [standAlone] }), { node2: { standAloneSince: 5 } }, []],
+    ['Secondary StandAlone after its own handshake was refused (an old Primary after a reboot)', state({ peers: [standAlone] }), { node2: { refusedHandshakeSince: 5 } }, ['node2']],
+    ['Secondary waiting again after a refused handshake', state({ peers: [disconnected] }), { node2: { refusedHandshakeSince: 5 } }, []],
     ['Secondary StandAlone after being Primary apart', state({ peers: [standAlone] }), { node2: { primaryWhileDisconnectedSince: 5 } }, ['node2']],
     ['Primary StandAlone', state({ role: 'Primary', peers: [standAlone] }), {}, ['node2']],
     ['Primary Connecting (peer just gone)', state({ role: 'Primary', peers: [disconnected] }), { node2: { primaryWhileDisconnectedSince: 5 } }, []],
@@ -178,6 +202,16 @@ describe('split brain', () => {
     expect(splitBrainPlan(survivor, {}, 'discard-secondary', 'node2').kind).toBe('reconnect');
     expect(splitBrainPlan(state({ peers: [standAlone] }), {}, 'discard-secondary', 'node1').kind, 'no proof of divergence: nothing discarded').toBe('none');
     expect(splitBrainPlan(state(), marked, 'discard-secondary', 'node1').kind).toBe('none');
+  });
+
+  it('a refused handshake is proof enough: the rebooted old Primary, which lost its memory, is the victim', () => {
+    const refused: History = { node2: { refusedHandshakeSince: Date.UTC(2026, 0, 2, 3, 4, 5), standAloneSince: Date.UTC(2026, 0, 2, 3, 4, 5) } };
+    const manual = splitBrainPlan(victim, refused, 'manual', 'node1');
+    expect(manual.kind).toBe('report');
+    if (manual.kind === 'report') expect(manual.message).toContain('holds changes made apart from node2 (DRBD refused their handshake since 2026-01-02T03:04:05.000Z');
+    const discard = splitBrainPlan(victim, refused, 'discard-secondary', 'node1');
+    expect(discard.kind).toBe('discard-local');
+    if (discard.kind === 'discard-local') expect(discard.message).toContain('changes this node (node1) made apart from node2 (DRBD refused their handshake');
   });
 
   it('discard-secondary on a StandAlone victim skips the disconnect, which real DRBD 8.4 refuses there', () => {
