@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { parseAbsolutePath, parseName, ParameterValueError, showValue } from '../lib/runtime/values.js';
 import { parseOcfTime } from '../lib/runtime/deadline.js';
 import { parseProcDrbd } from '../lib/drbd/state.js';
+import { SPLIT_BRAIN_POLICIES, type SplitBrainPolicy } from '../lib/drbd/decisions.js';
 import { cibIdProblem, nodeNameProblem, parseAgentType, type AgentType } from '../lib/pacemaker/cib.js';
 import type { NameValue } from './model.js';
 
@@ -80,6 +81,13 @@ export const OPTIONS = {
   directory: { kind: 'text', describe: "mount point: the master's DATA_PATH, e.g. /var/lib/mfs", group: STORE, scope: 'store', required: 'always' },
   fstype: { kind: 'text', describe: 'file system type, e.g. ext4 or xfs', group: STORE, scope: 'store', required: 'always' },
   mountOptions: { kind: 'text', describe: 'mount options, comma-separated', group: STORE, scope: 'store' },
+  splitBrainPolicy: {
+    kind: 'text',
+    describe: "drbd-store: the store agent's split_brain_policy (its default: manual; discard-secondary resolves a split brain by dropping the Secondary's side)",
+    group: STORE,
+    scope: 'store',
+    choices: SPLIT_BRAIN_POLICIES,
+  },
   drbdResFile: { kind: 'text', describe: 'also write the DRBD resource file here (e.g. /etc/drbd.d/mfs.res)', group: RES_FILE, scope: 'store' },
   drbdDisk: { kind: 'text', describe: 'backing disk of the DRBD device, same path on both nodes', group: RES_FILE, scope: 'store', required: 'with-drbd-res-file' },
   drbdAddress: {
@@ -138,6 +146,8 @@ export interface StoreInput {
   directory: string;
   fstype: string;
   mountOptions?: string;
+  /** mfs-drbd-store's split_brain_policy, when given (the agent's default otherwise). */
+  splitBrainPolicy?: SplitBrainPolicy;
 }
 
 export type FencingInput =
@@ -286,6 +296,11 @@ function parseStore(raw: RawOptions): StoreInput {
       throw new InputError('mount-options', `must be comma-separated mount options without spaces or quotes, got ${showValue(raw.mountOptions)}`);
     }
     store.mountOptions = raw.mountOptions;
+  }
+  if (raw.splitBrainPolicy !== undefined && raw.splitBrainPolicy !== '') {
+    const policy = SPLIT_BRAIN_POLICIES.find((p) => p === raw.splitBrainPolicy);
+    if (!policy) throw new InputError('split-brain-policy', `must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}, got ${showValue(raw.splitBrainPolicy)}`);
+    store.splitBrainPolicy = policy;
   }
   return store;
 }
@@ -464,6 +479,9 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
       const what = (OPTIONS[option] as OptionSpec).scope === 'store' ? 'DRBD store' : 'metalogger';
       throw new InputError(optionFlag(option), `the ${topology} topology has no ${what}`);
     }
+  }
+  if (topology !== 'drbd-store' && given(raw.splitBrainPolicy)) {
+    throw new InputError('split-brain-policy', "is ocf:mfs:mfs-drbd-store's parameter; ocf:linbit:drbd leaves a split brain to DRBD's own after-sb-* options");
   }
   const store = takes.store ? parseStore(raw) : undefined;
   const input: GeneratorInput = {

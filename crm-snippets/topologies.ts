@@ -383,6 +383,7 @@ export const TOPOLOGIES: Record<TopologyName, Topology | undefined> = {
         nv('fstype', store.fstype),
         ...(store.mountOptions ? [nv('options', store.mountOptions)] : []),
         nv('master_config', masterConfigPath(input, agents)),
+        ...(store.splitBrainPolicy ? [nv('split_brain_policy', store.splitBrainPolicy)] : []),
       ]);
       return assemble(
         input,

@@ -7,11 +7,11 @@ topologySuite({
     ...NODES.flatMap((node) => ['--node', node]),
     '--ip', '2001:db8::10', '--cidr-netmask', '64',
     '--drbd-resource', 'mfsmeta', '--device', '/dev/drbd1', '--directory', '/srv/mfs', '--fstype', 'xfs',
-    '--mount-options', 'noatime', '--config', '/etc/mfs/ha/mfsmaster.cfg',
+    '--mount-options', 'noatime', '--config', '/etc/mfs/ha/mfsmaster.cfg', '--split-brain-policy', 'discard-secondary',
     ...FENCING,
   ],
   base: { primitive: 'mfs-store', clone: 'mfs-store-clone', agent: 'ocf:mfs:mfs-drbd-store' },
   changelog: /^# .*CHANGELOG_SAVE_MODE = 2 \(changelog fsynced before each reply\) with DRBD protocol C:\n# no acknowledged operation is lost on power loss. mfs-master sets durability=power, so that\n/m,
   members: ['mfs-master', 'mfs-ip'],
-  contains: ['durability=power', 'drbd_resource=mfsmeta', 'device=/dev/drbd1', 'fstype=xfs', 'options=noatime', 'master_config=/etc/mfs/ha/mfsmaster.cfg', 'config=/etc/mfs/ha/mfsmaster.cfg', 'ip=2001:db8::10'],
+  contains: ['durability=power', 'drbd_resource=mfsmeta', 'device=/dev/drbd1', 'fstype=xfs', 'options=noatime', 'master_config=/etc/mfs/ha/mfsmaster.cfg', 'split_brain_policy=discard-secondary', 'config=/etc/mfs/ha/mfsmaster.cfg', 'ip=2001:db8::10'],
 });

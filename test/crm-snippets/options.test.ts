@@ -119,6 +119,15 @@ describe('parseInput', () => {
     expect(() => parseInput('metalogger', raw, topology('metalogger').takes)).toThrow(message);
   });
 
+  it("takes mfs-drbd-store's split_brain_policy for drbd-store only, by the agent's own choices", () => {
+    expect(parseInput('drbd-store', { ...GOOD, splitBrainPolicy: 'discard-secondary' }, topology('drbd-store').takes).store?.splitBrainPolicy).toBe('discard-secondary');
+    expect(parseInput('drbd-store', GOOD, topology('drbd-store').takes).store?.splitBrainPolicy, "unset: the agent's default").toBeUndefined();
+    expect(() => parseInput('drbd-store', { ...GOOD, splitBrainPolicy: 'discard-primary' }, topology('drbd-store').takes)).toThrow(
+      '--split-brain-policy: must be one of manual, discard-secondary, got "discard-primary"',
+    );
+    expect(() => parseInput('drbd', { ...GOOD, splitBrainPolicy: 'manual' }, topology('drbd').takes)).toThrow(/^--split-brain-policy: is ocf:mfs:mfs-drbd-store's parameter; ocf:linbit:drbd leaves/);
+  });
+
   it('refuses --metalogger-config for a topology without a metalogger', () => {
     expect(() => parseInput('drbd', { ...GOOD, metaloggerConfig: '/etc/mfs/mfsmetalogger.cfg' }, topology('drbd').takes)).toThrow(
       '--metalogger-config: the drbd topology has no metalogger',
