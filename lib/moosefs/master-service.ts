@@ -275,10 +275,23 @@ export interface StopOptions {
  * the master then writes its metadata image; polling the lock every 20 ms instead of the
  * stop client's once-a-second loop saves about 1.5 s (LAB.md). Past the graceful budget,
  * SIGKILL, loudly: the next start will need recovery. Succeeds when nothing runs.
+ *
+ * Most of a stop was MooseFS waiting for its data writer: after SIGTERM the master tells that
+ * child to end only at the third whole-second tick (bgsaver_termcheck, `termdelay>2`: 2-3 s)
+ * and waits for it. With CHANGELOG_SAVE_MODE 1 or 2 the master writes every changelog line
+ * itself before it replies (changelog_mr); the writer then holds nothing of the file system
+ * (it writes mode 0's changelog and background metadata dumps). So it is ended at once: the
+ * master takes its own path for a lost writer ("connection with background data writer has
+ * been terminated - exiting"), which still writes the metadata image. Measured: 2277 -> 118 ms
+ * (3.0.117), 3001 -> 530 ms (4.59.2), the image written and the next start needing no recovery.
  */
 export async function stopMaster({ config, deadline, log }: StopOptions): Promise<void> {
-  const pids = [masterPid(config), lockOwner(config.dataPath, DATA_WRITER_LOCK_FILE)].filter((p): p is number => p !== undefined);
-  await terminate(pids, { deadline, log, what: 'mfsmaster', afterKill: KILL_CONSEQUENCE });
+  const master = masterPid(config);
+  const writer = lockOwner(config.dataPath, DATA_WRITER_LOCK_FILE);
+  const writerHoldsNothing = master !== undefined && config.changelogSaveMode >= 1;
+  const pids = [master, writerHoldsNothing ? undefined : writer].filter((p): p is number => p !== undefined);
+  const killAtOnce = writerHoldsNothing && writer !== undefined ? { pids: [writer], why: `the data writer holds nothing with CHANGELOG_SAVE_MODE = ${config.changelogSaveMode}, and MooseFS keeps it 2-3 s after SIGTERM` } : undefined;
+  await terminate(pids, { deadline, log, what: 'mfsmaster', afterKill: KILL_CONSEQUENCE, ...(killAtOnce ? { killAtOnce } : {}) });
 }
 
 /** When the configuration cannot be read, stop still finds masters started with that config file. */

@@ -130,6 +130,11 @@ export interface TerminateOptions {
   what: string;
   /** What a SIGKILL costs, said loudly when it comes to that. */
   afterKill: string;
+  /**
+   * Helpers of those processes to end with SIGKILL right after the SIGTERM, when their graceful
+   * end only delays the others' and holds nothing; `why` is logged.
+   */
+  killAtOnce?: { pids: readonly number[]; why: string };
 }
 
 /**
@@ -137,8 +142,9 @@ export interface TerminateOptions {
  * (all of the deadline but a tenth, 1 s to 10 s, kept for the kill), SIGKILL. Throws only
  * when a process survives SIGKILL: a stop fails only when the process truly cannot be ended.
  */
-export async function terminate(pids: readonly number[], { deadline, log, what, afterKill }: TerminateOptions): Promise<void> {
-  const alive = pids.filter((pid) => liveProcess(pid));
+export async function terminate(pids: readonly number[], { deadline, log, what, afterKill, killAtOnce }: TerminateOptions): Promise<void> {
+  const helpers = (killAtOnce?.pids ?? []).filter((pid) => liveProcess(pid));
+  const alive = [...pids.filter((pid) => liveProcess(pid)), ...helpers];
   if (alive.length === 0) {
     log.info(`${what} is not running`);
     return;
@@ -146,7 +152,11 @@ export async function terminate(pids: readonly number[], { deadline, log, what, 
   const reserveMs = Math.min(10_000, Math.max(1000, deadline.totalMs / 10));
   const started = deadline.elapsedMs();
   log.info(`stopping ${what} (pid ${alive.join(', ')}) with SIGTERM`);
-  for (const pid of alive) signalProcess(pid, 'SIGTERM');
+  for (const pid of alive) if (!helpers.includes(pid)) signalProcess(pid, 'SIGTERM');
+  if (helpers.length > 0) {
+    log.info(`and ${helpers.join(', ')} with SIGKILL: ${killAtOnce!.why}`);
+    for (const pid of helpers) signalProcess(pid, 'SIGKILL');
+  }
   if (await waitForExit(alive, deadline, reserveMs)) {
     log.info(`${what} stopped in ${Math.round(deadline.elapsedMs() - started)} ms`);
     return;

@@ -71,12 +71,36 @@ describe.each(MOOSEFS)('mfsmaster: life cycle, MooseFS $version', (moosefs) => {
     expect(stop.name, stop.stderr).toBe('OCF_SUCCESS');
     expect(liveProcess(pid!)).toBeUndefined();
     expect(existsSync(join(f.dataPath, 'metadata.mfs')), 'a clean stop writes the metadata image').toBe(true);
-    expect(stop.stderr).not.toContain('SIGKILL');
+    expect(stop.stderr).not.toContain('did not stop within');
 
     const stopAgain = await agent(f, 'stop');
     expect(stopAgain.name).toBe('OCF_SUCCESS');
     expect(stopAgain.stderr).toContain('mfsmaster is not running');
     expect((await agent(f, 'monitor', {}, recurring)).name).toBe('OCF_NOT_RUNNING');
+  });
+
+  it.each([
+    [1, 'process', true],
+    [2, 'power', true],
+    [0, 'none', false],
+  ] as const)('CHANGELOG_SAVE_MODE = %d: the stop ends the data writer at once only where the master writes its changelog itself; nothing is lost, no recovery follows', async (mode, durability, writerKilled) => {
+    const f = await fixture({ config: { CHANGELOG_SAVE_MODE: mode } });
+    expect((await agent(f, 'start', { durability })).name).toBe('OCF_SUCCESS');
+    const mnt = await mountClient(f);
+    mkdirSync(join(mnt, 'd'));
+    for (let i = 0; i < 200; i++) writeFileSync(join(mnt, 'd', `f${i}`), '');
+    await unmountClient(mnt);
+    const stop = await agent(f, 'stop', { durability });
+    expect(stop.name, stop.stderr).toBe('OCF_SUCCESS');
+    expect(stop.stderr).not.toContain('did not stop within');
+    if (writerKilled) expect(stop.stderr).toContain(`with SIGKILL: the data writer holds nothing with CHANGELOG_SAVE_MODE = ${mode}`);
+    else expect(stop.stderr, 'mode 0: the writer holds changelog lines and ends gracefully').not.toContain('SIGKILL');
+    expect(existsSync(join(f.dataPath, 'metadata.mfs')), 'the master wrote its image').toBe(true);
+    const start = await agent(f, 'start', { durability });
+    expect(start.name, start.stderr).toBe('OCF_SUCCESS');
+    expect(start.stderr, 'a clean stop: no recovery').not.toMatch(/unclean stop|recover/);
+    const again = await mountClient(f, 'again');
+    expect(readdirSync(join(again, 'd'))).toHaveLength(200);
   });
 
   it('reloads a running master and refuses to reload a stopped one', async () => {
