@@ -11,13 +11,14 @@
  * Results in dist/bench/failover.json (failover-token<MS>.json with BENCH_TOKEN): one entry per
  * MooseFS version and topology.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST } from '../../test/helpers/built.js';
 import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../../test/helpers/moosefs-versions.js';
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from '../../test/cluster/mfs-lab.js';
 import { runScenario, SCENARIOS, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
 import { phaseMedians } from '../../test/cluster/timeline.js';
+import { judge, masterMonitorMs, targetFor } from './targets.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const TOKEN = process.env.BENCH_TOKEN ? Number(process.env.BENCH_TOKEN) : undefined;
@@ -42,10 +43,12 @@ process.once('SIGINT', () => void (lab?.down() ?? Promise.resolve()).then(() => 
 async function bench(moosefs: MooseFsInstall, topology: Topology) {
   lab = new MfsLab({ dir: LAB_DIR, topology, moosefs, token: TOKEN, log });
   const runs: ScenarioResult[] = [];
+  let monitorMs: number | undefined;
   // BENCH_SCENARIOS may also name a scenario outside the default list (switch-over-ban).
   const chosen = CHOSEN ? CHOSEN.filter((name) => scenariosFor(topology).includes(name) || (SCENARIOS[name] && name !== 'replication-cut')) : scenariosFor(topology);
   try {
     await lab.up();
+    monitorMs = masterMonitorMs(readFileSync(join(lab.paths.state, 'cluster.crm'), 'utf8'));
     for (let rep = 0; rep < REPS; rep++) for (const scenario of chosen) runs.push(await runScenario(lab, scenario, topology, SAVE_MODE[topology], log));
   } finally {
     await lab.down();
@@ -67,7 +70,7 @@ async function bench(moosefs: MooseFsInstall, topology: Topology) {
       phases: phaseMedians(mine.map((r) => r.phases)),
     };
   });
-  return { moosefs: moosefs.version, topology, scenarios, runs };
+  return { moosefs: moosefs.version, topology, master_monitor_ms: monitorMs ?? null, scenarios, runs };
 }
 
 const results = [];
@@ -88,6 +91,16 @@ for (const { moosefs, topology, scenarios } of results) {
     console.log(`\n${moosefs} ${topology} ${s.name}: median of each phase over ${s.runs} run(s), ms since the fault (took: the phase's own duration)`);
     if (!s.phases.length) console.log('  no timeline (nodes with clocks of their own)');
     for (const p of s.phases) console.log(`  ${String(p.end_ms).padStart(7)} ms  ${p.phase}${p.took_ms === null ? '' : ` (took ${p.took_ms} ms)`}${p.runs < s.runs ? ` [in ${p.runs} of ${s.runs} runs]` : ''}`);
+  }
+}
+console.log(`\ntargets (issue 15; met: within the limit and nothing lost; else the costliest phases, their own durations)`);
+for (const { moosefs, topology, scenarios, master_monitor_ms } of results) {
+  for (const s of scenarios) {
+    const target = master_monitor_ms === null ? undefined : targetFor(s.name, { tokenMs: token, consensusMs: Math.round(token * 1.2), masterMonitorMs: master_monitor_ms });
+    if (!target) continue;
+    const v = judge(target, s.failover_ms, s.lost, s.phases);
+    const costs = v.met ? '' : `: ${v.costliest.map((p) => `${p.phase} ${p.took_ms} ms`).join(', ')}`;
+    console.log(`${moosefs} ${topology} ${s.name}: ${v.met ? 'met' : 'MISSED'}, ${target.statistic} ${v.measuredMs} ms against ${target.limitMs} ms (${target.rule}), ${v.lost} lost${costs}`);
   }
 }
 mkdirSync(join(DIST, 'bench'), { recursive: true });

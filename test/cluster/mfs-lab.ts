@@ -12,6 +12,7 @@
  * so the configuration mfs-crm generates names no binary; the chunkservers and the client run
  * the version's programs from where it is installed. up() checks with `-v` what each runs.
  */
+import type { SplitBrainPolicy } from '../../lib/drbd/decisions.js';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/runtime/deadline.js';
@@ -71,6 +72,14 @@ export interface MfsLabOptions {
    * would, knowingly, after mfs-crm generated the configuration for the topology's own mode.
    */
   changelogSaveMode?: 1 | 2;
+  /**
+   * drbd-store: the store's split_brain_policy, through mfs-crm (LAB_SPLIT_BRAIN_POLICY when not
+   * given). The emulator notices a lost peer at once, so after a partition the fenced old
+   * Primary has always started a new data generation and returns into a split brain (real 8.4
+   * notices at its next ping, usually after the fence): under the agent's default, manual, it
+   * would wait for the admin, and no later scenario could switch over to it.
+   */
+  splitBrainPolicy?: SplitBrainPolicy;
   log?: (line: string) => void;
 }
 
@@ -113,6 +122,9 @@ const UML_SLOWDOWN = 3;
 export function slowKernelOperations(crm: string): string {
   return crm.replace(/\b(timeout|interval)=(\d+)s\b/g, (_, what: string, seconds: string) => `${what}=${Number(seconds) * UML_SLOWDOWN}s`);
 }
+
+/** The drbd-store labs' split_brain_policy (see MfsLabOptions.splitBrainPolicy). */
+export const LAB_SPLIT_BRAIN_POLICY: SplitBrainPolicy = 'discard-secondary';
 
 export class MfsLab {
   readonly cluster: Cluster;
@@ -339,12 +351,14 @@ export class MfsLab {
             : ['--drbd-disk', UML_DRBD_DISK, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${replicationIp(n)}`])]),
         ]
       : ['--metalogger-config', '/etc/mfs/mfsmetalogger.cfg'];
+    const policy = this.options.topology === 'drbd-store' ? ['--split-brain-policy', this.options.splitBrainPolicy ?? LAB_SPLIT_BRAIN_POLICY] : [];
     return [
       this.options.topology,
       '--node', 'node1', '--node', 'node2',
       '--ip', NET.vip, '--cidr-netmask', '24', '--nic', 'eth0',
       '--config', '/etc/mfs/mfsmaster.cfg',
       ...store,
+      ...policy,
       '--fence-agent', 'stonith:fence_mfslab', '--fence-param', `ip=${NET.switchIp}`, '--fence-param', `pcmk_host_list=${NODES.join(' ')}`,
     ];
   }

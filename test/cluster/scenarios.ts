@@ -90,6 +90,31 @@ async function settle(lab: MfsLab, timeoutMs = 150_000): Promise<void> {
   );
   if (!ok) throw new Error(`the cluster did not settle back to two nodes with ${lab.promotableResource} on both\n${await clusterState(lab)}`);
   await lab.cluster.exec('node1', 'crm_resource', ['--cleanup'], { timeoutMs: 60_000 });
+  await waitRedundant(lab, timeoutMs);
+}
+
+/**
+ * Waits until the node that does not serve could take over (`mfs-crm status` names a
+ * switch-over): a resync finished, a metalogger caught up, no split brain left. The next fault
+ * must meet a redundant cluster, or it measures something else (a bench once switched over to a
+ * node that had returned into a split brain).
+ */
+async function waitRedundant(lab: MfsLab, timeoutMs: number): Promise<void> {
+  let seen = 'no status read';
+  const ok = await new Deadline(timeoutMs).poll(
+    async () => {
+      const status = await lab.status('node1').catch((error: Error) => {
+        seen = error.message;
+        return undefined;
+      });
+      if (!status) return undefined;
+      const resource = status.resources.find((r) => r.id === lab.promotableResource);
+      seen = `${status.verdict.kind}: ${status.verdict.why}${resource ? ` | ${resource.nodes.map((n) => `${n.node} ${n.role} score ${n.score ?? 'none'}: ${n.reason ?? 'no reason'}`).join(' | ')}` : ''}`;
+      return status.switchOver ? true : undefined;
+    },
+    { intervalMs: 2000 },
+  );
+  if (!ok) throw new Error(`the cluster serves again, but no other node could take over within ${timeoutMs / 1000} s: ${seen}`);
 }
 
 export const SCENARIOS: Record<string, Scenario> = {
