@@ -69,7 +69,9 @@ const parameters = {
     longdesc:
       'manual: report loudly (log and the mfs-ocf-reason node attribute), keep serving on the Primary, never discard data. ' +
       'discard-secondary: the Secondary drops the changes it made while it was Primary apart from its peer and resynchronises from the Primary ' +
-      '(drbdadm connect --discard-my-data); what is discarded is named in the log.',
+      '(drbdadm connect --discard-my-data); what is discarded is named in the log. A Secondary whose connection DRBD dropped (StandAlone) counts ' +
+      'as that Secondary even without memory of having been Primary (a fenced old Primary after its reboot), and so does one disconnected by hand: ' +
+      'it reconnects. Either way a Secondary gets no promotion score from a StandAlone until it replicates again.',
     options: SPLIT_BRAIN_POLICIES,
     default: 'manual',
   }),

@@ -17,16 +17,12 @@ export interface PeerHistory {
    */
   primaryWhileDisconnectedSince?: number;
   /**
-   * When DRBD refused the handshake this agent had just asked for (StandAlone right after its
-   * own drbdadm up or adjust): DRBD's own word that the two sides diverged, which survives
-   * what a reboot erases (an old Primary fenced before its monitor saw it apart).
-   */
-  refusedHandshakeSince?: number;
-  /**
    * When this node first saw the connection to this peer StandAlone: DRBD dropped it (a split
    * brain found at a handshake, or a disconnect by hand). Kept until the peer replicates again,
    * so that a reconnect that only waits for the peer (WFConnection) does not erase it: until
-   * then this node may hold diverged data and is not promoted.
+   * then this node may hold diverged data and is not promoted. Unlike the mark above, it needs
+   * no memory from before a reboot: a fenced old Primary that returns into a split brain is
+   * seen StandAlone after it.
    */
   standAloneSince?: number;
 }
@@ -40,12 +36,8 @@ export function peerReplicating(peer: PeerState): boolean {
   return peer.connection === 'Connected' && peer.volumes.length > 0 && peer.volumes.every((v) => REPLICATING.has(v.replication));
 }
 
-/**
- * The history after seeing this state at time `now`. `ownConnect`: this agent has just asked
- * DRBD to connect (start), so a StandAlone connection is DRBD refusing that handshake. Returns
- * a new object.
- */
-export function updateHistory(history: History, state: ResourceState | undefined, now: number, { ownConnect = false } = {}): History {
+/** The history after seeing this state at time `now`. Returns a new object. */
+export function updateHistory(history: History, state: ResourceState | undefined, now: number): History {
   const next: History = {};
   for (const [name, entry] of Object.entries(history)) next[name] = { ...entry };
   if (!state) return next;
@@ -53,14 +45,10 @@ export function updateHistory(history: History, state: ResourceState | undefined
     const entry = (next[peer.name] ??= {});
     if (peerReplicating(peer)) {
       delete entry.primaryWhileDisconnectedSince;
-      delete entry.refusedHandshakeSince;
       delete entry.standAloneSince;
     } else {
       if (state.role === 'Primary' && peer.connection !== 'Connected') entry.primaryWhileDisconnectedSince ??= now;
-      if (peer.connection === 'StandAlone') {
-        entry.standAloneSince ??= now;
-        if (ownConnect) entry.refusedHandshakeSince ??= now;
-      }
+      if (peer.connection === 'StandAlone') entry.standAloneSince ??= now;
     }
     if (Object.keys(entry).length === 0) delete next[peer.name];
   }
@@ -71,27 +59,31 @@ export interface SplitBrain {
   peer: string;
   /** Since when the two sides are known apart (ms since the epoch), when known. */
   since: number | undefined;
-  /** What proves it: this node was Primary without the peer, or DRBD refused this agent's handshake. */
-  proof: 'primary-apart' | 'refused-handshake' | 'primary-standalone';
+  /**
+   * What it rests on: this node was Primary without the peer; it is Primary and StandAlone (with
+   * one writer DRBD would have resynchronised instead); or DRBD dropped the connection (a
+   * Secondary StandAlone: a split brain found at a handshake, or a disconnect by hand).
+   */
+  evidence: 'primary-apart' | 'primary-standalone' | 'dropped';
 }
 
 /**
- * Split brains visible from this node: a peer connection StandAlone (DRBD drops the connection
- * to StandAlone when it finds both sides wrote while apart), after this node was Primary
- * without that peer (a dual-primary history; a Primary that is StandAlone now counts too:
- * with only one writer DRBD would have resynchronised instead), or right after this agent's
- * own connect (DRBD refused the handshake).
+ * Split brains visible from this node: every peer connection StandAlone. DRBD drops a
+ * connection to StandAlone by itself only when a handshake finds both sides wrote while apart
+ * (or their data unrelated); otherwise an admin disconnected it. Either way this node does not
+ * replicate with that peer, and a Secondary there is the one split_brain_policy may discard:
+ * it serves nothing, and whatever it wrote apart is what the policy means to drop (for a node
+ * that never wrote apart, a resynchronisation).
  */
 export function detectSplitBrain(state: ResourceState | undefined, history: History): SplitBrain[] {
   if (!state) return [];
   return state.peers
     .filter((peer) => peer.connection === 'StandAlone')
-    .flatMap((peer): SplitBrain[] => {
+    .map((peer): SplitBrain => {
       const known = history[peer.name] ?? {};
-      if (known.primaryWhileDisconnectedSince !== undefined) return [{ peer: peer.name, since: known.primaryWhileDisconnectedSince, proof: 'primary-apart' }];
-      if (known.refusedHandshakeSince !== undefined) return [{ peer: peer.name, since: known.refusedHandshakeSince, proof: 'refused-handshake' }];
-      if (state.role === 'Primary') return [{ peer: peer.name, since: undefined, proof: 'primary-standalone' }];
-      return [];
+      if (known.primaryWhileDisconnectedSince !== undefined) return { peer: peer.name, since: known.primaryWhileDisconnectedSince, evidence: 'primary-apart' };
+      if (state.role === 'Primary') return { peer: peer.name, since: known.standAloneSince, evidence: 'primary-standalone' };
+      return { peer: peer.name, since: known.standAloneSince, evidence: 'dropped' };
     });
 }
 
@@ -133,12 +125,12 @@ function since(split: SplitBrain): string {
   return split.since === undefined ? '' : ` since ${new Date(split.since).toISOString()}`;
 }
 
-/** The changes at stake on this node, by what proves the split brain. */
+/** The changes at stake on this node, by what shows the split brain. */
 function apart(split: SplitBrain): string {
   const peer = peerNames([split.peer]);
-  return split.proof === 'refused-handshake'
-    ? `apart from ${peer} (DRBD refused their handshake${since(split)}: both sides wrote while apart)`
-    : `while Primary without ${peer}${since(split)}`;
+  return split.evidence === 'primary-apart'
+    ? `while Primary without ${peer}${since(split)}`
+    : `apart from ${peer} (DRBD dropped their connection${since(split)}: a split brain found at a handshake, as when a fenced Primary returns, or a disconnect by hand)`;
 }
 
 /** What to do about the split brains seen from this node, under the policy. */

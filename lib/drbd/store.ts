@@ -78,11 +78,11 @@ function memoryPath(s: StoreSettings): string {
   return historyFile(s.historyDir, s.drbd.resource, s.node);
 }
 
-/** Records what this state says about split brains (`ownConnect`: see updateHistory); returns the memory after it. */
-function remember(ctx: StoreContext, state: ResourceState | undefined, { ownConnect = false } = {}): NodeMemory {
+/** Records what this state says about split brains; returns the memory after it. */
+function remember(ctx: StoreContext, state: ResourceState | undefined): NodeMemory {
   const file = memoryPath(ctx.settings);
   const before = readMemory(file);
-  const after: NodeMemory = { ...before, peers: updateHistory(before.peers, state, Date.now(), { ownConnect }) };
+  const after: NodeMemory = { ...before, peers: updateHistory(before.peers, state, Date.now()) };
   try {
     writeMemory(file, before, after);
   } catch (error) {
@@ -154,10 +154,10 @@ async function handleSplitBrain(ctx: StoreContext, state: ResourceState | undefi
   }
 }
 
-/** The state after a split-brain plan may have changed it (`ownConnect`: see updateHistory). */
-async function observe(ctx: StoreContext, { ownConnect = false } = {}): Promise<{ state: ResourceState | undefined; note: Reason | undefined }> {
+/** The state after a split-brain plan may have changed it. */
+async function observe(ctx: StoreContext): Promise<{ state: ResourceState | undefined; note: Reason | undefined }> {
   let state = await ctx.settings.drbd.state(ctx.deadline);
-  const memory = remember(ctx, state, { ownConnect });
+  const memory = remember(ctx, state);
   const note = await handleSplitBrain(ctx, state, memory);
   if (note && note.code !== DR_CODE.splitBrainManual) state = await ctx.settings.drbd.state(ctx.deadline);
   return { state, note };
@@ -240,8 +240,7 @@ export async function startStore(ctx: StoreContext): Promise<ResourceStatus> {
   }
   state = await waitConnected(ctx, 5000);
   if (!state) throw new Failure('failed', `DRBD resource ${drbd.resource} is still down after drbdadm up`);
-  // A StandAlone connection now is DRBD refusing the handshake start asked for (up or adjust).
-  const { state: now, note } = await observe(ctx, { ownConnect: true });
+  const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { notes: [note] } : {}) });
   ctx.log.info(`DRBD resource ${drbd.resource} started: ${now ? describeState(now) : 'down'}`);
   return 'ok';
@@ -471,13 +470,7 @@ export async function notifyStore(ctx: StoreContext, type: string, operation: st
   const { drbd } = ctx.settings;
   const state = await drbd.state(ctx.deadline);
   if (!state) return 'ok';
-  const reconnect = operation === 'start' && state.peers.some((p) => p.connection === 'StandAlone') && detectSplitBrain(state, readMemory(memoryPath(ctx.settings)).peers).length === 0;
-  if (reconnect) {
-    ctx.log.info(`a peer started and ${drbd.resource} is StandAlone: drbdadm adjust`);
-    await drbd.adjust(ctx.deadline).catch((error: Error) => ctx.log.warn(error.message));
-    await waitConnected(ctx, 3000); // the scores below are from what observe() sees after it
-  }
-  const { state: now, note } = await observe(ctx, { ownConnect: reconnect });
+  const { state: now, note } = await observe(ctx);
   await publishScore(ctx, now, { force: true, ...(note ? { notes: [note] } : {}) });
   return 'ok';
 }

@@ -193,8 +193,8 @@ describe('mfs-drbd-store: split brain', () => {
  * The old Primary fenced while cut off: its DRBD started a new data generation when it lost its
  * peer, then the power went (the kernel forgot the resource, a reboot emptied /run and with it
  * the agent's memory of having been Primary apart). beta took over and wrote. When alpha starts
- * again, DRBD refuses the handshake (split brain): that refusal alone must keep alpha from any
- * promotion, and no later reconnect may erase it.
+ * again, DRBD refuses the handshake (split brain) and drops the connection: that StandAlone
+ * alone must keep alpha from any promotion, and no later reconnect may erase it.
  */
 async function fencedOldPrimaryReturns(policy: string): Promise<{ c: Cluster; startLog: string }> {
   const c = await cluster({ params: { split_brain_policy: policy } });
@@ -228,7 +228,7 @@ describe('mfs-drbd-store: a fenced old Primary returns into a split brain', () =
     expect(await reason(c, 'alpha')).toContain('SPLIT BRAIN with beta');
     const victim = await monitor(c, 'alpha');
     expect(victim.name).toBe('OCF_DEGRADED');
-    expect(victim.stderr).toMatch(/CRIT: SPLIT BRAIN on DRBD resource \w+ with beta: this node \(alpha\) holds changes made apart from beta \(DRBD refused their handshake since \d{4}-/);
+    expect(victim.stderr).toMatch(/CRIT: SPLIT BRAIN on DRBD resource \w+ with beta: this node \(alpha\) holds changes made apart from beta \(DRBD dropped their connection since \d{4}-/);
     // Even once alpha only waits for its peer again (an admin's drbdadm connect), it stays unpromotable.
     expect((await c.drbd.drbdadm('alpha', ['connect', c.resource])).ok).toBe(true);
     expect((await state(c, 'alpha'))?.peers[0]?.connection).not.toBe('StandAlone');
@@ -249,7 +249,7 @@ describe('mfs-drbd-store: a fenced old Primary returns into a split brain', () =
       { intervalMs: 300 },
     );
     expect(resynchronised, 'alpha connected and UpToDate again').toBe(true);
-    expect(logs).toMatch(/DISCARDING on alpha \(Secondary\) every volume of \w+: changes this node \(alpha\) made apart from beta \(DRBD refused their handshake/);
+    expect(logs).toMatch(/DISCARDING on alpha \(Secondary\) every volume of \w+: changes this node \(alpha\) made apart from beta \(DRBD dropped their connection/);
     expect(logs).not.toContain('DISCARDING on beta');
     await monitor(c, 'alpha');
     expect(await score(c, 'alpha')).toBe(10000);

@@ -120,7 +120,7 @@ describe('monitor codes', () => {
   });
 
   it('reports a split brain as degraded on both sides', () => {
-    const split = [{ peer: 'node2', since: 1, proof: 'primary-apart' as const }];
+    const split = [{ peer: 'node2', since: 1, evidence: 'primary-apart' as const }];
     expect(monitorVerdict(state({ role: 'Primary', peers: [{ connection: 'StandAlone' }] }), 'ok', split).status).toBe('degraded-promoted');
     const secondary = monitorVerdict(state({ peers: [{ connection: 'StandAlone' }] }), undefined, split);
     expect(secondary.status).toBe('degraded');
@@ -147,25 +147,23 @@ describe('split brain', () => {
     expect(history).toEqual({});
   });
 
-  it('remembers a dropped connection (StandAlone) until the peer replicates again, and a refused handshake of its own as proof', () => {
+  it('remembers a dropped connection (StandAlone) until the peer replicates again', () => {
     let history = updateHistory({}, state({ peers: [standAlone] }), 1000);
-    expect(history, 'a StandAlone seen by a monitor: dropped, no proof').toEqual({ node2: { standAloneSince: 1000 } });
+    expect(history).toEqual({ node2: { standAloneSince: 1000 } });
     expect(droppedPeers(history)).toEqual(['node2']);
     history = updateHistory(history, state({ peers: [disconnected] }), 2000);
     expect(history, 'a reconnect that only waits for the peer keeps the mark').toEqual({ node2: { standAloneSince: 1000 } });
-    history = updateHistory(history, state({ peers: [standAlone] }), 3000, { ownConnect: true });
-    expect(history, "StandAlone right after the agent's own connect: DRBD refused the handshake").toEqual({ node2: { standAloneSince: 1000, refusedHandshakeSince: 3000 } });
+    history = updateHistory(history, state({ peers: [standAlone] }), 3000);
+    expect(history.node2!.standAloneSince, 'the first sighting counts').toBe(1000);
     history = updateHistory(history, state({ peers: [{ replication: 'SyncTarget', disk: 'Inconsistent' }] }), 4000);
     expect(history).toEqual({});
     expect(droppedPeers(history)).toEqual([]);
-    expect(updateHistory({}, state({ peers: [disconnected] }), 5000, { ownConnect: true }), 'only StandAlone is a refusal').toEqual({});
+    expect(updateHistory({}, state({ peers: [disconnected] }), 5000), 'only StandAlone is a drop').toEqual({});
   });
 
   it.each([
-    ['Secondary StandAlone, never Primary apart', state({ peers: [standAlone] }), {}, []],
-    ['Secondary StandAlone, only dropped', state({ peers: [standAlone] }), { node2: { standAloneSince: 5 } }, []],
-    ['Secondary StandAlone after its own handshake was refused (an old Primary after a reboot)', state({ peers: [standAlone] }), { node2: { refusedHandshakeSince: 5 } }, ['node2']],
-    ['Secondary waiting again after a refused handshake', state({ peers: [disconnected] }), { node2: { refusedHandshakeSince: 5 } }, []],
+    ['Secondary StandAlone, never Primary apart (an old Primary after a reboot, or a disconnect by hand)', state({ peers: [standAlone] }), { node2: { standAloneSince: 5 } }, ['node2']],
+    ['Secondary waiting again after a drop (no split brain to act on; still no score)', state({ peers: [disconnected] }), { node2: { standAloneSince: 5 } }, []],
     ['Secondary StandAlone after being Primary apart', state({ peers: [standAlone] }), { node2: { primaryWhileDisconnectedSince: 5 } }, ['node2']],
     ['Primary StandAlone', state({ role: 'Primary', peers: [standAlone] }), {}, ['node2']],
     ['Primary Connecting (peer just gone)', state({ role: 'Primary', peers: [disconnected] }), { node2: { primaryWhileDisconnectedSince: 5 } }, []],
@@ -200,18 +198,18 @@ describe('split brain', () => {
       expect(onVictim.message).toContain('changes this node (node1) made while Primary without node2 since 2026-01-02T03:04:05.000Z');
     }
     expect(splitBrainPlan(survivor, {}, 'discard-secondary', 'node2').kind).toBe('reconnect');
-    expect(splitBrainPlan(state({ peers: [standAlone] }), {}, 'discard-secondary', 'node1').kind, 'no proof of divergence: nothing discarded').toBe('none');
     expect(splitBrainPlan(state(), marked, 'discard-secondary', 'node1').kind).toBe('none');
   });
 
-  it('a refused handshake is proof enough: the rebooted old Primary, which lost its memory, is the victim', () => {
-    const refused: History = { node2: { refusedHandshakeSince: Date.UTC(2026, 0, 2, 3, 4, 5), standAloneSince: Date.UTC(2026, 0, 2, 3, 4, 5) } };
-    const manual = splitBrainPlan(victim, refused, 'manual', 'node1');
+  it('a Secondary DRBD dropped is the victim without memory of its past: the rebooted old Primary forgot it was Primary apart', () => {
+    const dropped: History = { node2: { standAloneSince: Date.UTC(2026, 0, 2, 3, 4, 5) } };
+    const manual = splitBrainPlan(victim, dropped, 'manual', 'node1');
     expect(manual.kind).toBe('report');
-    if (manual.kind === 'report') expect(manual.message).toContain('holds changes made apart from node2 (DRBD refused their handshake since 2026-01-02T03:04:05.000Z');
-    const discard = splitBrainPlan(victim, refused, 'discard-secondary', 'node1');
+    if (manual.kind === 'report') expect(manual.message).toContain('holds changes made apart from node2 (DRBD dropped their connection since 2026-01-02T03:04:05.000Z: a split brain found at a handshake');
+    const discard = splitBrainPlan(victim, dropped, 'discard-secondary', 'node1');
     expect(discard.kind).toBe('discard-local');
-    if (discard.kind === 'discard-local') expect(discard.message).toContain('changes this node (node1) made apart from node2 (DRBD refused their handshake');
+    if (discard.kind === 'discard-local') expect(discard.message).toContain('changes this node (node1) made apart from node2 (DRBD dropped their connection');
+    expect(splitBrainPlan(state({ peers: [disconnected] }), dropped, 'discard-secondary', 'node1').kind, 'waiting for the peer again: nothing to redo').toBe('none');
   });
 
   it('discard-secondary on a StandAlone victim skips the disconnect, which real DRBD 8.4 refuses there', () => {
