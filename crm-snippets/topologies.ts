@@ -317,6 +317,22 @@ function metaloggerComment(input: GeneratorInput, durability: MasterDurability):
   ];
 }
 
+/** The fast Corosync profile bench:failover measured (README "Failover", BENCH_TOKEN=1000): a token of 1 s, consensus at Corosync's 1.2 x token. */
+export const FAST_TOKEN_MS = 1000;
+
+/** Where an unplanned failover's first seconds go, and the Corosync setting that cuts them (for the output's comments). */
+function corosyncComment(): string[] {
+  return [
+    "Failover speed: Corosync declares a node lost after its token and consensus timeouts (3000 + 3600 ms",
+    'by default), then Pacemaker fences it and promotes the other node. The fast profile, measured with',
+    'this configuration, is these totem settings in /etc/corosync/corosync.conf, the same on both nodes,',
+    'then corosync-cfgtool -R:',
+    `    token: ${FAST_TOKEN_MS}`,
+    `    consensus: ${FAST_TOKEN_MS * 1.2}`,
+    'A shorter token also takes a network stall of that length for a lost node, and fences it.',
+  ];
+}
+
 function assemble(
   input: GeneratorInput,
   agents: AgentSet,
@@ -329,7 +345,7 @@ function assemble(
   const fence = fencing(input, agents);
   const service = onPromoted(input, base, short, members);
   return {
-    comments: [headline, ...changelog, ...fence.comments].map(commentLine),
+    comments: [headline, ...changelog, ...fence.comments, ...corosyncComment()].map(commentLine),
     ...(fence.unstartable ? { unstartable: fence.unstartable } : {}),
     properties: fence.properties,
     resources: [...fence.resources, base, service.group],

@@ -16,6 +16,7 @@ import { parseOcfTime } from '../../lib/runtime/deadline.js';
 import { promotionScoreAttribute } from '../../lib/pacemaker/cib.js';
 import { run } from '../../lib/process/run.js';
 import { withInstalledAgents } from '../helpers/installed-agents.js';
+import { FAST_TOKEN_MS } from '../../crm-snippets/topologies.js';
 import {
   cibadminModify,
   crmLoadUpdate,
@@ -126,6 +127,12 @@ export function topologySuite(t: TopologyExpectations): void {
       );
       expect(outputs.crmsh).not.toMatch(/^ms |Master|Slave/m);
       expect(outputs.crmsh).toMatch(t.changelog);
+    });
+
+    it.each(FORMATS)("%s: carries the fast Corosync profile as a commented totem block (a comment each format's tools accept, loaded above)", (format) => {
+      const line = (text: string) => (format === 'xml' ? `<!-- ${text} -->` : `# ${text}`);
+      expect(outputs[format]).toContain(`${line(`    token: ${FAST_TOKEN_MS}`)}\n${line(`    consensus: ${FAST_TOKEN_MS * 1.2}`)}\n`);
+      expect(outputs[format]).toContain('corosync-cfgtool -R');
     });
   });
 
