@@ -179,12 +179,18 @@ export function connectedPrimaryPeer(state: ResourceState | undefined): PeerStat
   return state?.peers.find((p) => p.connection === 'Connected' && p.role === 'Primary');
 }
 
-/** Whether this node may become Primary: only on UpToDate data, and never beside a Primary peer. */
-export function promoteCheck(state: ResourceState | undefined): PromoteCheck {
+/**
+ * Whether this node may become Primary: only on UpToDate data, never beside a Primary peer, and
+ * never while DRBD's drop of a peer stands (`dropped`: droppedPeers): a promotion score is as
+ * old as the monitor that published it, and a split brain found at a handshake since then must
+ * not be promoted on it.
+ */
+export function promoteCheck(state: ResourceState | undefined, dropped: readonly string[] = []): PromoteCheck {
   if (!state) return refused(DR.notStarted());
   const resource = state.name;
   if (state.volumes.length === 0) return refused(DR.noVolumeAttached({ resource }));
   if (!allDisksUpToDate(state)) return refused(DR.refuseNotUpToDate({ resource, disks: [...new Set(state.volumes.map((v) => v.disk))] }));
+  if (dropped.length > 0) return refused(DR.refuseDropped({ resource, peers: dropped }));
   if (state.volumes.some((v) => !v.quorum)) return refused(DR.refuseNoQuorum({ resource }));
   const primaryPeer = connectedPrimaryPeer(state);
   if (primaryPeer) return refused(DR.refusePeerPrimary({ resource, peer: primaryPeer.name }));

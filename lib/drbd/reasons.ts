@@ -43,6 +43,10 @@ export const { make: DR, codes: DR_CODE } = defineReasons('drbd', {
   notStarted: { text: () => 'the DRBD resource is down (not started on this node)' },
   noVolumeAttached: { text: (f: { resource: string }) => `DRBD resource ${f.resource} has no volume attached` },
   refuseNotUpToDate: { text: (f: { resource: string; disks: readonly string[] }) => `Refusing to promote DRBD resource ${f.resource}: local data is ${disks(f)}, not UpToDate` },
+  refuseDropped: {
+    text: (f: { resource: string; peers: readonly string[] }) =>
+      `Refusing to promote DRBD resource ${f.resource}: DRBD dropped the connection to ${peerNames(f.peers)} (StandAlone) and this node has not replicated since: its data may have diverged (a split brain)`,
+  },
   refuseNoQuorum: { text: (f: { resource: string }) => `Refusing to promote DRBD resource ${f.resource}: no quorum` },
   refusePeerPrimary: { text: (f: { resource: string; peer: string }) => `Refusing to promote DRBD resource ${f.resource}: ${peerLabel(f.peer)} is Primary` },
   drbdRefused: { text: (f: { said: string }) => `DRBD refused: ${f.said}` },

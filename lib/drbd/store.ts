@@ -314,10 +314,10 @@ export async function promoteStore(ctx: StoreContext): Promise<ResourceStatus> {
   const s = ctx.settings;
   const { drbd } = s;
   let state = await drbd.state(ctx.deadline);
-  remember(ctx, state);
+  const memory = remember(ctx, state);
   if (state?.role !== 'Primary' && connectedPrimaryPeer(state)) state = await awaitPeerLossNoticed(ctx, state!);
   if (state?.role !== 'Primary') {
-    const check = promoteCheck(state);
+    const check = promoteCheck(state, droppedPeers(memory.peers));
     if (!check.ok) {
       await publishScore(ctx, state, { notes: [DR.promoteRefused(), check.why] });
       throw new Failure('failed', `${check.reason}; staying Secondary`);

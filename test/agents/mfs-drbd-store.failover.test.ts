@@ -235,6 +235,12 @@ describe('mfs-drbd-store: a fenced old Primary returns into a split brain', () =
     await monitor(c, 'alpha');
     expect(await score(c, 'alpha'), 'the refusal is remembered until the peers replicate').toBeUndefined();
     expect(await pacemakerPromotes(c), 'Pacemaker, given these scores').toBe('beta');
+    // Were alpha's score stale (published before DRBD dropped it), the promote itself refuses.
+    expect((await agent(c, 'beta', 'demote')).name).toBe('OCF_SUCCESS');
+    const promote = await agent(c, 'alpha', 'promote');
+    expect(promote.name).toBe('OCF_ERR_GENERIC');
+    expect(promote.exitReason).toContain('DRBD dropped the connection to beta (StandAlone) and this node has not replicated since');
+    expect((await state(c, 'alpha'))?.role).toBe('Secondary');
   });
 
   it('discard-secondary: the returning node discards its side (named) and resynchronises from the survivor', async () => {

@@ -476,6 +476,17 @@ export class MfsLab {
     return mfsCrmStatus((file, args) => this.cluster.exec(on, file, args, { timeoutMs }), { mfsCrm: 'mfs-crm' });
   }
 
+  /** DRBD's connection state on a node (`drbdadm cstate`: Connected, Connecting or WFConnection, StandAlone...). */
+  async drbdConnection(node: NodeName): Promise<string> {
+    return (await this.cluster.exec(node, 'drbdadm', ['cstate', DRBD_RESOURCE], { timeoutMs: 30_000 })).stdout.trim();
+  }
+
+  /** Connected with both disks UpToDate, as DRBD itself says on the node (not as a promotion score last said). */
+  async drbdReplicating(node: NodeName): Promise<boolean> {
+    const disks = (await this.cluster.exec(node, 'drbdadm', ['dstate', DRBD_RESOURCE], { timeoutMs: 30_000 })).stdout.trim();
+    return disks === 'UpToDate/UpToDate' && (await this.drbdConnection(node)) === 'Connected';
+  }
+
   /** True when the master answers through the virtual IP, from the client namespace. */
   async serving(): Promise<boolean> {
     const cli = await this.cluster.inNamespace(NET.clientNs, mfsClientProgram(this.moosefs, 'mfscli'), mfscliInfoArgs(NET.vip, 9421), { timeoutMs: 5000 });

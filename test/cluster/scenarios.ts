@@ -97,7 +97,9 @@ async function settle(lab: MfsLab, timeoutMs = 150_000): Promise<void> {
  * Waits until the node that does not serve could take over (`mfs-crm status` names a
  * switch-over): a resync finished, a metalogger caught up, no split brain left. The next fault
  * must meet a redundant cluster, or it measures something else (a bench once switched over to a
- * node that had returned into a split brain).
+ * node that had returned into a split brain). With DRBD, DRBD itself must say so too: a score
+ * is as old as the monitor that published it, and a split brain found at a handshake 12 s
+ * before a fault was still behind a score of 1000.
  */
 async function waitRedundant(lab: MfsLab, timeoutMs: number): Promise<void> {
   let seen = 'no status read';
@@ -110,7 +112,12 @@ async function waitRedundant(lab: MfsLab, timeoutMs: number): Promise<void> {
       if (!status) return undefined;
       const resource = status.resources.find((r) => r.id === lab.promotableResource);
       seen = `${status.verdict.kind}: ${status.verdict.why}${resource ? ` | ${resource.nodes.map((n) => `${n.node} ${n.role} score ${n.score ?? 'none'}: ${n.reason ?? 'no reason'}`).join(' | ')}` : ''}`;
-      return status.switchOver ? true : undefined;
+      if (!status.switchOver) return undefined;
+      if (lab.hasDrbd && !(await lab.drbdReplicating('node1'))) {
+        seen = `${seen} | DRBD on node1: ${await lab.drbdConnection('node1')}`;
+        return undefined;
+      }
+      return true;
     },
     { intervalMs: 2000 },
   );

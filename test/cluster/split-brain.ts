@@ -28,11 +28,6 @@ async function onNode(lab: MfsLab, node: NodeName, file: string, args: string[],
 const stonith = (lab: MfsLab, node: NodeName, enabled: boolean) =>
   onNode(lab, node, 'crm_attribute', ['--type', 'crm_config', '--name', 'stonith-enabled', '--update', String(enabled)]);
 
-/** DRBD's connection state on a node (8.4's `drbdadm cstate`: Connected, WFConnection, StandAlone...). */
-async function connectionState(lab: MfsLab, node: NodeName): Promise<string> {
-  return (await lab.cluster.exec(node, 'drbdadm', ['cstate', DRBD_RESOURCE], { timeoutMs: 30_000 })).stdout.trim();
-}
-
 /** DRBD's own words in the node's kernel log (8.4: "Split-Brain detected but unresolved, dropping connection!"). */
 async function splitBrainsLogged(lab: MfsLab, node: NodeName): Promise<string[]> {
   const dmesg = await lab.cluster.exec(node, 'dmesg', [], { timeoutMs: 30_000 }).catch(() => undefined);
@@ -76,12 +71,12 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
       await lab.cluster.setLink(active, true);
       const seen = await new Deadline(180_000).poll(
         async () => {
-          const states = await Promise.all(NODES.map((n) => connectionState(lab, n).catch(() => '')));
+          const states = await Promise.all(NODES.map((n) => lab.drbdConnection(n).catch(() => '')));
           return states.includes('StandAlone') ? states : undefined;
         },
         { intervalMs: 1000 },
       );
-      if (!seen) throw new Error(`DRBD found no split brain after the link came back (connection states: ${(await Promise.all(NODES.map((n) => connectionState(lab, n)))).join(', ')})`);
+      if (!seen) throw new Error(`DRBD found no split brain after the link came back (connection states: ${(await Promise.all(NODES.map((n) => lab.drbdConnection(n)))).join(', ')})`);
     },
     /**
      * Once one Primary is left: what DRBD's kernel logged, and what `mfs-crm status` says (our
@@ -113,13 +108,13 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
       if (policy === 'manual') {
         // The recovery the agent names (and DRBD's guide): the victim discards its side's changes.
         // Real 8.4 refuses to disconnect a StandAlone resource ("(162) ... unknown connection").
-        const disconnect = (await connectionState(lab, victim)) === 'StandAlone' ? [] : [['disconnect']];
+        const disconnect = (await lab.drbdConnection(victim)) === 'StandAlone' ? [] : [['disconnect']];
         for (const args of [...disconnect, ['secondary'], ['connect', '--discard-my-data']]) await onNode(lab, victim, 'drbdadm', [...args, DRBD_RESOURCE]);
-        if ((await connectionState(lab, survivor)) === 'StandAlone') await onNode(lab, survivor, 'drbdadm', ['connect', DRBD_RESOURCE]);
+        if ((await lab.drbdConnection(survivor)) === 'StandAlone') await onNode(lab, survivor, 'drbdadm', ['connect', DRBD_RESOURCE]);
       }
       // Both policies: the pair replicates again (discard-secondary: by the agents alone).
       const connected = await new Deadline(240_000).poll(
-        async () => ((await Promise.all(NODES.map((n) => connectionState(lab, n).catch(() => '')))).every((s) => s === 'Connected') ? true : undefined),
+        async () => ((await Promise.all(NODES.map((n) => lab.drbdConnection(n).catch(() => '')))).every((s) => s === 'Connected') ? true : undefined),
         { intervalMs: 2000 },
       );
       if (!connected) throw new Error(`DRBD did not reconnect after the split brain (policy ${policy})`);

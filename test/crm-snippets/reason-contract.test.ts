@@ -141,7 +141,7 @@ const storeReasons = [
   promotionScore(drbd('Outdated'), table),
 ].map((d) => d.why);
 const checkReasons = [promoteCheck(undefined), promoteCheck({ ...drbd('UpToDate'), volumes: [] }), promoteCheck(drbd('Outdated')), promoteCheck(drbd('UpToDate', { quorum: false }))]
-  .concat([promoteCheck(drbdState({ peers: [{ role: 'Primary' }] }))])
+  .concat([promoteCheck(drbdState({ peers: [{ role: 'Primary' }] })), promoteCheck(drbd('UpToDate'), ['beta'])])
   .map((c) => (c.ok ? undefined : c.why))
   .filter((r): r is Reason => r !== undefined);
 const noteReasons = [

@@ -94,6 +94,12 @@ describe('may promote', () => {
     expect(check.ok).toBe(ok);
     if (!check.ok) expect(check.reason).toContain(reason);
   });
+
+  it('refuses while DRBD has dropped a peer and they have not replicated since, whatever the score said', () => {
+    const check = promoteCheck(state({ peers: [disconnected] }), ['node2']);
+    expect(check.ok).toBe(false);
+    if (!check.ok) expect(check.reason).toBe('Refusing to promote DRBD resource r0: DRBD dropped the connection to node2 (StandAlone) and this node has not replicated since: its data may have diverged (a split brain)');
+  });
 });
 
 describe('monitor codes', () => {
