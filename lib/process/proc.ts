@@ -151,10 +151,11 @@ export async function terminate(pids: readonly number[], { deadline, log, what, 
   }
   const reserveMs = Math.min(10_000, Math.max(1000, deadline.totalMs / 10));
   const started = deadline.elapsedMs();
-  log.info(`stopping ${what} (pid ${alive.join(', ')}) with SIGTERM`);
-  for (const pid of alive) if (!helpers.includes(pid)) signalProcess(pid, 'SIGTERM');
+  const graceful = alive.filter((pid) => !helpers.includes(pid));
+  log.info(`stopping ${what} (pid ${graceful.join(', ')}) with SIGTERM`);
+  for (const pid of graceful) signalProcess(pid, 'SIGTERM');
   if (helpers.length > 0) {
-    log.info(`and ${helpers.join(', ')} with SIGKILL: ${killAtOnce!.why}`);
+    log.info(`and its helper ${helpers.join(', ')} with SIGKILL: ${killAtOnce!.why}`);
     for (const pid of helpers) signalProcess(pid, 'SIGKILL');
   }
   if (await waitForExit(alive, deadline, reserveMs)) {
