@@ -74,10 +74,10 @@ export interface MfsLabOptions {
   changelogSaveMode?: 1 | 2;
   /**
    * drbd-store: the store's split_brain_policy, through mfs-crm (LAB_SPLIT_BRAIN_POLICY when not
-   * given). The emulator notices a lost peer at once, so after a partition the fenced old
-   * Primary has always started a new data generation and returns into a split brain (real 8.4
-   * notices at its next ping, usually after the fence): under the agent's default, manual, it
-   * would wait for the admin, and no later scenario could switch over to it.
+   * given). After a partition the fenced old Primary has started a new data generation and
+   * returns into a split brain (the emulator always; real 8.4 in the UML run that looked): under
+   * the agent's default, manual, it would wait for the admin, and no later scenario could switch
+   * over to it.
    */
   splitBrainPolicy?: SplitBrainPolicy;
   log?: (line: string) => void;
