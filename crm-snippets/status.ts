@@ -99,8 +99,8 @@ export interface Durability {
 /**
  * A planned switch-over by hand: ban the Promoted role from the serving node, then lift the ban
  * once the other node serves. Measured (bench:failover, drbd-store, namespace lab, 5 runs each):
- * median 10.7 s, against 12.6 s for `crm node standby`, which also stops the serving node's
- * clone instance and waits for one more notification round.
+ * median 7.2 s, against 11.2 s for `crm node standby`, which also stops the serving node's clone
+ * instance and lengthens the notifications (README, "Where the seconds go").
  */
 export interface SwitchOver {
   from: string;

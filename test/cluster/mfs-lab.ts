@@ -12,10 +12,10 @@
  * so the configuration mfs-crm generates names no binary; the chunkservers and the client run
  * the version's programs from where it is installed. up() checks with `-v` what each runs.
  */
-import type { SplitBrainPolicy } from '../../lib/drbd/decisions.js';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Deadline } from '../../lib/runtime/deadline.js';
+import type { SplitBrainPolicy } from '../../lib/drbd/decisions.js';
 import { lockOwner, NEW_FILESYSTEM_HEADER } from '../../lib/moosefs/data-path.js';
 import { DURABILITY_LEVELS, MINIMUM_SAVE_MODE } from '../../lib/moosefs/durability.js';
 import { terminate } from '../../lib/process/proc.js';
@@ -481,10 +481,14 @@ export class MfsLab {
     return (await this.cluster.exec(node, 'drbdadm', ['cstate', DRBD_RESOURCE], { timeoutMs: 30_000 })).stdout.trim();
   }
 
-  /** Connected with both disks UpToDate, as DRBD itself says on the node (not as a promotion score last said). */
-  async drbdReplicating(node: NodeName): Promise<boolean> {
+  /**
+   * DRBD's own word on a node (not what a promotion score last said): its connection and disks
+   * (`drbdadm dstate`: local/peer), and whether that is a pair replicating, both UpToDate.
+   */
+  async drbdPair(node: NodeName): Promise<{ connection: string; disks: string; replicating: boolean }> {
     const disks = (await this.cluster.exec(node, 'drbdadm', ['dstate', DRBD_RESOURCE], { timeoutMs: 30_000 })).stdout.trim();
-    return disks === 'UpToDate/UpToDate' && (await this.drbdConnection(node)) === 'Connected';
+    const connection = await this.drbdConnection(node);
+    return { connection, disks, replicating: connection === 'Connected' && disks === 'UpToDate/UpToDate' };
   }
 
   /** True when the master answers through the virtual IP, from the client namespace. */

@@ -113,11 +113,10 @@ async function waitRedundant(lab: MfsLab, timeoutMs: number): Promise<void> {
       const resource = status.resources.find((r) => r.id === lab.promotableResource);
       seen = `${status.verdict.kind}: ${status.verdict.why}${resource ? ` | ${resource.nodes.map((n) => `${n.node} ${n.role} score ${n.score ?? 'none'}: ${n.reason ?? 'no reason'}`).join(' | ')}` : ''}`;
       if (!status.switchOver) return undefined;
-      if (lab.hasDrbd && !(await lab.drbdReplicating('node1'))) {
-        seen = `${seen} | DRBD on node1: ${await lab.drbdConnection('node1')}`;
-        return undefined;
-      }
-      return true;
+      if (!lab.hasDrbd) return true;
+      const drbd = await lab.drbdPair('node1');
+      seen = `${seen} | DRBD on node1: ${drbd.connection} ${drbd.disks}`;
+      return drbd.replicating ? true : undefined;
     },
     { intervalMs: 2000 },
   );
