@@ -17,6 +17,7 @@
  * Pure; checked in the tests with the real `drbdadm -c FILE dump` (9) and
  * `/usr/lib/drbd/drbdadm-84 -c FILE sh-nop` and `dump` (8.4).
  */
+import type { SplitBrainPolicy } from '../lib/drbd/decisions.js';
 import type { DrbdResFileInput, DrbdTarget, DrbdVersion, StoreInput } from './options.js';
 
 /** Where drbd-utils installs Pacemaker's handlers, per DRBD generation (`dpkg -L drbd-utils`). */
@@ -24,6 +25,14 @@ export const DRBD_HANDLERS: Record<DrbdVersion, { fencePeer: string; unfence: { 
   '8.4': { fencePeer: '/usr/lib/drbd/crm-fence-peer.sh', unfence: { handler: 'after-resync-target', path: '/usr/lib/drbd/crm-unfence-peer.sh' } },
   '9': { fencePeer: '/usr/lib/drbd/crm-fence-peer.9.sh', unfence: { handler: 'unfence-peer', path: '/usr/lib/drbd/crm-unfence-peer.9.sh' } },
 };
+
+/**
+ * DRBD's handshake for each split-brain policy, when one node is Primary (a fenced old Primary
+ * that comes back beside the node that took over): the same choice mfs-drbd-store's
+ * split_brain_policy makes. With none or two Primaries DRBD keeps its default (disconnect): there
+ * the newest data cannot be told from the roles alone.
+ */
+const AFTER_SB_1PRI: Record<SplitBrainPolicy, string> = { manual: 'disconnect', 'discard-secondary': 'discard-secondary' };
 
 export function drbdResFilePath(resource: string): string {
   return `/etc/drbd.d/${resource}.res`;
@@ -63,10 +72,11 @@ export function renderDrbdResFile(nodes: readonly string[], store: StoreInput, f
       '  }',
     ].join('\n');
   });
+  const net = ['    protocol C;', ...(file.splitBrainPolicy ? [`    after-sb-1pri ${AFTER_SB_1PRI[file.splitBrainPolicy]};`] : [])];
   const options =
     version === '9'
-      ? ['  net {', '    protocol C;', '    fencing resource-only;', '  }']
-      : ['  disk {', '    fencing resource-only;', '  }', '  net {', '    protocol C;', '  }'];
+      ? ['  net {', ...net, '    fencing resource-only;', '  }']
+      : ['  disk {', '    fencing resource-only;', '  }', '  net {', ...net, '  }'];
   return [
     `# ${drbdResFilePath(store.drbdResource)}: written by mfs-crm for the MooseFS master's metadata store.`,
     `# Managed by Pacemaker (${managedBy}): never promote it by hand while the cluster runs.`,

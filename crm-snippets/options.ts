@@ -83,7 +83,8 @@ export const OPTIONS = {
   mountOptions: { kind: 'text', describe: 'mount options, comma-separated', group: STORE, scope: 'store' },
   splitBrainPolicy: {
     kind: 'text',
-    describe: "drbd-store: the store agent's split_brain_policy (its default: manual; discard-secondary resolves a split brain by dropping the Secondary's side)",
+    describe:
+      "how a split brain with one Primary is resolved (default: manual, the admin; discard-secondary drops the Secondary's side): drbd-store, the store agent's split_brain_policy; drbd, DRBD's after-sb-1pri in the --drbd-res-file",
     group: STORE,
     scope: 'store',
     choices: SPLIT_BRAIN_POLICIES,
@@ -168,6 +169,11 @@ export interface DrbdResFileInput {
   /** Replication address per node, `IP:PORT` (IPv6 in brackets). */
   addresses: Map<string, { ip: string; port: number }>;
   minor: number;
+  /**
+   * The drbd topology's split-brain policy, as DRBD's own handshake applies it (after-sb-1pri):
+   * ocf:linbit:drbd has no such parameter, so it goes into the resource file.
+   */
+  splitBrainPolicy?: SplitBrainPolicy;
 }
 
 export interface GeneratorInput {
@@ -480,8 +486,8 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
       throw new InputError(optionFlag(option), `the ${topology} topology has no ${what}`);
     }
   }
-  if (topology !== 'drbd-store' && given(raw.splitBrainPolicy)) {
-    throw new InputError('split-brain-policy', "is ocf:mfs:mfs-drbd-store's parameter; ocf:linbit:drbd leaves a split brain to DRBD's own after-sb-* options");
+  if (topology === 'drbd' && given(raw.splitBrainPolicy) && !given(raw.drbdResFile)) {
+    throw new InputError('split-brain-policy', "ocf:linbit:drbd has no such parameter: on the drbd topology it is DRBD's own after-sb-1pri, written into the DRBD resource file (add --drbd-res-file)");
   }
   const store = takes.store ? parseStore(raw) : undefined;
   const input: GeneratorInput = {
@@ -500,5 +506,10 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
   if (takes.metalogger && raw.metaloggerConfig !== undefined) input.metaloggerConfig = absolutePath('metalogger-config', raw.metaloggerConfig);
   const resFile = parseDrbdResFile(raw, nodes, store, host);
   if (resFile) input.drbdResFile = resFile;
+  // Where the policy acts: mfs-drbd-store's parameter, or DRBD's handshake under LINBIT's agent.
+  if (topology === 'drbd' && resFile && store?.splitBrainPolicy) {
+    resFile.splitBrainPolicy = store.splitBrainPolicy;
+    delete store.splitBrainPolicy;
+  }
   return input;
 }

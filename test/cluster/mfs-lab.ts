@@ -73,11 +73,11 @@ export interface MfsLabOptions {
    */
   changelogSaveMode?: 1 | 2;
   /**
-   * drbd-store: the store's split_brain_policy, through mfs-crm (LAB_SPLIT_BRAIN_POLICY when not
-   * given). After a partition the fenced old Primary has started a new data generation and
-   * returns into a split brain (the emulator always; real 8.4 in the UML run that looked): under
-   * the agent's default, manual, it would wait for the admin, and no later scenario could switch
-   * over to it.
+   * The split-brain policy, through mfs-crm (LAB_SPLIT_BRAIN_POLICY when not given): the
+   * store's split_brain_policy on drbd-store, DRBD's after-sb-1pri on the drbd topology. After a
+   * partition the fenced old Primary has started a new data generation and returns into a split
+   * brain (the emulator always; real 8.4 in the UML run that looked): under manual it would wait
+   * for the admin, and no later scenario could switch over to it.
    */
   splitBrainPolicy?: SplitBrainPolicy;
   log?: (line: string) => void;
@@ -123,7 +123,7 @@ export function slowKernelOperations(crm: string): string {
   return crm.replace(/\b(timeout|interval)=(\d+)s\b/g, (_, what: string, seconds: string) => `${what}=${Number(seconds) * UML_SLOWDOWN}s`);
 }
 
-/** The drbd-store labs' split_brain_policy (see MfsLabOptions.splitBrainPolicy). */
+/** The DRBD labs' split-brain policy (see MfsLabOptions.splitBrainPolicy). */
 export const LAB_SPLIT_BRAIN_POLICY: SplitBrainPolicy = 'discard-secondary';
 
 export class MfsLab {
@@ -351,7 +351,7 @@ export class MfsLab {
             : ['--drbd-disk', UML_DRBD_DISK, ...NODES.flatMap((n) => ['--drbd-address', `${n}=${replicationIp(n)}`])]),
         ]
       : ['--metalogger-config', '/etc/mfs/mfsmetalogger.cfg'];
-    const policy = this.options.topology === 'drbd-store' ? ['--split-brain-policy', this.options.splitBrainPolicy ?? LAB_SPLIT_BRAIN_POLICY] : [];
+    const policy = this.hasDrbd ? ['--split-brain-policy', this.options.splitBrainPolicy ?? LAB_SPLIT_BRAIN_POLICY] : [];
     return [
       this.options.topology,
       '--node', 'node1', '--node', 'node2',

@@ -47,8 +47,9 @@ export function splitBrainScenario(policy: SplitBrainPolicy): Scenario {
   return {
     name: `split brain (fencing off), split_brain_policy=${policy}`,
     async prepare(lab) {
-      // LINBIT's agent has no such parameter: DRBD's own after-sb settings (mfs-crm keeps their
-      // default, disconnect) leave the resolution to the admin, as manual does.
+      // LINBIT's agent has no such parameter. DRBD's own after-sb settings decide: the lab's
+      // after-sb-1pri (discard-secondary) does not apply to two Primaries, and after-sb-2pri keeps
+      // its default, disconnect, which leaves the resolution to the admin, as manual does.
       if (!lab.publishesReasons) {
         if (policy !== 'manual') throw new Error(`split_brain_policy=${policy}: only mfs-drbd-store has it`);
         return;

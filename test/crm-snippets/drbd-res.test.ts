@@ -93,6 +93,22 @@ describe.each(['drbd', 'drbd-store'])('mfs-crm %s --drbd-res-file', (topology) =
   });
 });
 
+describe('--split-brain-policy on the drbd topology: DRBD resolves it at the handshake (after-sb-1pri)', () => {
+  it.each(['9', '8.4'] as const)('DRBD %s: discard-secondary and manual, as drbdadm reads them; drbd-store leaves it to its agent', async (version) => {
+    for (const [policy, afterSb] of [['discard-secondary', 'discard-secondary'], ['manual', 'disconnect']] as const) {
+      const file = resFile(`after-sb-${policy}-${version}`);
+      const result = await runCrm([...args('drbd'), ...resArgs(file), '--drbd-version', version, '--split-brain-policy', policy]);
+      expect(result.exitCode, result.stderr).toBe(0);
+      const dump = await parse(file, version);
+      expect(dump.exitCode, dump.stderr).toBe(0);
+      expect(flat(dump.stdout)).toMatch(new RegExp(`net \\{ protocol C; after-sb-1pri ${afterSb};`));
+    }
+    const file = resFile(`after-sb-store-${version}`);
+    expect((await runCrm([...args('drbd-store'), ...resArgs(file), '--drbd-version', version, '--split-brain-policy', 'discard-secondary'])).exitCode).toBe(0);
+    expect(readFileSync(file, 'utf8')).not.toContain('after-sb');
+  });
+});
+
 describe('the parsers tell the two generations apart (the checks above can fail)', () => {
   it('a DRBD 9 file fed to drbdadm-84 is refused: fencing under net', async () => {
     const file = resFile('9-to-84');

@@ -119,13 +119,21 @@ describe('parseInput', () => {
     expect(() => parseInput('metalogger', raw, topology('metalogger').takes)).toThrow(message);
   });
 
-  it("takes mfs-drbd-store's split_brain_policy for drbd-store only, by the agent's own choices", () => {
+  it("takes the split-brain policy by the store agent's own choices: mfs-drbd-store's parameter, or DRBD's after-sb-1pri in the drbd topology's resource file", () => {
     expect(parseInput('drbd-store', { ...GOOD, splitBrainPolicy: 'discard-secondary' }, topology('drbd-store').takes).store?.splitBrainPolicy).toBe('discard-secondary');
     expect(parseInput('drbd-store', GOOD, topology('drbd-store').takes).store?.splitBrainPolicy, "unset: the agent's default").toBeUndefined();
     expect(() => parseInput('drbd-store', { ...GOOD, splitBrainPolicy: 'discard-primary' }, topology('drbd-store').takes)).toThrow(
       '--split-brain-policy: must be one of manual, discard-secondary, got "discard-primary"',
     );
-    expect(() => parseInput('drbd', { ...GOOD, splitBrainPolicy: 'manual' }, topology('drbd').takes)).toThrow(/^--split-brain-policy: is ocf:mfs:mfs-drbd-store's parameter; ocf:linbit:drbd leaves/);
+    expect(() => parseInput('drbd', { ...GOOD, splitBrainPolicy: 'manual' }, topology('drbd').takes)).toThrow(
+      /^--split-brain-policy: ocf:linbit:drbd has no such parameter: .*add --drbd-res-file/,
+    );
+    const resFile = { drbdResFile: '/etc/drbd.d/mfs.res', drbdDisk: '/dev/sdb', drbdAddress: ['node1=10.0.0.1', 'node2=10.0.0.2'], drbdVersion: '8.4' };
+    const linbit = parseInput('drbd', { ...GOOD, ...resFile, splitBrainPolicy: 'discard-secondary' }, topology('drbd').takes);
+    expect(linbit.drbdResFile?.splitBrainPolicy).toBe('discard-secondary');
+    expect(linbit.store?.splitBrainPolicy, 'not a parameter of ocf:linbit:drbd').toBeUndefined();
+    const store = parseInput('drbd-store', { ...GOOD, ...resFile, splitBrainPolicy: 'discard-secondary' }, topology('drbd-store').takes);
+    expect(store.drbdResFile?.splitBrainPolicy, "the agent resolves it; DRBD's handshake keeps its default").toBeUndefined();
   });
 
   it('refuses --metalogger-config for a topology without a metalogger', () => {
