@@ -320,6 +320,11 @@ function metaloggerComment(input: GeneratorInput, durability: MasterDurability):
 /** The fast Corosync profile bench:failover measured (README "Failover", BENCH_TOKEN=1000): a token of 1 s, consensus at Corosync's 1.2 x token. */
 export const FAST_TOKEN_MS = 1000;
 
+/** Corosync's consensus when the totem section does not set it: 1.2 x token (corosync.conf(5)). */
+export function corosyncConsensusMs(tokenMs: number): number {
+  return Math.round(tokenMs * 1.2);
+}
+
 /** Where an unplanned failover's first seconds go, and the Corosync setting that cuts them (for the output's comments). */
 function corosyncComment(): string[] {
   return [
@@ -328,7 +333,7 @@ function corosyncComment(): string[] {
     'this configuration, is these totem settings in /etc/corosync/corosync.conf, the same on both nodes,',
     'then corosync-cfgtool -R:',
     `    token: ${FAST_TOKEN_MS}`,
-    `    consensus: ${FAST_TOKEN_MS * 1.2}`,
+    `    consensus: ${corosyncConsensusMs(FAST_TOKEN_MS)}`,
     'A shorter token also takes a network stall of that length for a lost node, and fences it.',
   ];
 }

@@ -18,6 +18,7 @@ import { DEBIAN_MOOSEFS, mooseFsByVersion, type MooseFsInstall } from '../../tes
 import { MfsLab, SAVE_MODE, TOPOLOGIES, type Topology } from '../../test/cluster/mfs-lab.js';
 import { runScenario, SCENARIOS, scenariosFor, type ScenarioResult } from '../../test/cluster/scenarios.js';
 import { phaseMedians } from '../../test/cluster/timeline.js';
+import { corosyncConsensusMs } from '../../crm-snippets/topologies.js';
 import { judge, masterMonitorMs, targetFor } from './targets.js';
 
 const REPS = Number(process.env.BENCH_REPS ?? 5);
@@ -76,8 +77,8 @@ async function bench(moosefs: MooseFsInstall, topology: Topology) {
 const results = [];
 for (const moosefs of versions) for (const topology of topologies) results.push(await bench(moosefs, topology));
 const token = TOKEN ?? 3000;
-/** Corosync's consensus when not set: 1.2 x token (corosync.conf(5)); the lab sets the token only. */
-const consensus = Math.round(token * 1.2);
+// The lab sets the token only.
+const consensus = corosyncConsensusMs(token);
 console.log(`\ncorosync token ${token} ms, consensus ${consensus} ms; ${REPS} repetitions`);
 console.log('moosefs  topology    scenario        failover ms median (min-max)   unavailable ms median   data resumed ms median (stalled)   acknowledged  lost');
 for (const { moosefs, topology, scenarios } of results) {
