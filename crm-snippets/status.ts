@@ -108,6 +108,12 @@ export interface SwitchOver {
   command: string;
   /** Without it the ban stays, and `from` can never be promoted again. */
   clear: string;
+  /**
+   * What to check on `to` first, when its agent cannot say (ocf:linbit:drbd publishes no reasons
+   * and still gives a StandAlone node, which may hold a split brain's older side, a positive score:
+   * 1000 in the namespace lab, against 10000 when it replicates).
+   */
+  check: string | null;
 }
 
 export interface ClusterStatus {
@@ -432,7 +438,9 @@ function switchOverOf(resources: ResourceView[]): SwitchOver | null {
     const to = r.nodes.find((n) => n.role === ROLE.unpromoted && usable(n));
     if (!r.clone || r.promoted.length !== 1 || !from || !to) continue;
     const { ban, clear } = switchOverArgs(r.clone, from);
-    return { from, to: to.node, command: ['crm_resource', ...ban].join(' '), clear: ['crm_resource', ...clear].join(' ') };
+    const res = r.drbdResource ?? '<resource>';
+    const check = r.agent === AGENT.drbd ? `drbdadm cstate ${res} must say Connected and drbdadm dstate ${res} UpToDate/UpToDate (${AGENT.drbd} publishes no reasons; a StandAlone node may hold the older side of a split brain)` : null;
+    return { from, to: to.node, command: ['crm_resource', ...ban].join(' '), clear: ['crm_resource', ...clear].join(' '), check };
   }
   return null;
 }
@@ -481,6 +489,9 @@ export function renderText(status: ClusterStatus): string {
   lines.push(`verdict: ${v.kind}${v.why ? `: ${v.why}` : ''}`);
   if (v.override) lines.push(`override: ${v.override.command}`, `  risk: ${v.override.risk}`);
   const move = status.switchOver;
-  if (move) lines.push(`switch-over to ${move.to}: ${move.command}`, `  once ${move.to} serves: ${move.clear}`);
+  if (move) {
+    if (move.check) lines.push(`before a switch-over, on ${move.to}: ${move.check}`);
+    lines.push(`switch-over to ${move.to}: ${move.command}`, `  once ${move.to} serves: ${move.clear}`);
+  }
   return `${lines.join('\n')}\n`;
 }
