@@ -303,12 +303,14 @@ function parseStore(raw: RawOptions): StoreInput {
     }
     store.mountOptions = raw.mountOptions;
   }
-  if (raw.splitBrainPolicy !== undefined && raw.splitBrainPolicy !== '') {
-    const policy = SPLIT_BRAIN_POLICIES.find((p) => p === raw.splitBrainPolicy);
-    if (!policy) throw new InputError('split-brain-policy', `must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}, got ${showValue(raw.splitBrainPolicy)}`);
-    store.splitBrainPolicy = policy;
-  }
   return store;
+}
+
+function parseSplitBrainPolicy(raw: RawOptions): SplitBrainPolicy | undefined {
+  if (raw.splitBrainPolicy === undefined || raw.splitBrainPolicy === '') return undefined;
+  const policy = SPLIT_BRAIN_POLICIES.find((p) => p === raw.splitBrainPolicy);
+  if (!policy) throw new InputError('split-brain-policy', `must be one of ${SPLIT_BRAIN_POLICIES.join(', ')}, got ${showValue(raw.splitBrainPolicy)}`);
+  return policy;
 }
 
 function parseFencing(raw: RawOptions, nodes: readonly string[]): FencingInput {
@@ -490,6 +492,9 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
     throw new InputError('split-brain-policy', "ocf:linbit:drbd has no such parameter: on the drbd topology it is DRBD's own after-sb-1pri, written into the DRBD resource file (add --drbd-res-file)");
   }
   const store = takes.store ? parseStore(raw) : undefined;
+  // Where the policy acts: mfs-drbd-store's parameter, or DRBD's handshake under LINBIT's agent.
+  const splitBrainPolicy = parseSplitBrainPolicy(raw);
+  if (store && splitBrainPolicy && topology === 'drbd-store') store.splitBrainPolicy = splitBrainPolicy;
   const input: GeneratorInput = {
     topology,
     format,
@@ -506,10 +511,6 @@ export function parseInput(topology: TopologyName, raw: RawOptions, takes: Topol
   if (takes.metalogger && raw.metaloggerConfig !== undefined) input.metaloggerConfig = absolutePath('metalogger-config', raw.metaloggerConfig);
   const resFile = parseDrbdResFile(raw, nodes, store, host);
   if (resFile) input.drbdResFile = resFile;
-  // Where the policy acts: mfs-drbd-store's parameter, or DRBD's handshake under LINBIT's agent.
-  if (topology === 'drbd' && resFile && store?.splitBrainPolicy) {
-    resFile.splitBrainPolicy = store.splitBrainPolicy;
-    delete store.splitBrainPolicy;
-  }
+  if (resFile && splitBrainPolicy && topology === 'drbd') resFile.splitBrainPolicy = splitBrainPolicy;
   return input;
 }
